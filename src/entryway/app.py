@@ -1,0 +1,94 @@
+"""The ASGI application: one app serves every environment, routed by the Host header."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from entryway import __version__
+from entryway.api.routes import router as api_router
+from entryway.connectors.saml.routes import router as saml_router
+from entryway.connectors.simulator.routes import router as simulator_router
+from entryway.model.errors import ApiError, FieldViolation, OAuthError
+from entryway.oidc_provider.routes import router as oidc_router
+from entryway.runtime import Runtime
+from entryway.web.pages import error_page
+from entryway.web.requests import UnknownHost
+
+log = logging.getLogger("entryway")
+
+
+def create_app(rt: Runtime) -> FastAPI:
+    app = FastAPI(
+        title="Entryway",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.runtime = rt
+
+    app.include_router(oidc_router)
+    app.include_router(saml_router)
+    app.include_router(simulator_router)
+    app.include_router(api_router, prefix="/api/v1")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> Response:
+        try:
+            with rt.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except OperationalError:
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @app.exception_handler(UnknownHost)
+    def unknown_host(request: Request, exc: UnknownHost) -> Response:
+        return error_page(
+            "Unknown environment",
+            f"No Entryway environment is served at {exc.host!r}.",
+            code="invalid_request",
+            status=404,
+            hint="Use the environment URL exactly as Entryway printed it (ENTRYWAY_ENV_URL).",
+        )
+
+    @app.exception_handler(ApiError)
+    def api_error(request: Request, exc: ApiError) -> Response:
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers or None)
+
+    @app.exception_handler(OAuthError)
+    def oauth_error(request: Request, exc: OAuthError) -> Response:
+        headers = {"Cache-Control": "no-store"}
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = 'Basic realm="entryway"'
+        return JSONResponse(
+            {"error": exc.error, "error_description": exc.description}, status_code=exc.status, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        violations = [
+            FieldViolation(".".join(str(p) for p in err["loc"] if p != "body") or "body", err["msg"])
+            for err in exc.errors()
+        ]
+        return JSONResponse(ApiError(400, "The request has invalid fields", violations).body(), status_code=400)
+
+    @app.exception_handler(OperationalError)
+    def database_down(request: Request, exc: OperationalError) -> Response:
+        log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else "OperationalError")
+        return JSONResponse(
+            ApiError(503, "The database is unavailable; retry shortly").body(),
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
+
+    return app

@@ -1,0 +1,13 @@
+"""ASGI entry point for uvicorn (`--factory entryway.asgi:create`), used by `entryway serve`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from entryway.app import create_app
+from entryway.config import load_settings
+from entryway.runtime import Runtime
+
+
+def create() -> FastAPI:
+    return create_app(Runtime.build(load_settings()))

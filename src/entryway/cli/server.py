@@ -1,0 +1,91 @@
+"""`entryway dev`, `entryway serve`, `entryway migrate`."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import click
+import uvicorn
+
+from entryway.app import create_app
+from entryway.cli.context import CliContext
+from entryway.services.bootstrap import seed_development
+from entryway.store.migrate import upgrade
+
+
+@click.command()
+@click.pass_obj
+def migrate(obj: CliContext) -> None:
+    """Apply database migrations up to the newest."""
+    rt = obj.runtime()
+    upgrade(rt.engine)
+    click.echo("database is at the newest migration")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--callback-url",
+    envvar="ENTRYWAY_DEV_CALLBACK_URL",
+    default=None,
+    help="The app's callback URL to register (default http://localhost:3000/callback).",
+)
+@click.option("--new-secret", is_flag=True, help="Create a fresh client secret and print it.")
+@click.option("--no-serve", is_flag=True, help="Migrate, seed and print the .env lines, then exit.")
+@click.pass_obj
+def dev(obj: CliContext, host: str, port: int, callback_url: str | None, new_secret: bool, no_serve: bool) -> None:
+    """Migrate, seed a development environment with the IdP simulator, print the .env lines, and serve."""
+    obj.generate_master_key = True
+    rt = obj.runtime()
+    upgrade(rt.engine)
+    url = rt.settings.public_url
+    callback = callback_url or rt.settings.dev_callback_url
+    seed = seed_development(rt, url, callback, new_secret=new_secret)
+    click.echo("")
+    click.echo("Entryway development environment is ready. Put these three lines in your app's .env:")
+    click.echo("")
+    click.echo(f"ENTRYWAY_ENV_URL={seed.environment.url}")
+    click.echo(f"ENTRYWAY_CLIENT_ID={seed.client_id}")
+    if seed.plain_secret:
+        click.echo(f"ENTRYWAY_CLIENT_SECRET={seed.plain_secret}")
+        click.echo("")
+        click.echo("The secret is shown only this once. `entryway dev --new-secret` makes another.")
+    else:
+        click.echo("ENTRYWAY_CLIENT_SECRET=<shown when it was created; `entryway dev --new-secret` makes another>")
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": seed.client_id,
+            "redirect_uri": callback,
+            "scope": "openid profile email",
+            "state": "dev-state",
+            "login_hint": "jane@example.com",
+        }
+    )
+    click.echo("")
+    click.echo("Log in through the IdP simulator (Test Organization, domains example.com and example.org):")
+    click.echo(f"  {seed.environment.url}/oauth/authorize?{query}")
+    click.echo("")
+    if no_serve:
+        return
+    uvicorn.run(create_app(rt), host=host, port=port, log_level="info", proxy_headers=False)
+
+
+@click.command()
+@click.option("--host", default="0.0.0.0", show_default=True)  # noqa: S104 - a server binds where it is told
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+@click.pass_obj
+def serve(obj: CliContext, host: str, port: int, workers: int) -> None:
+    """Serve Entryway (production). Needs ENTRYWAY_MASTER_KEY and a migrated database."""
+    obj.settings()  # fail early, with a clear message, on a bad configuration
+    uvicorn.run(
+        "entryway.asgi:create",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+    )

@@ -1,0 +1,99 @@
+"""Settings, read once from the process environment (and an optional `.env` in the working directory)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    public_url: str
+    master_key: bytes
+    redis_url: str | None = None
+    dev_callback_url: str = "http://localhost:3000/callback"
+    clock_skew_seconds: int = 120
+    max_saml_response_bytes: int = 256 * 1024
+    auth_request_ttl_seconds: int = 600
+    code_ttl_seconds: int = 300
+    id_token_ttl_seconds: int = 3600
+    access_token_ttl_seconds: int = 86399
+    trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot work; the message says which variable to set."""
+
+
+def decode_master_key(text: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
+    except (ValueError, TypeError) as exc:
+        raise ConfigError("ENTRYWAY_MASTER_KEY must be 32 bytes, base64-encoded") from exc
+    if len(key) != 32:
+        raise ConfigError(f"ENTRYWAY_MASTER_KEY must decode to 32 bytes, got {len(key)}")
+    return key
+
+
+def new_master_key_text() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+
+
+def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | None = None) -> Settings:
+    """Build Settings from the environment.
+
+    `generate_master_key` is for `entryway dev`: a key is created in the data directory on first run, so a
+    newcomer never has to make one. Production (`entryway serve`) must be given ENTRYWAY_MASTER_KEY or a key
+    file that already exists.
+    """
+    source = {**_read_dotenv(Path(".env")), **(env if env is not None else os.environ)}
+    data_dir = Path(source.get("ENTRYWAY_DATA_DIR", "data")).resolve()
+    database_url = source.get("ENTRYWAY_DATABASE_URL") or f"sqlite:///{data_dir / 'entryway.db'}"
+    key_text = source.get("ENTRYWAY_MASTER_KEY")
+    key_file = data_dir / "master.key"
+    if not key_text:
+        if key_file.is_file():
+            key_text = key_file.read_text().strip()
+        elif generate_master_key:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            key_text = new_master_key_text()
+            key_file.write_text(key_text + "\n")
+            key_file.chmod(0o600)
+        else:
+            raise ConfigError(
+                "ENTRYWAY_MASTER_KEY is not set and there is no data/master.key: "
+                "set it to 32 random bytes in base64 (`entryway keys new-master`)"
+            )
+    proxies = tuple(p.strip() for p in source.get("ENTRYWAY_TRUSTED_PROXIES", "").split(",") if p.strip())
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        public_url=source.get("ENTRYWAY_PUBLIC_URL", "http://localhost:8000").rstrip("/"),
+        master_key=decode_master_key(key_text),
+        redis_url=source.get("ENTRYWAY_REDIS_URL") or None,
+        dev_callback_url=source.get("ENTRYWAY_DEV_CALLBACK_URL", "http://localhost:3000/callback"),
+        clock_skew_seconds=int(source.get("ENTRYWAY_CLOCK_SKEW_SECONDS", "120")),
+        trusted_proxies=proxies,
+    )

@@ -1,0 +1,18 @@
+"""The connector interface: every protocol starts a login and finishes it with a Profile or a LoginError."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from starlette.responses import Response
+
+from entryway.model.connections import SsoConnection
+from entryway.runtime import Runtime
+from entryway.services.environments import Environment
+from entryway.services.logins import AuthRequest
+
+
+class Connector(Protocol):
+    def start_login(self, rt: Runtime, env: Environment, connection: SsoConnection, request: AuthRequest) -> Response:
+        """Send the browser to the IdP for this auth request (binding the upstream request ID to it)."""
+        ...

@@ -1,0 +1,1 @@
+"""The development IdP simulator: a real SAML IdP with its own key, for development environments only."""

@@ -1,0 +1,1 @@
+"""The app-facing OpenID Provider: discovery, keys, authorize, token, userinfo, logout."""

@@ -1,0 +1,29 @@
+"""The process-wide objects every service needs, built once at start-up and passed explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from entryway.clock import Clock
+from entryway.config import Settings
+from entryway.keys.keyring import KeyRing
+from entryway.keys.sealing import Sealer
+from entryway.store.db import make_engine
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    sealer: Sealer
+    keyring: KeyRing
+    caches: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock | None = None, engine: Engine | None = None) -> Runtime:
+        engine = engine or make_engine(settings.database_url)
+        sealer = Sealer(settings.master_key)
+        return cls(settings, engine, clock or Clock(), sealer, KeyRing(engine, sealer))

@@ -1,0 +1,262 @@
+"""Environments: creation (with their client and keys), lookup by Host, and their redirect-URI allow-lists."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from entryway.ids import new_id
+from entryway.keys.material import (
+    certificate_pem,
+    generate_rsa_key,
+    private_key_pem,
+    public_jwk,
+    self_signed_certificate,
+)
+from entryway.model.environments import MAX_CALLBACK_URIS, MAX_POST_LOGOUT_URIS, EnvironmentType, RedirectKind
+from entryway.model.errors import ApiError, FieldViolation, conflict, invalid, not_found
+from entryway.model.redirect_uris import check_redirect_uri, matches
+from entryway.runtime import Runtime
+from entryway.store.tables import clients, environments, redirect_uris, signing_keys
+
+
+@dataclass(frozen=True)
+class Environment:
+    id: str
+    type: EnvironmentType
+    display_name: str
+    url: str
+    host: str
+    create_time: datetime
+
+    @property
+    def is_development(self) -> bool:
+        return self.type is EnvironmentType.DEVELOPMENT
+
+
+def host_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc.lower()
+
+
+def _from_row(row: object) -> Environment:
+    r = row._mapping  # type: ignore[attr-defined]
+    return Environment(r["id"], EnvironmentType(r["type"]), r["display_name"], r["url"], r["host"], r["create_time"])
+
+
+def check_environment_url(url: str, env_type: EnvironmentType) -> list[str]:
+    parts = urlsplit(url)
+    problems = []
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        problems.append("the environment URL must be an absolute http(s) URL")
+    if env_type is EnvironmentType.PRODUCTION and parts.scheme != "https":
+        problems.append("a production environment URL must use https")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        problems.append("the environment URL must be an origin, without path, query or fragment")
+    return problems
+
+
+def create_environment(
+    rt: Runtime, conn: Connection, *, env_type: EnvironmentType, url: str, display_name: str
+) -> tuple[Environment, str]:
+    """Create an environment with its app client and signing keys. Returns (environment, app client id)."""
+    url = url.rstrip("/")
+    problems = check_environment_url(url, env_type)
+    if problems:
+        raise invalid([FieldViolation("url", p) for p in problems])
+    host = host_of(url)
+    if conn.execute(select(environments.c.id).where(environments.c.host == host)).first():
+        raise conflict(f"an environment already serves {host}", "url")
+    now = rt.clock.now()
+    env_id = new_id("env")
+    conn.execute(
+        insert(environments).values(
+            id=env_id,
+            type=env_type.value,
+            display_name=display_name,
+            url=url,
+            host=host,
+            custom_domain=None,
+            custom_domain_verified=False,
+            create_time=now,
+            update_time=now,
+        )
+    )
+    client_id = new_id("skc")
+    conn.execute(
+        insert(clients).values(
+            id=client_id, environment_id=env_id, kind="app", name="App client", scopes=["*"], create_time=now
+        )
+    )
+    add_signing_key(rt, conn, env_id, "oidc", status="active")
+    add_signing_key(rt, conn, env_id, "saml_sp", status="active", common_name=f"Entryway SP {url}")
+    rt.caches.pop("env_by_host", None)
+    env = get_environment(conn, env_id)
+    return env, client_id
+
+
+def add_signing_key(
+    rt: Runtime, conn: Connection, env_id: str, purpose: str, *, status: str, common_name: str | None = None
+) -> str:
+    key = generate_rsa_key()
+    kid = new_id("key")
+    cert = certificate_pem(self_signed_certificate(key, common_name)) if common_name else None
+    now = rt.clock.now()
+    conn.execute(
+        insert(signing_keys).values(
+            id=kid,
+            environment_id=env_id,
+            purpose=purpose,
+            algorithm="RS256",
+            status=status,
+            private_key=rt.sealer.seal(private_key_pem(key), context=f"signing_key:{kid}"),
+            public_jwk=public_jwk(key.public_key(), kid) if purpose == "oidc" else None,
+            certificate_pem=cert,
+            create_time=now,
+            activate_time=now if status == "active" else None,
+        )
+    )
+    rt.keyring.invalidate(env_id)
+    return kid
+
+
+def get_environment(conn: Connection, env_id: str) -> Environment:
+    row = conn.execute(select(environments).where(environments.c.id == env_id)).first()
+    if row is None:
+        raise not_found("environment", env_id)
+    return _from_row(row)
+
+
+def list_environments(conn: Connection) -> list[Environment]:
+    return [_from_row(r) for r in conn.execute(select(environments).order_by(environments.c.create_time))]
+
+
+_HOST_TTL = 10.0
+
+
+def environment_for_host(rt: Runtime, host: str) -> Environment | None:
+    """The environment a request's Host header routes to (cached briefly; hosts change rarely)."""
+    host = host.lower()
+    cache: dict[str, tuple[float, Environment | None]] = rt.caches.setdefault("env_by_host", {})  # type: ignore[assignment]
+    hit = cache.get(host)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < _HOST_TTL:
+        return hit[1]
+    with rt.engine.connect() as conn:
+        row = conn.execute(
+            select(environments).where(
+                (environments.c.host == host)
+                | ((environments.c.custom_domain == host) & environments.c.custom_domain_verified.is_(True))
+            )
+        ).first()
+    env = _from_row(row) if row is not None else None
+    cache[host] = (now, env)
+    return env
+
+
+def app_client_id(conn: Connection, env_id: str) -> str:
+    row = conn.execute(select(clients.c.id).where(clients.c.environment_id == env_id, clients.c.kind == "app")).first()
+    if row is None:
+        raise not_found("app client of environment", env_id)
+    return str(row.id)
+
+
+# --- redirect URIs -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RedirectUri:
+    kind: RedirectKind
+    uri: str
+    is_default: bool
+    create_time: datetime
+
+
+def list_redirect_uris(conn: Connection, env_id: str, kind: RedirectKind | None = None) -> list[RedirectUri]:
+    query = select(redirect_uris).where(redirect_uris.c.environment_id == env_id)
+    if kind is not None:
+        query = query.where(redirect_uris.c.kind == kind.value)
+    rows = conn.execute(query.order_by(redirect_uris.c.id)).all()
+    return [RedirectUri(RedirectKind(r.kind), r.uri, r.is_default, r.create_time) for r in rows]
+
+
+def add_redirect_uri(rt: Runtime, conn: Connection, env: Environment, kind: RedirectKind, uri: str) -> RedirectUri:
+    problems = check_redirect_uri(uri, env.type)
+    if problems:
+        raise invalid([FieldViolation("uri", p) for p in problems], f"{uri!r} cannot be registered")
+    existing = list_redirect_uris(conn, env.id, kind)
+    if any(r.uri == uri for r in existing):
+        raise conflict(f"{uri} is already registered", "uri")
+    if kind is RedirectKind.CALLBACK and len(existing) >= MAX_CALLBACK_URIS:
+        raise invalid([FieldViolation("uri", f"at most {MAX_CALLBACK_URIS} callback URLs may be registered")])
+    if kind is RedirectKind.POST_LOGOUT and len(existing) >= MAX_POST_LOGOUT_URIS:
+        raise invalid([FieldViolation("uri", f"at most {MAX_POST_LOGOUT_URIS} post-logout URLs may be registered")])
+    if kind is RedirectKind.INITIATE_LOGIN:
+        conn.execute(
+            delete(redirect_uris).where(redirect_uris.c.environment_id == env.id, redirect_uris.c.kind == kind.value)
+        )
+        existing = []
+    now = rt.clock.now()
+    conn.execute(
+        insert(redirect_uris).values(
+            environment_id=env.id, kind=kind.value, uri=uri, is_default=not existing, create_time=now
+        )
+    )
+    rt.caches.pop("redirects", None)
+    return RedirectUri(kind, uri, not existing, now)
+
+
+def remove_redirect_uri(rt: Runtime, conn: Connection, env: Environment, kind: RedirectKind, uri: str) -> None:
+    existing = list_redirect_uris(conn, env.id, kind)
+    target = next((r for r in existing if r.uri == uri), None)
+    if target is None:
+        raise not_found(f"{kind.value} URI", uri)
+    if kind is RedirectKind.CALLBACK and len(existing) == 1:
+        raise ApiError(
+            400,
+            "the last callback URL cannot be removed: add another first",
+            [FieldViolation("uri", "the environment must keep at least one callback URL")],
+        )
+    conn.execute(
+        delete(redirect_uris).where(
+            redirect_uris.c.environment_id == env.id, redirect_uris.c.kind == kind.value, redirect_uris.c.uri == uri
+        )
+    )
+    if target.is_default:
+        first = conn.execute(
+            select(func.min(redirect_uris.c.id)).where(
+                redirect_uris.c.environment_id == env.id, redirect_uris.c.kind == kind.value
+            )
+        ).scalar()
+        if first is not None:
+            conn.execute(update(redirect_uris).where(redirect_uris.c.id == first).values(is_default=True))
+    rt.caches.pop("redirects", None)
+
+
+def redirect_allowed(rt: Runtime, env_id: str, kind: RedirectKind, uri: str) -> bool:
+    """Is `uri` on the allow-list? Exact match (development wildcards aside). Cached per environment."""
+    return any(matches(r.uri, uri) for r in cached_redirect_uris(rt, env_id, kind))
+
+
+def default_redirect_uri(rt: Runtime, env_id: str, kind: RedirectKind) -> str | None:
+    for r in cached_redirect_uris(rt, env_id, kind):
+        if r.is_default:
+            return r.uri
+    return None
+
+
+def cached_redirect_uris(rt: Runtime, env_id: str, kind: RedirectKind) -> list[RedirectUri]:
+    cache: dict[tuple[str, str], tuple[float, list[RedirectUri]]] = rt.caches.setdefault("redirects", {})  # type: ignore[assignment]
+    key = (env_id, kind.value)
+    hit = cache.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < _HOST_TTL:
+        return hit[1]
+    with rt.engine.connect() as conn:
+        uris = list_redirect_uris(conn, env_id, kind)
+    cache[key] = (now, uris)
+    return uris

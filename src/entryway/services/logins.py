@@ -1,0 +1,298 @@
+"""The login transaction (DESIGN §3): an auth request is stored at /oauth/authorize, bound to exactly one
+connection; the connector finishes it with a Profile (or a LoginError); a single-use code is then issued.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import Connection, insert, select, update
+
+from entryway.ids import new_id
+from entryway.model.connections import SsoConnection
+from entryway.model.errors import LoginError
+from entryway.model.profile import Profile
+from entryway.model.selectors import Selector, SelectorKind
+from entryway.runtime import Runtime
+from entryway.services import auth_log
+from entryway.services.connections import find_connection, organization_connections
+from entryway.services.domains import find_by_domain
+from entryway.services.environments import Environment
+from entryway.services.organizations import find_organization
+from entryway.store.tables import auth_codes, auth_requests
+
+
+@dataclass(frozen=True)
+class AuthRequest:
+    id: str
+    environment_id: str
+    client_id: str
+    redirect_uri: str
+    scope: str
+    state: str | None
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    connection_id: str
+    organization_id: str
+    login_hint: str | None
+    upstream_request_id: str | None
+    status: str
+    create_time: datetime
+    expire_time: datetime
+
+
+def _auth_request(row: object) -> AuthRequest:
+    return AuthRequest(**row._mapping)  # type: ignore[attr-defined]
+
+
+def resolve_connection(conn: Connection, env: Environment, selector: Selector) -> SsoConnection:
+    """The one connection a login will use, by the selector precedence; never falls through on a bad value."""
+    if selector.kind is SelectorKind.CONNECTION:
+        found = find_connection(conn, env.id, selector.value)
+        if found is None:
+            raise LoginError.wanted_got(
+                "invalid_connection_id",
+                "connection_id does not name a connection of this environment",
+                "a connection of " + env.id,
+                selector.value,
+            )
+        if not found.enabled:
+            raise LoginError.wanted_got(
+                "connection_not_active",
+                "The connection is disabled: enable it before logging in through it",
+                "enabled",
+                "disabled",
+                connection_id=found.id,
+            )
+        return found
+    if selector.kind is SelectorKind.ORGANIZATION:
+        org = find_organization(conn, env.id, selector.value)
+        if org is None:
+            raise LoginError.wanted_got(
+                "invalid_organization_id",
+                "organization_id does not name an organization of this environment",
+                "an organization of " + env.id,
+                selector.value,
+            )
+        org_id = org.id
+    else:
+        found_domain = find_by_domain(conn, env.id, selector.value)
+        if found_domain is None:
+            code = "domain_not_found"
+            raise LoginError.wanted_got(
+                code,
+                f"No organization has the domain {selector.value}: add it to the organization first",
+                "a registered organization domain",
+                selector.value,
+            )
+        org_id = found_domain.organization_id
+    candidates = organization_connections(conn, env.id, org_id)
+    enabled = [c for c in candidates if c.enabled]
+    if not enabled:
+        raise LoginError(
+            "no_active_connections",
+            "The organization has no enabled SSO connection",
+            {
+                "wanted": "an enabled connection",
+                "got": f"{len(candidates)} connection(s), none enabled",
+                "organization_id": org_id,
+            },
+        )
+    return enabled[0]
+
+
+def create_auth_request(
+    rt: Runtime,
+    conn: Connection,
+    *,
+    env: Environment,
+    client_id: str,
+    redirect_uri: str,
+    scope: str,
+    state: str | None,
+    nonce: str | None,
+    code_challenge: str | None,
+    code_challenge_method: str | None,
+    connection: SsoConnection,
+    login_hint: str | None,
+) -> AuthRequest:
+    now = rt.clock.now()
+    values: dict[str, Any] = dict(
+        id=new_id("req"),
+        environment_id=env.id,
+        client_id=client_id,
+        redirect_uri=redirect_uri,
+        scope=scope,
+        state=state,
+        nonce=nonce,
+        code_challenge=code_challenge,
+        code_challenge_method=code_challenge_method,
+        connection_id=connection.id,
+        organization_id=connection.organization_id,
+        login_hint=login_hint,
+        upstream_request_id=None,
+        status="pending",
+        create_time=now,
+        expire_time=now + timedelta(seconds=rt.settings.auth_request_ttl_seconds),
+    )
+    conn.execute(insert(auth_requests).values(**values))
+    return AuthRequest(**values)
+
+
+def bind_upstream_request(conn: Connection, auth_request_id: str, upstream_request_id: str) -> None:
+    """Record the IdP-facing request ID (SAML AuthnRequest ID) that the response must answer."""
+    conn.execute(
+        update(auth_requests)
+        .where(auth_requests.c.id == auth_request_id)
+        .values(upstream_request_id=upstream_request_id)
+    )
+
+
+def get_auth_request(conn: Connection, auth_request_id: str) -> AuthRequest | None:
+    row = conn.execute(select(auth_requests).where(auth_requests.c.id == auth_request_id)).first()
+    return _auth_request(row) if row is not None else None
+
+
+def find_by_upstream_request(conn: Connection, upstream_request_id: str) -> AuthRequest | None:
+    row = conn.execute(select(auth_requests).where(auth_requests.c.upstream_request_id == upstream_request_id)).first()
+    return _auth_request(row) if row is not None else None
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def error_redirect(redirect_uri: str, error: str, description: str, state: str | None) -> str:
+    params = {"error": error, "error_description": description}
+    if state is not None:
+        params["state"] = state
+    return _append_query(redirect_uri, params)
+
+
+def _append_query(uri: str, params: dict[str, str]) -> str:
+    return uri + ("&" if "?" in uri else "?") + urlencode(params)
+
+
+def complete_login(
+    rt: Runtime,
+    conn: Connection,
+    request: AuthRequest,
+    connection: SsoConnection,
+    profile: Profile,
+    client_ip: str | None = None,
+) -> str:
+    """Finish a pending auth request: issue a single-use code and return the app redirect URL.
+
+    The pending -> completed transition is a conditional update, so a request can complete once only, even
+    when two instances race on the same response.
+    """
+    now = rt.clock.now()
+    if request.connection_id != connection.id:
+        raise LoginError.wanted_got(
+            "invalid_saml_response",
+            "The response came through a different connection than the login started on",
+            request.connection_id,
+            connection.id,
+        )
+    if request.expire_time <= now:
+        raise LoginError.wanted_got(
+            "response_expired",
+            "The login took too long and expired: start it again",
+            f"before {request.expire_time.isoformat()}",
+            now.isoformat(),
+        )
+    done = conn.execute(
+        update(auth_requests)
+        .where(auth_requests.c.id == request.id, auth_requests.c.status == "pending")
+        .values(status="completed")
+    )
+    if done.rowcount != 1:
+        raise LoginError.wanted_got(
+            "authentication_not_completed",
+            "This login was already completed or failed: start it again",
+            "a pending login",
+            "a login that was already used",
+        )
+    code = secrets.token_urlsafe(32)
+    conn.execute(
+        insert(auth_codes).values(
+            code_hash=hash_code(code),
+            auth_request_id=request.id,
+            environment_id=request.environment_id,
+            client_id=request.client_id,
+            redirect_uri=request.redirect_uri,
+            nonce=request.nonce,
+            code_challenge=request.code_challenge,
+            scope=request.scope,
+            session_id=new_id("ses"),
+            connection_id=connection.id,
+            organization_id=connection.organization_id,
+            profile=profile.to_dict(),
+            create_time=now,
+            expire_time=now + timedelta(seconds=rt.settings.code_ttl_seconds),
+            used_time=None,
+            issued_jti=None,
+        )
+    )
+    auth_log.record(
+        rt,
+        conn,
+        environment_id=request.environment_id,
+        status="SUCCESS",
+        step="callback",
+        auth_request_id=request.id,
+        organization_id=connection.organization_id,
+        connection_id=connection.id,
+        email=profile.email,
+        client_ip=client_ip,
+    )
+    params = {"code": code}
+    if request.state is not None:
+        params["state"] = request.state
+    return _append_query(request.redirect_uri, params)
+
+
+def fail_login(
+    rt: Runtime,
+    env_id: str,
+    error: LoginError,
+    *,
+    step: str,
+    request: AuthRequest | None = None,
+    connection: SsoConnection | None = None,
+    client_ip: str | None = None,
+) -> tuple[str, str | None]:
+    """Record a failed step; return (err_ reference, app redirect URL or None when there is no safe target)."""
+    with rt.engine.begin() as conn:
+        ref = auth_log.record(
+            rt,
+            conn,
+            environment_id=env_id,
+            status="FAILURE",
+            step=step,
+            auth_request_id=request.id if request else None,
+            error_code=error.code,
+            message=error.message,
+            diagnosis=error.diagnosis,
+            organization_id=(
+                connection.organization_id if connection else request.organization_id if request else None
+            ),
+            connection_id=(connection.id if connection else request.connection_id if request else None),
+            client_ip=client_ip,
+        )
+        if request is not None:
+            conn.execute(
+                update(auth_requests)
+                .where(auth_requests.c.id == request.id, auth_requests.c.status == "pending")
+                .values(status="failed")
+            )
+    if request is None:
+        return ref, None
+    description = f"{error.message} (reference {ref})"
+    return ref, error_redirect(request.redirect_uri, error.code, description, request.state)

@@ -1,0 +1,226 @@
+"""The schema. Every lookup on a login's hot path is by primary key or a unique index."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from entryway.store.types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(64)
+
+environments = Table(
+    "environments",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("type", String(16), nullable=False),
+    Column("display_name", String(200), nullable=False),
+    Column("url", String(256), nullable=False),  # the OIDC issuer
+    Column("host", String(256), nullable=False, unique=True),  # Host header that routes here
+    Column("custom_domain", String(256), nullable=True, unique=True),
+    Column("custom_domain_verified", Boolean, nullable=False, default=False),
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("update_time", UTCDateTime, nullable=False),
+)
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(8), nullable=False),  # "app" (the .env client) or "api" (machine-to-machine)
+    Column("name", String(200), nullable=False),
+    Column("scopes", JSON, nullable=False),
+    Column("create_time", UTCDateTime, nullable=False),
+)
+
+client_secrets = Table(
+    "client_secrets",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("client_id", ID, ForeignKey("clients.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("secret_hash", String(128), nullable=False, unique=True),
+    Column("secret_suffix", String(8), nullable=False),
+    Column("status", String(16), nullable=False),  # ACTIVE | INACTIVE
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("update_time", UTCDateTime, nullable=False),
+    Column("last_used_time", UTCDateTime, nullable=True),
+    Column("expire_time", UTCDateTime, nullable=True),
+    Column("created_by", String(64), nullable=True),
+)
+
+redirect_uris = Table(
+    "redirect_uris",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # callback | initiate_login | post_logout
+    Column("uri", String(256), nullable=False),
+    Column("is_default", Boolean, nullable=False, default=False),
+    Column("create_time", UTCDateTime, nullable=False),
+    UniqueConstraint("environment_id", "kind", "uri"),
+)
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("id", ID, primary_key=True),  # the JWT kid
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("purpose", String(16), nullable=False),  # oidc | saml_sp | simulator
+    Column("algorithm", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # next | active | retired
+    Column("private_key", LargeBinary, nullable=False),  # AES-GCM under the master key
+    Column("public_jwk", JSON, nullable=True),
+    Column("certificate_pem", Text, nullable=True),
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("activate_time", UTCDateTime, nullable=True),
+    Column("retire_time", UTCDateTime, nullable=True),
+)
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    Column("display_name", String(200), nullable=False),
+    Column("external_id", String(200), nullable=True),
+    Column("slug", String(100), nullable=True),
+    Column("logo_url", String(512), nullable=True),
+    Column("metadata", JSON, nullable=False),
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("update_time", UTCDateTime, nullable=False),
+    UniqueConstraint("environment_id", "external_id"),
+    UniqueConstraint("environment_id", "slug"),
+    Index("ix_organizations_env_id", "environment_id", "id"),
+)
+
+domains = Table(
+    "domains",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    Column("organization_id", ID, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("domain", String(253), nullable=False),
+    Column("domain_type", String(32), nullable=False),
+    Column("verification_status", String(16), nullable=False),  # PENDING | VERIFIED | FAILED
+    Column("verification_token", String(64), nullable=False),
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("update_time", UTCDateTime, nullable=False),
+    # A domain routes logins, so it belongs to one organization per environment.
+    UniqueConstraint("environment_id", "domain"),
+)
+
+connections = Table(
+    "connections",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    Column("organization_id", ID, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("type", String(8), nullable=False),  # SAML | OIDC
+    Column("provider", String(32), nullable=False),
+    Column("enabled", Boolean, nullable=False, default=False),
+    Column("saml_config", JSON, nullable=True),
+    Column("oidc_config", JSON, nullable=True),
+    Column("attribute_mapping", JSON, nullable=False),
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("update_time", UTCDateTime, nullable=False),
+    Index("ix_connections_env_id", "environment_id", "id"),
+)
+
+auth_requests = Table(
+    "auth_requests",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("environment_id", ID, nullable=False),
+    Column("client_id", ID, nullable=False),
+    Column("redirect_uri", String(256), nullable=False),
+    Column("scope", String(512), nullable=False),
+    Column("state", Text, nullable=True),
+    Column("nonce", Text, nullable=True),
+    Column("code_challenge", String(128), nullable=True),
+    Column("code_challenge_method", String(8), nullable=True),
+    Column("connection_id", ID, nullable=False),
+    Column("organization_id", ID, nullable=False),
+    Column("login_hint", String(320), nullable=True),
+    Column("upstream_request_id", String(128), nullable=True, unique=True),  # SAML AuthnRequest ID
+    Column("status", String(16), nullable=False),  # pending | completed | failed
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("expire_time", UTCDateTime, nullable=False),
+)
+
+auth_codes = Table(
+    "auth_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("auth_request_id", ID, nullable=False),
+    Column("environment_id", ID, nullable=False),
+    Column("client_id", ID, nullable=False),
+    Column("redirect_uri", String(256), nullable=False),
+    Column("nonce", Text, nullable=True),
+    Column("code_challenge", String(128), nullable=True),
+    Column("scope", String(512), nullable=False),
+    Column("session_id", ID, nullable=False),
+    Column("connection_id", ID, nullable=False),
+    Column("organization_id", ID, nullable=False),
+    Column("profile", JSON, nullable=False),
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("expire_time", UTCDateTime, nullable=False),
+    Column("used_time", UTCDateTime, nullable=True),
+    Column("issued_jti", ID, nullable=True),
+)
+
+revoked_tokens = Table(
+    "revoked_tokens",
+    metadata,
+    Column("jti", ID, primary_key=True),
+    Column("expire_time", UTCDateTime, nullable=False),
+    Column("reason", String(64), nullable=False),
+)
+
+saml_replay = Table(
+    "saml_replay",
+    metadata,
+    Column("assertion_id", String(256), primary_key=True),
+    Column("connection_id", ID, nullable=False),
+    Column("expire_time", UTCDateTime, nullable=False, index=True),
+)
+
+auth_events = Table(
+    "auth_events",
+    metadata,
+    Column("id", ID, primary_key=True),  # err_… for failures, evt_… for successes
+    Column("environment_id", ID, nullable=False),
+    Column("auth_request_id", ID, nullable=True),
+    Column("status", String(16), nullable=False),  # SUCCESS | FAILURE
+    Column("step", String(32), nullable=False),
+    Column("error_code", String(64), nullable=True),
+    Column("message", Text, nullable=True),
+    Column("diagnosis", JSON, nullable=False),
+    Column("organization_id", ID, nullable=True),
+    Column("connection_id", ID, nullable=True),
+    Column("email", String(320), nullable=True),
+    Column("client_ip", String(64), nullable=True),
+    Column("create_time", UTCDateTime, nullable=False),
+    Index("ix_auth_events_env_time", "environment_id", "create_time"),
+)

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every surface: environment routing, page rendering, security headers."""

@@ -1,0 +1,72 @@
+"""Shared fixtures. `rt` (and everything built on it) runs each test on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from entryway.clock import Clock
+from entryway.config import Settings
+from entryway.runtime import Runtime
+from tests.support.databases import (
+    BACKENDS,
+    empty_all_tables,
+    migrated_engine,
+    postgres_url_for_worker,
+    sqlite_url_for_worker,
+)
+
+TEST_MASTER_KEY = base64.urlsafe_b64decode("dGVzdC1tYXN0ZXIta2V5LWZvci1lbnRyeXdheS10ZXM=")
+
+
+@pytest.fixture(scope="session")
+def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Engine]]:
+    made: dict[str, Engine] = {}
+    yield made
+    for engine in made.values():
+        engine.dispose()
+
+
+def _engine_for(backend: str, engines: dict[str, Engine], tmp: Path) -> Engine:
+    if backend not in engines:
+        url = sqlite_url_for_worker(tmp) if backend == "sqlite" else postgres_url_for_worker()
+        engines[backend] = migrated_engine(url)
+    return engines[backend]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def engine(backend: str, engines: dict[str, Engine], tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    engine = _engine_for(backend, engines, tmp_path_factory.getbasetemp())
+    empty_all_tables(engine)
+    return engine
+
+
+def make_settings(database_url: str, data_dir: Path, public_url: str = "http://localhost:8000") -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        public_url=public_url,
+        master_key=TEST_MASTER_KEY,
+        redis_url=os.environ.get("ENTRYWAY_TEST_REDIS_URL"),
+    )
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def rt(engine: Engine, tmp_path: Path, clock: Clock) -> Runtime:
+    settings = make_settings(str(engine.url), tmp_path)
+    return Runtime.build(settings, clock=clock, engine=engine)
