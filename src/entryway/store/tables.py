@@ -187,7 +187,7 @@ auth_codes = Table(
     Column("create_time", UTCDateTime, nullable=False),
     Column("expire_time", UTCDateTime, nullable=False),
     Column("used_time", UTCDateTime, nullable=True),
-    Column("issued_jti", ID, nullable=True),
+    Column("issued_jti", ID, nullable=True, index=True),
 )
 
 revoked_tokens = Table(

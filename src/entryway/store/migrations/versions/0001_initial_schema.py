@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 10:01:44.708703
+Create Date: 2026-11-27 10:03:20.903219
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ def upgrade() -> None:
         sa.Column("issued_jti", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("code_hash", name=op.f("pk_auth_codes")),
     )
+    with op.batch_alter_table("auth_codes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_auth_codes_issued_jti"), ["issued_jti"], unique=False)
+
     op.create_table(
         "auth_events",
         sa.Column("id", sa.String(length=64), nullable=False),
@@ -210,10 +213,7 @@ def upgrade() -> None:
         sa.Column("expire_time", entryway.store.types.UTCDateTime(), nullable=True),
         sa.Column("created_by", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
-            ["client_id"],
-            ["clients.id"],
-            name=op.f("fk_client_secrets_client_id_clients"),
-            ondelete="CASCADE",
+            ["client_id"], ["clients.id"], name=op.f("fk_client_secrets_client_id_clients"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_client_secrets")),
         sa.UniqueConstraint("secret_hash", name=op.f("uq_client_secrets_secret_hash")),
@@ -323,5 +323,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_auth_events_env_time")
 
     op.drop_table("auth_events")
+    with op.batch_alter_table("auth_codes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_auth_codes_issued_jti"))
+
     op.drop_table("auth_codes")
     # ### end Alembic commands ###
