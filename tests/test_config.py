@@ -1,0 +1,44 @@
+"""Settings: the master key is generated for `entryway dev` only, and a bad one is refused with a clear message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from entryway.config import ConfigError, load_settings, new_master_key_text
+
+
+def test_dev_generates_a_master_key_once(tmp_path: Path) -> None:
+    env = {"ENTRYWAY_DATA_DIR": str(tmp_path / "data")}
+    first = load_settings(generate_master_key=True, env=env)
+    second = load_settings(env=env)
+    assert first.master_key == second.master_key
+    assert (tmp_path / "data" / "master.key").stat().st_mode & 0o777 == 0o600
+    assert first.database_url == f"sqlite:///{tmp_path / 'data' / 'entryway.db'}"
+
+
+def test_serve_without_a_master_key_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="ENTRYWAY_MASTER_KEY"):
+        load_settings(env={"ENTRYWAY_DATA_DIR": str(tmp_path)})
+
+
+def test_short_master_key_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="32 bytes"):
+        load_settings(env={"ENTRYWAY_DATA_DIR": str(tmp_path), "ENTRYWAY_MASTER_KEY": "c2hvcnQ"})
+
+
+def test_explicit_settings(tmp_path: Path) -> None:
+    key = new_master_key_text()
+    settings = load_settings(
+        env={
+            "ENTRYWAY_DATA_DIR": str(tmp_path),
+            "ENTRYWAY_MASTER_KEY": key,
+            "ENTRYWAY_DATABASE_URL": "postgresql://u@h/db",
+            "ENTRYWAY_PUBLIC_URL": "https://sso.example.com/",
+            "ENTRYWAY_TRUSTED_PROXIES": "10.0.0.1, 10.0.0.2",
+        }
+    )
+    assert settings.public_url == "https://sso.example.com"
+    assert settings.trusted_proxies == ("10.0.0.1", "10.0.0.2")
+    assert not settings.is_sqlite
