@@ -19,8 +19,18 @@ class InvalidToken(Exception):
     """The token is not one this environment issued, or it is expired, revoked or malformed."""
 
 
-def verify(rt: Runtime, env: Environment, token: str, *, audience: str | list[str] | None = None) -> dict[str, Any]:
-    """Verify an Entryway-issued JWT: RS256 only, a kid published for this environment, issuer, expiry."""
+def verify(
+    rt: Runtime,
+    env: Environment,
+    token: str,
+    *,
+    audience: str | list[str] | None = None,
+    verify_expiry: bool = True,
+) -> dict[str, Any]:
+    """Verify an Entryway-issued JWT: RS256 only, a kid published for this environment, issuer, expiry.
+
+    `verify_expiry=False` is for hints only (an expired id_token_hint still says who is logging out).
+    """
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
@@ -38,7 +48,7 @@ def verify(rt: Runtime, env: Environment, token: str, *, audience: str | list[st
             algorithms=["RS256"],
             issuer=env.url,
             audience=audience,
-            options={"require": ["exp", "iat", "iss"], "verify_aud": audience is not None},
+            options={"require": ["exp", "iat", "iss"], "verify_aud": audience is not None, "verify_exp": verify_expiry},
             leeway=5,
         )
     except jwt.PyJWTError as exc:

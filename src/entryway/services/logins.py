@@ -296,3 +296,19 @@ def fail_login(
         return ref, None
     description = f"{error.message} (reference {ref})"
     return ref, error_redirect(request.redirect_uri, error.code, description, request.state)
+
+
+def fail_authorize(
+    rt: Runtime,
+    env_id: str,
+    error: LoginError,
+    *,
+    redirect_uri: str,
+    state: str | None,
+    connection: SsoConnection | None = None,
+    client_ip: str | None = None,
+) -> str:
+    """Record an /oauth/authorize failure that happened before an auth request existed, and return the
+    app redirect that reports it. Only for a redirect_uri already checked against the allow-list."""
+    ref, _ = fail_login(rt, env_id, error, step="authorize", connection=connection, client_ip=client_ip)
+    return error_redirect(redirect_uri, error.code, f"{error.message} (reference {ref})", state)

@@ -1,0 +1,89 @@
+"""GET /oidc/logout (OpenID Connect RP-Initiated Logout 1.0 §2, §3).
+
+Entryway keeps no browser session, so logging out ends nothing here; what matters is where the browser goes
+next. Post-logout redirection only ever goes to a registered post-logout URL (exact match), never elsewhere.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from entryway.model.environments import RedirectKind
+from entryway.oidc_provider import signing
+from entryway.oidc_provider.params import MalformedParameter, RepeatedParameter, first_repeated, single
+from entryway.runtime import Runtime
+from entryway.services.environments import Environment, cached_redirect_uris
+from entryway.web.pages import error_page, render
+from entryway.web.requests import current_environment, runtime
+
+router = APIRouter()
+
+MAX_STATE = 2048
+
+
+class LogoutRefused(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _refused_page(exc: LogoutRefused) -> Response:
+    return error_page(
+        "This sign-out link is not valid",
+        exc.message,
+        code=exc.code,
+        status=400,
+        hint="The application that sent you here is misconfigured; tell its developers.",
+    )
+
+
+def check_id_token_hint(rt: Runtime, env: Environment, hint: str, client_id: str | None) -> None:
+    """The hint must be an ID token this environment signed (expired is fine: it only names the session)."""
+    try:
+        claims = signing.verify(rt, env, hint, verify_expiry=False)
+    except signing.InvalidToken as exc:
+        raise LogoutRefused("invalid_request", "id_token_hint is not an ID token issued by this environment") from exc
+    # Access tokens are signed by the same key; only ID tokens carry azp (and an at+jwt typ marks the others).
+    if "azp" not in claims:
+        raise LogoutRefused("invalid_request", "id_token_hint is not an ID token")
+    if client_id is not None and claims["azp"] != client_id:
+        raise LogoutRefused("invalid_request", "id_token_hint was issued to another client than client_id")
+
+
+def registered_post_logout(rt: Runtime, env: Environment, uri: str) -> bool:
+    # Exact comparison only: a logout redirect is not worth a wildcard's risk.
+    return any(r.uri == uri for r in cached_redirect_uris(rt, env.id, RedirectKind.POST_LOGOUT))
+
+
+@router.get("/oidc/logout")
+def logout(
+    request: Request, env: Environment = Depends(current_environment), rt: Runtime = Depends(runtime)
+) -> Response:
+    params = request.query_params
+    try:
+        repeated = first_repeated(params)
+        if repeated is not None:
+            raise LogoutRefused("invalid_request", f"the parameter {repeated} was given more than once")
+        hint = single(params, "id_token_hint", max_length=16384)
+        target = single(params, "post_logout_redirect_uri", max_length=2048)
+        state = single(params, "state", max_length=MAX_STATE)
+        client_id = single(params, "client_id", max_length=128)
+        if hint is not None:
+            check_id_token_hint(rt, env, hint, client_id)
+        if target is not None and not registered_post_logout(rt, env, target):
+            raise LogoutRefused(
+                "invalid_redirect_uri", "post_logout_redirect_uri is not on this environment's post-logout URLs"
+            )
+    except (RepeatedParameter, MalformedParameter) as exc:
+        return _refused_page(LogoutRefused("invalid_request", str(exc)))
+    except LogoutRefused as exc:
+        return _refused_page(exc)
+    if target is None:
+        return render("oidc_signed_out.html", {"title": "You are signed out"})
+    location = target if state is None else target + ("&" if "?" in target else "?") + urlencode({"state": state})
+    return RedirectResponse(location, status_code=302, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,56 @@
+"""Reading OAuth request parameters (RFC 6749 §3.1): each at most once, empty meaning absent.
+
+"Parameters sent without a value MUST be treated as if they were omitted from the request ... Request and
+response parameters MUST NOT be included more than once."
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+
+class MultiParams(Protocol):
+    def getlist(self, key: str) -> list[str]: ...
+
+    def __iter__(self) -> Iterator[str]: ...
+
+
+class RepeatedParameter(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"the parameter {name} was given more than once")
+        self.name = name
+
+
+class MalformedParameter(Exception):
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"the parameter {name} {problem}")
+        self.name = name
+
+
+def has_control_characters(value: str) -> bool:
+    # A NUL would also be refused by PostgreSQL as a 500; refuse every control character as bad input.
+    return any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value)
+
+
+def single(params: MultiParams, name: str, *, max_length: int | None = None) -> str | None:
+    """The one value of `name`, or None when it is absent or empty."""
+    values = params.getlist(name)
+    if len(values) > 1:
+        raise RepeatedParameter(name)
+    if not values or values[0] == "":
+        return None
+    value = values[0]
+    if has_control_characters(value):
+        raise MalformedParameter(name, "contains control characters")
+    if max_length is not None and len(value) > max_length:
+        raise MalformedParameter(name, f"is longer than {max_length} characters")
+    return value
+
+
+def first_repeated(params: MultiParams) -> str | None:
+    """The name of a parameter that was given more than once, if any."""
+    for name in params:
+        if len(params.getlist(name)) > 1:
+            return name
+    return None

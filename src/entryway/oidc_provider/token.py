@@ -1,0 +1,140 @@
+"""POST /oauth/token (RFC 6749 §3.2, §4.1.3, §4.4; CONTRACT §3.2): codes for tokens, and client credentials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, Headers
+
+from entryway.model.errors import OAuthError
+from entryway.model.scopes import client_scopes
+from entryway.oidc_provider import access_tokens, client_auth, codes, pkce, signing
+from entryway.oidc_provider.claims import TokenBinding, id_token_claims, user_claims
+from entryway.oidc_provider.login_scopes import parse_scope
+from entryway.oidc_provider.params import MalformedParameter, RepeatedParameter, first_repeated, single
+from entryway.runtime import Runtime
+from entryway.services.connections import find_connection
+from entryway.services.credentials import Client
+from entryway.services.environments import Environment
+from entryway.web.requests import current_environment, runtime
+
+router = APIRouter()
+
+CLIENT_CREDENTIALS_TTL = 86399
+# RFC 6749 §5.1: "The authorization server MUST include the HTTP Cache-Control response header field with a
+# value of no-store in any response containing tokens, credentials, or other sensitive information".
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _param(form: FormData, name: str, *, max_length: int = 2048) -> str | None:
+    try:
+        return single(form, name, max_length=max_length)
+    except (RepeatedParameter, MalformedParameter) as exc:
+        raise OAuthError("invalid_request", str(exc)) from exc
+
+
+def _required(form: FormData, name: str) -> str:
+    value = _param(form, name)
+    if value is None:
+        raise OAuthError("invalid_request", f"{name} is required")
+    return value
+
+
+@router.post("/oauth/token")
+async def token(
+    request: Request, env: Environment = Depends(current_environment), rt: Runtime = Depends(runtime)
+) -> JSONResponse:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise OAuthError("invalid_request", "Send the token request as application/x-www-form-urlencoded")
+    form = await request.form()
+    body = await run_in_threadpool(exchange, rt, env, request.headers, form)
+    return JSONResponse(body, headers=NO_STORE)
+
+
+def exchange(rt: Runtime, env: Environment, headers: Headers, form: FormData) -> dict[str, Any]:
+    repeated = first_repeated(form)
+    if repeated is not None:
+        raise OAuthError("invalid_request", f"the parameter {repeated} was given more than once")
+    try:
+        client = client_auth.authenticate(rt, env, headers, form)
+    except (RepeatedParameter, MalformedParameter) as exc:
+        raise OAuthError("invalid_request", str(exc)) from exc
+    grant_type = _required(form, "grant_type")
+    if grant_type == "authorization_code":
+        return authorization_code(rt, env, client, form)
+    if grant_type == "client_credentials":
+        return client_credentials(rt, env, client, form)
+    raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
+
+
+def authorization_code(rt: Runtime, env: Environment, client: Client, form: FormData) -> dict[str, Any]:
+    if client.kind != "app":
+        raise OAuthError("unauthorized_client", "Only the environment's app client may redeem login codes")
+    code = _required(form, "code")
+    redirect_uri = _required(form, "redirect_uri")
+    verifier = _param(form, "code_verifier")
+    if verifier is not None and not pkce.valid_verifier(verifier):
+        raise OAuthError("invalid_request", "code_verifier must be 43-128 characters of A-Z a-z 0-9 - . _ ~")
+    settings = rt.settings
+    reused = False
+    with rt.engine.begin() as conn:
+        grant = codes.find_code(conn, env.id, code)
+        if grant is None:
+            raise OAuthError("invalid_grant", "The code is unknown or was issued by another environment")
+        if grant.used_time is not None:
+            codes.revoke_after_reuse(rt, conn, env, grant)
+            reused = True
+        else:
+            now = rt.clock.now()
+            codes.check_bindings(grant, client_id=client.id, redirect_uri=redirect_uri, code_verifier=verifier, now=now)
+            connection = find_connection(conn, env.id, grant.connection_id)
+            if connection is None:
+                raise OAuthError("invalid_grant", "The connection this login used has been deleted")
+            user = user_claims(grant.profile, connection)
+            access = access_tokens.mint(
+                rt,
+                env,
+                client_id=client.id,
+                subject=user["sub"],
+                ttl_seconds=settings.access_token_ttl_seconds,
+                organization_id=grant.organization_id,
+                session_id=grant.session_id,
+            )
+            binding = TokenBinding(client.id, grant.session_id, grant.nonce, access.token, code)
+            claims = id_token_claims(env.url, user, binding, connection.id, now, settings.id_token_ttl_seconds)
+            id_token = signing.sign(rt, env, claims)
+            if not codes.mark_redeemed(conn, grant, access.jti, now):
+                # Another request redeemed it between our read and our write: this one is the second use.
+                codes.revoke_after_reuse(rt, conn, env, grant)
+                reused = True
+    if reused:
+        raise OAuthError("invalid_grant", "The code was already used; the tokens it issued have been revoked")
+    return {"access_token": access.token, "id_token": id_token, "token_type": "Bearer", "expires_in": access.expires_in}
+
+
+def client_credentials(rt: Runtime, env: Environment, client: Client, form: FormData) -> dict[str, Any]:
+    held = client_scopes(client.scopes)
+    requested_text = _param(form, "scope")
+    if requested_text is None:
+        granted = held
+    else:
+        requested = parse_scope(requested_text)
+        if requested is None or not requested:
+            raise OAuthError("invalid_scope", "scope must be a space-separated list of scope names")
+        unknown = [s for s in requested if s not in held]
+        if unknown:
+            raise OAuthError("invalid_scope", f"The client may not request: {' '.join(unknown)}")
+        granted = [s for s in held if s in requested]
+    access = access_tokens.mint(
+        rt, env, client_id=client.id, subject=client.id, ttl_seconds=CLIENT_CREDENTIALS_TTL, scopes=granted
+    )
+    return {
+        "access_token": access.token,
+        "token_type": "Bearer",
+        "expires_in": CLIENT_CREDENTIALS_TTL,
+        "scope": " ".join(granted),
+    }
