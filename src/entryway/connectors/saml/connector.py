@@ -1,0 +1,50 @@
+"""The SAML connector's start of a login: an AuthnRequest bound to the auth request, sent to the IdP."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from entryway.connectors.saml import bindings
+from entryway.connectors.saml.authn_request import build_authn_request
+from entryway.model.connections import SsoConnection
+from entryway.model.errors import LoginError
+from entryway.runtime import Runtime
+from entryway.services import logins
+from entryway.services.environments import Environment
+from entryway.services.logins import AuthRequest
+
+REQUEST_BINDINGS = ("HTTP_REDIRECT", "HTTP_POST")
+
+
+class SamlConnector:
+    def start_login(self, rt: Runtime, env: Environment, connection: SsoConnection, request: AuthRequest) -> Response:
+        config = connection.saml_config
+        sso_url = config.get("idp_sso_url")
+        if not isinstance(sso_url, str) or not sso_url.startswith(("https://", "http://")):
+            raise LoginError.wanted_got(
+                "invalid_saml_metadata",
+                "The connection has no IdP single sign-on URL: add the IdP metadata or its SSO URL",
+                "an http(s) idp_sso_url",
+                "none" if not sso_url else "a value that is not an http(s) URL",
+                connection_id=connection.id,
+            )
+        binding = config.get("idp_sso_request_binding") or "HTTP_REDIRECT"
+        if binding not in REQUEST_BINDINGS:
+            raise LoginError.wanted_got(
+                "invalid_saml_metadata",
+                "The connection's request binding is not one Entryway can send",
+                " or ".join(REQUEST_BINDINGS),
+                str(binding),
+                connection_id=connection.id,
+            )
+        authn = build_authn_request(connection, rt.clock.now())
+        with rt.engine.begin() as db:
+            logins.bind_upstream_request(db, request.id, authn.id)
+        if binding == "HTTP_POST":
+            fields = {"SAMLRequest": bindings.b64(authn.xml), "RelayState": request.id}
+            return bindings.post_form(sso_url, fields, title="Signing you in…")
+        params = {"SAMLRequest": bindings.deflate_and_encode(authn.xml), "RelayState": request.id}
+        if request.login_hint:
+            # Not part of SAML, but Entra ID, Okta and Google read it to prefill the user name.
+            params["login_hint"] = request.login_hint
+        return bindings.redirect(sso_url, params)
