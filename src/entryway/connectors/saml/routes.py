@@ -1,5 +1,56 @@
-"""Routes (placeholder until implemented)."""
+"""The SP's HTTP surface (CONTRACT §4): the ACS and the SP metadata. Thin: the work is in callback.py."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from entryway.connectors.saml.callback import finish_login, load_connection
+from entryway.connectors.saml.metadata import MEDIA_TYPE, cached_metadata
+from entryway.web.pages import error_page
+from entryway.web.requests import client_ip, current_environment, runtime
+
+router = APIRouter(include_in_schema=False)
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is (or says it will be) longer than `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("/sso/v1/saml/{connection_id}/callback")
+async def assertion_consumer_service(request: Request, connection_id: str) -> Response:
+    rt = runtime(request)
+    env = current_environment(request)
+    body = await _read_limited(request, rt.settings.max_saml_response_bytes)
+    # Parsing, signature checks and database work are blocking: keep them off the event loop.
+    return await run_in_threadpool(
+        finish_login, rt, env, connection_id, body, request.headers.get("content-type"), client_ip(request)
+    )
+
+
+@router.get("/sso/v1/saml/{connection_id}/metadata")
+def sp_metadata(request: Request, connection_id: str) -> Response:
+    rt = runtime(request)
+    env = current_environment(request)
+    connection = load_connection(rt, env, connection_id)
+    if connection is None:
+        return error_page(
+            "Not found", "No SAML connection of this environment has that ID.", code="invalid_connection_id", status=404
+        )
+    return Response(
+        cached_metadata(rt, connection),
+        media_type=MEDIA_TYPE,
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )

@@ -1,0 +1,73 @@
+"""From a verified assertion to the normalized Profile, through the connection's attribute mapping.
+
+The mapping is profile field -> IdP attribute name. The standard fields fill the Profile's own fields
+(groups as a list, the rest single-valued); any other mapped field becomes a custom attribute; attributes
+nobody mapped are kept as raw attributes. An attribute is found by its Name, then by its FriendlyName.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from entryway.connectors.saml.response import VerifiedAssertion
+from entryway.model.connections import DEFAULT_ATTRIBUTE_MAPPING
+from entryway.model.errors import LoginError
+from entryway.model.profile import Profile
+from entryway.model.selectors import email_domain
+
+SINGLE_FIELDS = ("given_name", "family_name", "name", "preferred_username")
+STANDARD_FIELDS = frozenset({"email", "groups", *SINGLE_FIELDS})
+
+
+def _one_or_many(values: list[str]) -> Any:
+    return values[0] if len(values) == 1 else list(values)
+
+
+def map_profile(assertion: VerifiedAssertion, mapping: dict[str, str]) -> Profile:
+    mapping = mapping or DEFAULT_ATTRIBUTE_MAPPING
+    used: set[str] = set()
+
+    def values_of(attribute_name: str) -> list[str] | None:
+        name = (
+            attribute_name if attribute_name in assertion.attributes else assertion.friendly_names.get(attribute_name)
+        )
+        if name is None:
+            return None
+        used.add(name)
+        found = [v for v in assertion.attributes[name] if v != ""]
+        return found or None
+
+    email_attribute = mapping.get("email") or DEFAULT_ATTRIBUTE_MAPPING["email"]
+    emails = values_of(email_attribute)
+    if not emails:
+        raise LoginError.wanted_got(
+            "mandatory_attribute_missing",
+            f"The IdP sent no {email_attribute!r} attribute: add it to the IdP's attribute statements",
+            email_attribute,
+            sorted(assertion.attributes) or "no attributes",
+        )
+    email = emails[0].strip()
+    if email_domain(email) is None:
+        raise LoginError.wanted_got(
+            "mandatory_attribute_missing",
+            f"The {email_attribute!r} attribute does not hold an email address",
+            f"an email address in {email_attribute!r}",
+            "a value that is not an email address",
+        )
+    profile = Profile(subject=assertion.name_id, email=email, session_index=assertion.session_index)
+    for field, attribute_name in mapping.items():
+        if field == "email" or not attribute_name:
+            continue
+        values = values_of(attribute_name)
+        if values is None:
+            continue
+        if field == "groups":
+            profile.groups = list(values)
+        elif field in SINGLE_FIELDS:
+            setattr(profile, field, values[0])
+        else:
+            profile.custom_attributes[field] = _one_or_many(values)
+    profile.raw_attributes = {
+        name: _one_or_many(values) for name, values in assertion.attributes.items() if name not in used and values
+    }
+    return profile

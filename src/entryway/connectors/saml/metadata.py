@@ -1,0 +1,57 @@
+"""The SP metadata document an IdP admin imports (CONTRACT §4): entity ID, ACS, NameID format, signing key.
+
+It changes only when the connection or the environment's SP key changes, so it is built once per
+(connection version, key) and served from memory.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from lxml import etree
+
+from entryway.connectors.saml.namespaces import BINDING_HTTP_POST, DS, MD, NAMEID_UNSPECIFIED, SAMLP, ds, md
+from entryway.keys.keyring import SigningKey
+from entryway.keys.material import certificate_body
+from entryway.model.connections import SsoConnection
+from entryway.runtime import Runtime
+
+MEDIA_TYPE = "application/samlmetadata+xml"
+_lock = threading.Lock()
+
+
+def build_metadata(connection: SsoConnection, sp_key: SigningKey) -> bytes:
+    config = connection.saml_config
+    root = etree.Element(md("EntityDescriptor"), nsmap={"md": MD, "ds": DS})
+    root.set("entityID", str(config["sp_entity_id"]))
+    sp = etree.SubElement(root, md("SPSSODescriptor"))
+    sp.set("AuthnRequestsSigned", "false")
+    sp.set("WantAssertionsSigned", "true")
+    sp.set("protocolSupportEnumeration", SAMLP)
+    if sp_key.certificate_pem:
+        key_descriptor = etree.SubElement(sp, md("KeyDescriptor"))
+        key_descriptor.set("use", "signing")
+        x509_data = etree.SubElement(etree.SubElement(key_descriptor, ds("KeyInfo")), ds("X509Data"))
+        etree.SubElement(x509_data, ds("X509Certificate")).text = certificate_body(sp_key.certificate_pem)
+    etree.SubElement(sp, md("NameIDFormat")).text = str(config.get("idp_name_id_format") or NAMEID_UNSPECIFIED)
+    acs = etree.SubElement(sp, md("AssertionConsumerService"))
+    acs.set("Binding", BINDING_HTTP_POST)
+    acs.set("Location", str(config["sp_assertion_url"]))
+    acs.set("index", "0")
+    acs.set("isDefault", "true")
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
+
+
+def cached_metadata(rt: Runtime, connection: SsoConnection) -> bytes:
+    sp_key = rt.keyring.active(connection.environment_id, "saml_sp")
+    cache: dict[str, tuple[tuple[object, str], bytes]] = rt.caches.setdefault(  # type: ignore[assignment]
+        "saml_sp_metadata", {}
+    )
+    version = (connection.update_time, sp_key.kid)
+    hit = cache.get(connection.id)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    document = build_metadata(connection, sp_key)
+    with _lock:
+        cache[connection.id] = (version, document)
+    return document

@@ -1,0 +1,34 @@
+"""Replay defence (DESIGN §4 SAML 6): every accepted assertion ID is stored under a unique key until it
+expires, in the database every instance shares. A second insert of the same ID fails with IntegrityError.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, insert
+
+from entryway.model.errors import LoginError
+from entryway.store.tables import saml_replay
+
+
+def remember_assertion(db: Connection, assertion_id: str, connection_id: str, retain_until: datetime) -> None:
+    """Raises sqlalchemy IntegrityError when the ID was seen before; call inside the login's transaction."""
+    db.execute(
+        insert(saml_replay).values(assertion_id=assertion_id, connection_id=connection_id, expire_time=retain_until)
+    )
+
+
+def replayed(connection_id: str) -> LoginError:
+    return LoginError.wanted_got(
+        "invalid_saml_response",
+        "This SAML response was already used: sign in again",
+        "an assertion ID never seen before",
+        "an assertion ID that was already accepted (replay)",
+        connection_id=connection_id,
+    )
+
+
+def forget_expired(db: Connection, now: datetime) -> int:
+    """Drop IDs whose assertions can no longer validate anyway (their NotOnOrAfter, plus skew, has passed)."""
+    return db.execute(delete(saml_replay).where(saml_replay.c.expire_time < now)).rowcount or 0
