@@ -37,6 +37,8 @@ class Settings:
     id_token_ttl_seconds: int = 3600
     access_token_ttl_seconds: int = 86399
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
+    # "host:port" (or "[v6]:port") of the DNS server that domain verification asks; None = the system resolver
+    dns_nameserver: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -96,4 +98,5 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         dev_callback_url=source.get("ENTRYWAY_DEV_CALLBACK_URL", "http://localhost:3000/callback"),
         clock_skew_seconds=int(source.get("ENTRYWAY_CLOCK_SKEW_SECONDS", "120")),
         trusted_proxies=proxies,
+        dns_nameserver=source.get("ENTRYWAY_DNS_NAMESERVER") or None,
     )

@@ -1,5 +1,17 @@
-"""Routes (placeholder until implemented)."""
+"""The management API router (mounted at /api/v1): one sub-router per resource, and a contract-shaped 404."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from entryway.api import auth_logs, client_secrets, connections, domains, environment, organizations
+from entryway.model.errors import ApiError
 
 router = APIRouter()
+for module in (organizations, domains, connections, environment, client_secrets, auth_logs):
+    router.include_router(module.router)
+
+
+@router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+def unknown_call(request: Request, path: str) -> None:
+    raise ApiError(404, f"There is no management API call {request.method} /api/v1/{path}")

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from entryway.ids import new_id
 from entryway.model.environments import MAX_API_CLIENT_SECRETS, MAX_APP_SECRETS
 from entryway.model.errors import ApiError, FieldViolation, not_found
+from entryway.model.scopes import ALL_SCOPES, MANAGEMENT_SCOPES
 from entryway.runtime import Runtime
 from entryway.store.tables import client_secrets, clients
 
@@ -73,7 +74,38 @@ def get_client(conn: Connection, client_id: str) -> Client | None:
     return Client(row.id, row.environment_id, row.kind, row.name, list(row.scopes))
 
 
+def list_clients(conn: Connection, env_id: str) -> list[Client]:
+    rows = conn.execute(select(clients).where(clients.c.environment_id == env_id).order_by(clients.c.create_time)).all()
+    return [Client(r.id, r.environment_id, r.kind, r.name, list(r.scopes)) for r in rows]
+
+
+def environment_client(conn: Connection, env_id: str, client_id: str) -> Client:
+    """A client of this environment, or a 404 (another environment's client is as unknown as a missing one)."""
+    client = get_client(conn, client_id)
+    if client is None or client.environment_id != env_id:
+        raise not_found("client", client_id)
+    return client
+
+
+def get_secret(conn: Connection, client: Client, secret_id: str) -> Secret:
+    return _owned_secret(conn, client, secret_id)
+
+
 def create_api_client(rt: Runtime, conn: Connection, env_id: str, name: str, scopes: list[str]) -> Client:
+    """A machine-to-machine client for the management API, holding `scopes` ("*" = every scope)."""
+    problems: list[FieldViolation] = []
+    if not name.strip() or len(name) > 200:
+        problems.append(FieldViolation("name", "1-200 characters"))
+    if not scopes:
+        problems.append(FieldViolation("scopes", "give at least one scope"))
+    for scope in scopes:
+        if scope != ALL_SCOPES and scope not in MANAGEMENT_SCOPES:
+            problems.append(
+                FieldViolation("scopes", f"unknown scope {scope!r}; known: {', '.join(MANAGEMENT_SCOPES)} or *")
+            )
+    if problems:
+        raise ApiError(400, "The API client cannot be created", problems)
+    scopes = list(dict.fromkeys(scopes))
     client_id = new_id("skc")
     conn.execute(
         insert(clients).values(

@@ -158,6 +158,32 @@ def environment_for_host(rt: Runtime, host: str) -> Environment | None:
     return env
 
 
+MAX_ENVIRONMENT_NAME = 200
+
+
+def find_environment(conn: Connection, env_id: str) -> Environment | None:
+    row = conn.execute(select(environments).where(environments.c.id == env_id)).first()
+    return _from_row(row) if row is not None else None
+
+
+def update_environment(rt: Runtime, conn: Connection, env_id: str, *, display_name: str) -> Environment:
+    name = display_name.strip() if isinstance(display_name, str) else ""
+    if not name:
+        raise invalid([FieldViolation("display_name", "a display name is required")])
+    if len(name) > MAX_ENVIRONMENT_NAME:
+        raise invalid([FieldViolation("display_name", f"at most {MAX_ENVIRONMENT_NAME} characters")])
+    get_environment(conn, env_id)
+    conn.execute(
+        update(environments).where(environments.c.id == env_id).values(display_name=name, update_time=rt.clock.now())
+    )
+    rt.caches.pop("env_by_host", None)  # the cached Environment carries the display name
+    return get_environment(conn, env_id)
+
+
+def environment_update_time(conn: Connection, env_id: str) -> datetime:
+    return conn.execute(select(environments.c.update_time).where(environments.c.id == env_id)).scalar_one()  # type: ignore[no-any-return]
+
+
 def app_client_id(conn: Connection, env_id: str) -> str:
     row = conn.execute(select(clients.c.id).where(clients.c.environment_id == env_id, clients.c.kind == "app")).first()
     if row is None:
@@ -235,6 +261,14 @@ def remove_redirect_uri(rt: Runtime, conn: Connection, env: Environment, kind: R
         if first is not None:
             conn.execute(update(redirect_uris).where(redirect_uris.c.id == first).values(is_default=True))
     rt.caches.pop("redirects", None)
+
+
+def set_initiate_login_uri(rt: Runtime, conn: Connection, env: Environment, uri: str) -> RedirectUri:
+    """Set the one initiate-login URL (a PUT: setting the current value again changes nothing)."""
+    current = list_redirect_uris(conn, env.id, RedirectKind.INITIATE_LOGIN)
+    if current and current[0].uri == uri:
+        return current[0]
+    return add_redirect_uri(rt, conn, env, RedirectKind.INITIATE_LOGIN, uri)
 
 
 def redirect_allowed(rt: Runtime, env_id: str, kind: RedirectKind, uri: str) -> bool:
