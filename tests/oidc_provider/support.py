@@ -15,7 +15,7 @@ from entryway.services.connections import find_connection
 
 ENV_URL = "http://localhost:8000"
 CALLBACK = "http://localhost:3000/callback"
-VERIFIER = "dBjftJeZ4CVP-mJ92K27uhbUJU1p1r_wW1gFWFOEjXk"  # RFC 7636 Appendix B
+VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"  # RFC 7636 Appendix B
 CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
 
