@@ -2,19 +2,51 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from entryway.cli.context import CliContext
+from entryway.cli.api_clients import api_clients_group
+from entryway.cli.client_secrets import secrets_group
+from entryway.cli.connections import connections_group
+from entryway.cli.context import CliContext, fail_on_api_error
+from entryway.cli.domains import domains_group
+from entryway.cli.environments import env_group
+from entryway.cli.organizations import orgs_group
+from entryway.cli.redirect_uris import initiate_login_group, redirect_uris_group
 from entryway.cli.server import dev, migrate, serve
+from entryway.model.errors import ApiError
 
 
-@click.group()
+class EntrywayGroup(click.Group):
+    """Turns a service's ApiError into the CLI's error: its message and each violated field, exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ApiError as exc:
+            fail_on_api_error(exc)
+
+
+@click.group(cls=EntrywayGroup)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Entryway: a self-hosted enterprise SSO broker."""
     ctx.obj = CliContext()
+    ctx.call_on_close(ctx.obj.close)
 
 
-main.add_command(dev)
-main.add_command(serve)
-main.add_command(migrate)
+for command in (
+    dev,
+    serve,
+    migrate,
+    env_group,
+    redirect_uris_group,
+    initiate_login_group,
+    secrets_group,
+    api_clients_group,
+    orgs_group,
+    domains_group,
+    connections_group,
+):
+    main.add_command(command)
