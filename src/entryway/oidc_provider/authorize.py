@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
+from entryway.connectors.registry import connector_for
 from entryway.model.environments import RedirectKind
 from entryway.model.errors import LoginError
 from entryway.model.selectors import Selector, choose_selector
@@ -179,9 +180,6 @@ def _not_valid_page(rt: Runtime, env: Environment, exc: NotRedirectable, ip: str
 def authorize(
     request: Request, env: Environment = Depends(current_environment), rt: Runtime = Depends(runtime)
 ) -> Response:
-    # Imported here while the connector registry lands in parallel; moves to the top once it is in git.
-    from entryway.connectors.registry import connector_for
-
     params = request.query_params
     ip = client_ip(request)
     try:
