@@ -4,6 +4,8 @@ revocation, client credentials and error shapes."""
 from __future__ import annotations
 
 import base64
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus, urlencode
@@ -12,10 +14,13 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from starlette.datastructures import FormData, Headers
 
 from entryway.clock import FrozenClock
 from entryway.model.environments import EnvironmentType
+from entryway.model.errors import OAuthError
 from entryway.model.scopes import MANAGEMENT_SCOPES
+from entryway.oidc_provider import token
 from entryway.runtime import Runtime
 from entryway.services import credentials, environments
 from entryway.services.bootstrap import DevSeed
@@ -288,3 +293,25 @@ def test_a_client_credentials_token_is_not_a_user_token(http: TestClient, seed: 
     token = post(http, cc_form(seed.client_id, seed.plain_secret)).json()["access_token"]
     response = http.get("/userinfo", headers={"authorization": f"Bearer {token}"})
     assert response.status_code == 401
+
+
+def test_concurrent_redemptions_of_one_code_issue_once_and_revoke_it(rt: Runtime, seed: DevSeed) -> None:
+    code = issue_code(rt, seed)
+    form = FormData(list(code_form(seed, code).items()))
+    start = threading.Barrier(4)
+
+    def attempt(_: int) -> dict[str, Any] | str:
+        start.wait()
+        try:
+            return token.exchange(rt, seed.environment, Headers({}), form)
+        except OAuthError as exc:
+            return exc.error
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(attempt, range(4)))
+    issued = [o for o in outcomes if isinstance(o, dict)]
+    assert len(issued) == 1
+    assert sorted(o for o in outcomes if isinstance(o, str)) == ["invalid_grant"] * 3
+    with rt.engine.connect() as conn:
+        revoked = {r.jti for r in conn.execute(select(revoked_tokens.c.jti))}
+    assert revoked == {unverified(issued[0]["access_token"])["jti"]}

@@ -6,6 +6,7 @@ response parameters MUST NOT be included more than once."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -28,9 +29,12 @@ class MalformedParameter(Exception):
         self.name = name
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def has_control_characters(value: str) -> bool:
     # A NUL would also be refused by PostgreSQL as a 500; refuse every control character as bad input.
-    return any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value)
+    return _CONTROL.search(value) is not None
 
 
 def single(params: MultiParams, name: str, *, max_length: int | None = None) -> str | None:
