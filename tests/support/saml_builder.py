@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
-from signxml import CanonicalizationMethod, XMLSigner
+from signxml import CanonicalizationMethod, SignatureReference, XMLSigner
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -203,10 +203,12 @@ def sign(
     digest_algorithm: str = "sha256",
     c14n_algorithm: str = EXC_C14N.value,
     reference_uri: str | None = None,
+    reference_c14n_algorithm: str | None = None,
 ) -> etree._Element:
     """Return a signed copy of `element` (a Response or an Assertion), the Signature right after its Issuer.
 
     `keyinfo_certificate` is the certificate written to KeyInfo (default: the signing key's own; None: none).
+    `reference_c14n_algorithm` sets the Reference's c14n transform apart from SignedInfo's c14n.
     """
     copy = etree.fromstring(etree.tostring(element))
     issuer = copy.find(saml("Issuer"))
@@ -225,7 +227,12 @@ def sign(
         copy,
         key=key.private_key,
         cert=[chosen] if chosen is not None else None,
-        reference_uri=reference_uri or "#" + copy.get("ID", ""),
+        reference_uri=[
+            SignatureReference(
+                URI=reference_uri or "#" + copy.get("ID", ""),
+                c14n_method=CanonicalizationMethod(reference_c14n_algorithm or c14n_algorithm),
+            )
+        ],
     )
     if chosen is None:
         for key_info in signed.iter(ds("KeyInfo")):

@@ -119,12 +119,26 @@ def test_reference_to_another_element_is_refused(world: SamlWorld) -> None:
     assert diagnosis["wanted"] == "Reference URI = #<ID of the signed element>"
 
 
-def test_inclusive_canonicalization_transform_is_refused(world: SamlWorld) -> None:
+C14N_11 = "http://www.w3.org/2006/12/xml-c14n11"
+EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+
+
+def test_reference_transform_outside_the_allow_list_is_refused(world: SamlWorld) -> None:
     request, upstream = world.new_login()
     response = sign_assertion(
-        build_response(world.fields(upstream)), world.idp, c14n_algorithm="http://www.w3.org/2006/12/xml-c14n11"
+        build_response(world.fields(upstream)), world.idp, c14n_algorithm=EXC_C14N, reference_c14n_algorithm=C14N_11
     )
-    _rejected(world, response, request.id, "invalid_saml_response")
+    diagnosis = _rejected(world, response, request.id, "invalid_saml_response")
+    assert diagnosis["wanted"] == "enveloped-signature and exclusive c14n only"
+
+
+def test_signed_info_canonicalization_outside_the_allow_list_is_refused(world: SamlWorld) -> None:
+    request, upstream = world.new_login()
+    response = sign_assertion(
+        build_response(world.fields(upstream)), world.idp, c14n_algorithm=C14N_11, reference_c14n_algorithm=EXC_C14N
+    )
+    diagnosis = _rejected(world, response, request.id, "invalid_saml_response")
+    assert (diagnosis["wanted"], diagnosis["got"]) == ("exclusive c14n", C14N_11)
 
 
 def test_sha1_is_refused_unless_the_connection_allows_it(world: SamlWorld) -> None:
