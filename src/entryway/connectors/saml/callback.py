@@ -7,6 +7,7 @@ apart safely; otherwise the browser sees a branded error page naming the code an
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import parse_qsl
 
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +17,7 @@ from entryway.connectors.saml.attributes import map_profile
 from entryway.connectors.saml.certificates import connection_certificates
 from entryway.connectors.saml.idp_initiated import ensure_allowed, idp_initiated_redirect
 from entryway.connectors.saml.parsing import decode_base64, malformed, parse_xml
-from entryway.connectors.saml.replay import remember_assertion, replayed
+from entryway.connectors.saml.replay import forget_expired, remember_assertion, replayed
 from entryway.connectors.saml.response import envelope, validate_response
 from entryway.model.connections import ConnectionType, SsoConnection
 from entryway.model.errors import LoginError
@@ -28,6 +29,9 @@ from entryway.services.logins import AuthRequest
 from entryway.web.pages import error_page
 
 MAX_FORM_FIELDS = 16
+# Expired replay records are swept now and then by whichever login happens along, so no job is needed and
+# no login pays for it often.
+PURGE_ONE_IN = 256
 
 
 def _redirect(url: str) -> Response:
@@ -124,6 +128,9 @@ def finish_login(
                 url = logins.complete_login(rt, db, request, connection, profile, client_ip)
         except IntegrityError as exc:
             raise replayed(connection.id) from exc
+        if secrets.randbelow(PURGE_ONE_IN) == 0:
+            with rt.engine.begin() as db:
+                forget_expired(db, rt.clock.now())
         return _redirect(url)
     except LoginError as error:
         if request is None and connection is not None:
