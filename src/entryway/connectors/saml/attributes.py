@@ -16,7 +16,7 @@ from entryway.model.profile import Profile
 from entryway.model.selectors import email_domain
 
 SINGLE_FIELDS = ("given_name", "family_name", "name", "preferred_username")
-STANDARD_FIELDS = frozenset({"email", "groups", *SINGLE_FIELDS})
+MAX_EMAIL_LENGTH = 320  # RFC 5321 path limit, and the auth log's column
 
 
 def _one_or_many(values: list[str]) -> Any:
@@ -47,7 +47,7 @@ def map_profile(assertion: VerifiedAssertion, mapping: dict[str, str]) -> Profil
             sorted(assertion.attributes) or "no attributes",
         )
     email = emails[0].strip()
-    if email_domain(email) is None:
+    if email_domain(email) is None or len(email) > MAX_EMAIL_LENGTH:
         raise LoginError.wanted_got(
             "mandatory_attribute_missing",
             f"The {email_attribute!r} attribute does not hold an email address",

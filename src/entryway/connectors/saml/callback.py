@@ -29,6 +29,7 @@ from entryway.services.logins import AuthRequest
 from entryway.web.pages import error_page
 
 MAX_FORM_FIELDS = 16
+MAX_RELAY_STATE = 1024
 # Expired replay records are swept now and then by whichever login happens along, so no job is needed and
 # no login pays for it often.
 PURGE_ONE_IN = 256
@@ -89,6 +90,11 @@ def finish_login(
     try:
         form = parse_form(body, content_type)
         relay_state = form.get("RelayState") or None
+        if relay_state is not None and len(relay_state) > MAX_RELAY_STATE:
+            # It travels on into a URL (the app redirect, or the IdP-initiated token): keep it URL-sized.
+            raise malformed(
+                "The RelayState is too long", f"at most {MAX_RELAY_STATE} characters", f"{len(relay_state)}"
+            )
         if connection is None:
             raise LoginError.wanted_got(
                 "invalid_connection_id",

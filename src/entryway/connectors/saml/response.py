@@ -39,8 +39,22 @@ class VerifiedAssertion:
     friendly_names: dict[str, str] = field(default_factory=dict)  # FriendlyName -> Name
 
 
+# Limits on what the response may make us store: IDs go into indexed columns, and a diagnosis quotes values.
+MAX_ID_LENGTH = 256
+MAX_QUOTED = 200
+
+
+def quoted(value: object) -> object:
+    """A value from the response, shortened for the auth log (it is attacker-controlled until verified)."""
+    if isinstance(value, str) and len(value) > MAX_QUOTED:
+        return value[:MAX_QUOTED] + "…"
+    if isinstance(value, list):
+        return [quoted(v) for v in value[:10]]
+    return value
+
+
 def _invalid(message: str, wanted: object, got: object, **extra: object) -> LoginError:
-    return LoginError.wanted_got("invalid_saml_response", message, wanted, got, **extra)
+    return LoginError.wanted_got("invalid_saml_response", message, wanted, quoted(got), **extra)
 
 
 def envelope(root: etree._Element) -> Envelope:
@@ -57,7 +71,7 @@ def validate_response(
 ) -> VerifiedAssertion:
     config = connection.saml_config
     if root.tag != samlp("Response"):
-        raise malformed("The SAMLResponse is not a SAML 2.0 Response", "samlp:Response", _name(root))
+        raise malformed("The SAMLResponse is not a SAML 2.0 Response", "samlp:Response", str(quoted(_name(root))))
     if root.get("Version") != "2.0":
         raise _invalid("The response is not SAML 2.0", "Version 2.0", root.get("Version"))
     _check_status(root)
@@ -132,9 +146,9 @@ def _check_status(root: etree._Element) -> None:
             "The IdP did not sign the user in: it answered with an error status",
             {
                 "wanted": STATUS_SUCCESS,
-                "got": value,
-                "status_code": value,
-                "sub_status_code": second.get("Value") if second is not None else None,
+                "got": quoted(value),
+                "status_code": quoted(value),
+                "sub_status_code": quoted(second.get("Value")) if second is not None else None,
             },
         )
 
@@ -178,8 +192,10 @@ def _read_assertion(
 ) -> VerifiedAssertion:
     config = connection.saml_config
     assertion_id = assertion.get("ID")
-    if not assertion_id:
-        raise _invalid("The assertion has no ID", "an ID", "none")
+    if not assertion_id or len(assertion_id) > MAX_ID_LENGTH:
+        raise _invalid(
+            "The assertion has no usable ID", f"an ID of at most {MAX_ID_LENGTH} characters", "none or longer"
+        )
     issuer = text_of(assertion.find(saml("Issuer")))
     if issuer != config.get("idp_entity_id"):
         raise _invalid(

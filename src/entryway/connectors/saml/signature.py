@@ -149,6 +149,9 @@ def verify_enveloped(
         except (SignXMLException, ValueError, etree.LxmlError) as exc:
             reason = f"the signature cannot be processed: {str(exc)[:200]}"
             raise _refused(reason, certificates) from exc
+        except Exception as exc:  # a malformed signature must be a refusal, never a server error
+            reason = f"the signature cannot be processed ({type(exc).__name__})"
+            raise _refused(reason, certificates) from exc
         verified = result.signed_xml  # type: ignore[union-attr]
         if verified is None or verified.tag != element.tag or verified.get("ID") != element.get("ID"):
             raise _refused("the signature covers another element than the one it is enveloped in", certificates)
