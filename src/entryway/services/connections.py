@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -569,7 +569,7 @@ def update_connection(
     if violations:
         raise invalid(violations)
     if current.enabled:
-        candidate = SsoConnection(**{**current.__dict__, "saml_config": saml, "oidc_config": oidc})
+        candidate = replace(current, saml_config=saml, oidc_config=oidc)
         missing = missing_for_enable(candidate)
         if missing:
             raise ApiError(

@@ -181,7 +181,7 @@ def update_environment(rt: Runtime, conn: Connection, env_id: str, *, display_na
 
 
 def environment_update_time(conn: Connection, env_id: str) -> datetime:
-    return conn.execute(select(environments.c.update_time).where(environments.c.id == env_id)).scalar_one()  # type: ignore[no-any-return]
+    return conn.execute(select(environments.c.update_time).where(environments.c.id == env_id)).scalar_one()
 
 
 def app_client_id(conn: Connection, env_id: str) -> str:
