@@ -15,8 +15,10 @@ from entryway.config import Settings
 from entryway.runtime import Runtime
 from tests.support.databases import (
     BACKENDS,
+    drop_postgres_database,
     empty_all_tables,
     migrated_engine,
+    postgres_database_name,
     postgres_url_for_worker,
     sqlite_url_for_worker,
 )
@@ -30,6 +32,8 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Engi
     yield made
     for engine in made.values():
         engine.dispose()
+    if "postgresql" in made:
+        drop_postgres_database(postgres_database_name())
 
 
 def _engine_for(backend: str, engines: dict[str, Engine], tmp: Path) -> Engine:

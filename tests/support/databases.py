@@ -1,6 +1,6 @@
 """The two storage backends every storage-touching test runs on: SQLite (a file) and PostgreSQL.
 
-Each pytest-xdist worker gets its own PostgreSQL database, created fresh from the `test` database, so
+Each pytest-xdist worker of each run gets its own PostgreSQL database, created fresh from the `test` database, so
 workers never see each other's rows. Tables are emptied between tests (cheaper than re-migrating).
 """
 
@@ -24,8 +24,18 @@ def worker_name() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
+def postgres_database_name() -> str:
+    # The pid keeps two concurrent runs on one machine (a developer's and CI's) from wiping each other's rows.
+    return f"entryway_test_{worker_name()}_{os.getpid()}"
+
+
+def drop_postgres_database(name: str) -> None:
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def postgres_url_for_worker() -> str:
-    name = f"entryway_test_{worker_name()}"
+    name = postgres_database_name()
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -34,7 +44,7 @@ def postgres_url_for_worker() -> str:
 
 
 def sqlite_url_for_worker(directory: Path) -> str:
-    return f"sqlite:///{directory / f'entryway-{worker_name()}.db'}"
+    return f"sqlite:///{directory / f'entryway-{worker_name()}-{os.getpid()}.db'}"
 
 
 def migrated_engine(url: str) -> Engine:
