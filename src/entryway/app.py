@@ -33,9 +33,10 @@ def create_app(rt: Runtime) -> FastAPI:
     )
     app.state.runtime = rt
 
-    app.include_router(oidc_router)
-    app.include_router(saml_router)
-    app.include_router(simulator_router)
+    # The OpenAPI document describes the management API only; browser and protocol endpoints have their own specs.
+    app.include_router(oidc_router, include_in_schema=False)
+    app.include_router(saml_router, include_in_schema=False)
+    app.include_router(simulator_router, include_in_schema=False)
     app.include_router(api_router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)
