@@ -9,9 +9,10 @@ the access log). Several client threads then drive whole logins:
     acs         POST /sso/v1/saml/{conn}/callback        (Entryway: verify XML-DSig, replay check, issue code)
     token       POST /oauth/token                        (Entryway: client auth, redeem code, sign two JWTs)
 
-and the run prints flows/s, per-step p50/p95 and the server's CPU per login, per backend.
+and the run prints flows/s, per-step p50/p95 and the server's CPU per login, per backend; then a sequential
+pass attributes the server's CPU to each step.
 
-    .venv/bin/python bench/login_flow.py [--logins 600] [--concurrency 8] [--time-limit 60]
+    .venv/bin/python bench/login_flow.py [--logins 600] [--concurrency 8] [--time-limit 60] [--cpu-logins 300]
                                           [--backends sqlite,postgresql] [--postgres-url postgresql://…/postgres]
 """
 
@@ -77,75 +78,87 @@ def _query(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
-def one_login(http: httpx.Client, target: Target, n: int) -> dict[str, float]:
-    """One whole login; the seconds each step took. Raises on any unexpected answer."""
+class StepClock:
+    """Times each step of one login; with a server pid, also the server's CPU seconds during it."""
+
+    def __init__(self, server_pid: int | None = None) -> None:
+        self.server_pid = server_pid
+        self.took: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        cpu0 = cpu_seconds(self.server_pid) if self.server_pid else 0.0
+        t0 = time.perf_counter()
+        yield
+        self.took[name] = time.perf_counter() - t0
+        if self.server_pid:
+            self.cpu[name] = cpu_seconds(self.server_pid) - cpu0
+
+
+def one_login(http: httpx.Client, target: Target, n: int, clock: StepClock) -> None:
+    """One whole login, timed step by step. Raises on any unexpected answer."""
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    took: dict[str, float] = {}
 
-    t0 = time.perf_counter()
-    r = http.get(
-        "/oauth/authorize",
-        params={
-            "response_type": "code",
-            "client_id": target.client_id,
-            "redirect_uri": CALLBACK,
-            "state": f"s{n}",
-            "nonce": f"n{n}",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-            "login_hint": f"user{n}@example.com",
-        },
-    )
-    took["authorize"] = time.perf_counter() - t0
+    with clock.step("authorize"):
+        r = http.get(
+            "/oauth/authorize",
+            params={
+                "response_type": "code",
+                "client_id": target.client_id,
+                "redirect_uri": CALLBACK,
+                "state": f"s{n}",
+                "nonce": f"n{n}",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+                "login_hint": f"user{n}@example.com",
+            },
+        )
     if r.status_code != 302:
         raise RuntimeError(f"authorize: {r.status_code} {r.text[:200]}")
     sso = _query(r.headers["location"])
 
-    t0 = time.perf_counter()
-    r = http.post(
-        f"/sso/v1/simulator/{target.connection_id}/login",
-        data={
-            "SAMLRequest": sso["SAMLRequest"],
-            "RelayState": sso["RelayState"],
-            "email": f"user{n}@example.com",
-            "first_name": "Bench",
-            "last_name": f"User{n}",
-            "outcome": "login",
-        },
-        headers={"accept": "application/json"},
-    )
-    took["simulator"] = time.perf_counter() - t0
+    with clock.step("simulator"):
+        r = http.post(
+            f"/sso/v1/simulator/{target.connection_id}/login",
+            data={
+                "SAMLRequest": sso["SAMLRequest"],
+                "RelayState": sso["RelayState"],
+                "email": f"user{n}@example.com",
+                "first_name": "Bench",
+                "last_name": f"User{n}",
+                "outcome": "login",
+            },
+            headers={"accept": "application/json"},
+        )
     if r.status_code != 200:
         raise RuntimeError(f"simulator: {r.status_code} {r.text[:200]}")
     answer = r.json()
 
-    t0 = time.perf_counter()
-    r = http.post(
-        urlsplit(answer["acs_url"]).path,
-        data={"SAMLResponse": answer["SAMLResponse"], "RelayState": answer["RelayState"]},
-    )
-    took["acs"] = time.perf_counter() - t0
+    with clock.step("acs"):
+        r = http.post(
+            urlsplit(answer["acs_url"]).path,
+            data={"SAMLResponse": answer["SAMLResponse"], "RelayState": answer["RelayState"]},
+        )
     if r.status_code != 302 or "code=" not in r.headers.get("location", ""):
         raise RuntimeError(f"acs: {r.status_code} {r.headers.get('location', r.text[:200])}")
     code = _query(r.headers["location"])["code"]
 
-    t0 = time.perf_counter()
-    r = http.post(
-        "/oauth/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": CALLBACK,
-            "client_id": target.client_id,
-            "client_secret": target.client_secret,
-            "code_verifier": verifier,
-        },
-    )
-    took["token"] = time.perf_counter() - t0
+    with clock.step("token"):
+        r = http.post(
+            "/oauth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": CALLBACK,
+                "client_id": target.client_id,
+                "client_secret": target.client_secret,
+                "code_verifier": verifier,
+            },
+        )
     if r.status_code != 200 or "id_token" not in r.json():
         raise RuntimeError(f"token: {r.status_code} {r.text[:200]}")
-    return took
 
 
 def drive(target: Target, logins: int, concurrency: int, time_limit: float) -> tuple[Results, float]:
@@ -162,15 +175,16 @@ def drive(target: Target, logins: int, concurrency: int, time_limit: float) -> t
                     n = next(counter, None)
                 if n is None:
                     return
+                clock = StepClock()
                 try:
-                    took = one_login(http, target, n)
+                    one_login(http, target, n, clock)
                 except (httpx.HTTPError, RuntimeError, KeyError, ValueError) as exc:
                     with results.lock:
                         results.failures.append(str(exc))
                     continue
                 with results.lock:
                     results.flows += 1
-                    for step, seconds in took.items():
+                    for step, seconds in clock.took.items():
                         results.timings[step].append(seconds)
 
     started = time.perf_counter()
@@ -178,6 +192,27 @@ def drive(target: Target, logins: int, concurrency: int, time_limit: float) -> t
         for _ in range(concurrency):
             pool.submit(worker)
     return results, time.perf_counter() - started
+
+
+def cpu_per_step(target: Target, pid: int, logins: int, time_limit: float) -> dict[str, float]:
+    """Server CPU ms per step, from a sequential pass: one request in flight, so its CPU is the server's.
+
+    /proc counts CPU in clock ticks (10 ms), so one request reads 0 or 10 ms; averaged over hundreds of
+    logins the ticks attribute the time fairly.
+    """
+    totals = {s: 0.0 for s in STEPS}
+    done = 0
+    deadline = time.monotonic() + time_limit
+    with httpx.Client(base_url=target.base, follow_redirects=False, timeout=30) as http:
+        for n in range(logins):
+            if time.monotonic() > deadline:
+                break
+            clock = StepClock(pid)
+            one_login(http, target, 1_000_000 + n, clock)
+            done += 1
+            for step, seconds in clock.cpu.items():
+                totals[step] += seconds
+    return {s: 1000 * totals[s] / done for s in STEPS} if done else {}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -257,6 +292,7 @@ def run_backend(name: str, database_url: str, args: argparse.Namespace, workdir:
         cpu_before = cpu_seconds(pid)
         results, elapsed = drive(target, args.logins, args.concurrency, args.time_limit)
         cpu = cpu_seconds(pid) - cpu_before
+        per_step = cpu_per_step(target, pid, args.cpu_logins, args.time_limit) if args.cpu_logins else {}
     row: dict[str, object] = {
         "backend": name,
         "flows": results.flows,
@@ -270,6 +306,7 @@ def run_backend(name: str, database_url: str, args: argparse.Namespace, workdir:
         row[f"{step}_p95"] = 1000 * percentile(results.timings[step], 95) if results.timings[step] else 0.0
     sp = [sum(parts) for parts in zip(*(results.timings[s] for s in SP_STEPS), strict=True)]
     row["sp_p50"] = 1000 * percentile(sp, 50) if sp else 0.0
+    row["cpu_steps"] = per_step
     if results.failures:
         row["first_failure"] = results.failures[0]
     return row
@@ -293,6 +330,16 @@ def print_table(rows: list[dict[str, object]], args: argparse.Namespace) -> None
         )
         if "first_failure" in row:
             print(f"  first failure: {row['first_failure']}")
+    if any(row["cpu_steps"] for row in rows):
+        print(f"\nserver CPU ms per step (sequential pass of {args.cpu_logins} logins, one request in flight)\n")
+        header = f"{'backend':<11}" + "".join(f"{s:>11}" for s in STEPS) + f"{'SP total':>11}"
+        print(header)
+        print("-" * len(header))
+        for row in rows:
+            steps: dict[str, float] = row["cpu_steps"]  # type: ignore[assignment]
+            if steps:
+                cells = "".join(f"{steps[s]:>11.2f}" for s in STEPS)
+                print(f"{row['backend']!s:<11}{cells}{sum(steps[s] for s in SP_STEPS):>11.2f}")
 
 
 def main() -> None:
@@ -300,6 +347,9 @@ def main() -> None:
     parser.add_argument("--logins", type=int, default=600, help="logins to run per backend (default 600)")
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients (default 8)")
     parser.add_argument("--time-limit", type=float, default=60, help="seconds per backend at most (default 60)")
+    parser.add_argument(
+        "--cpu-logins", type=int, default=300, help="sequential logins for the CPU-per-step pass (0: skip)"
+    )
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument(
         "--postgres-url",

@@ -69,18 +69,16 @@ def _param(params: QueryParams, name: str, max_length: int) -> str | None:
 
 def _trusted_target(params: QueryParams) -> tuple[str, str]:
     """The client_id and redirect_uri, both present once; otherwise the request cannot be answered by redirect."""
+    found: list[str] = []
     for name in ("client_id", "redirect_uri"):
         try:
-            single(params, name, max_length=2048)
+            value = single(params, name, max_length=2048)
         except (RepeatedParameter, MalformedParameter) as exc:
             raise NotRedirectable(_invalid_request(str(exc), parameter=name)) from exc
-    client_id = params.get("client_id") or None
-    redirect_uri = params.get("redirect_uri") or None
-    if client_id is None:
-        raise NotRedirectable(_invalid_request("client_id is required", parameter="client_id"))
-    if redirect_uri is None:
-        raise NotRedirectable(_invalid_request("redirect_uri is required", parameter="redirect_uri"))
-    return client_id, redirect_uri
+        if value is None:
+            raise NotRedirectable(_invalid_request(f"{name} is required", parameter=name))
+        found.append(value)
+    return found[0], found[1]
 
 
 def _check_client(rt: Runtime, conn: Connection, env: Environment, client_id: str, redirect_uri: str) -> None:

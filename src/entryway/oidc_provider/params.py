@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class MultiParams(Protocol):
-    def getlist(self, key: str) -> list[str]: ...
+    """A query string or form: names that may repeat (values are str; a multipart form could hold files)."""
+
+    def getlist(self, key: Any) -> list[Any]: ...
 
     def __iter__(self) -> Iterator[str]: ...
 
@@ -45,6 +47,8 @@ def single(params: MultiParams, name: str, *, max_length: int | None = None) -> 
     if not values or values[0] == "":
         return None
     value = values[0]
+    if not isinstance(value, str):
+        raise MalformedParameter(name, "is not text")
     if has_control_characters(value):
         raise MalformedParameter(name, "contains control characters")
     if max_length is not None and len(value) > max_length:

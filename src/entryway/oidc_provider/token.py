@@ -123,7 +123,7 @@ def client_credentials(rt: Runtime, env: Environment, client: Client, form: Form
         granted = held
     else:
         requested = parse_scope(requested_text)
-        if requested is None or not requested:
+        if not requested:
             raise OAuthError("invalid_scope", "scope must be a space-separated list of scope names")
         unknown = [s for s in requested if s not in held]
         if unknown:
