@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lowercase
@@ -20,11 +21,24 @@ def _b32(value: int, width: int) -> str:
     return "".join(reversed(out))
 
 
+_lock = threading.Lock()
+_last: tuple[int, int] = (0, 0)
+
+
 def new_id(prefix: str) -> str:
+    """Within one process IDs are strictly increasing, even several in one millisecond (as ULIDs do)."""
+    global _last
     if prefix not in PREFIXES:
         raise ValueError(f"unknown id prefix {prefix!r}")
-    millis = int(time.time() * 1000)
-    return f"{prefix}_{_b32(millis, 10)}{_b32(secrets.randbits(80), 16)}"
+    with _lock:
+        millis = int(time.time() * 1000)
+        last_millis, last_random = _last
+        if millis <= last_millis:
+            millis, randomness = last_millis, last_random + 1
+        else:
+            randomness = secrets.randbits(79)  # 79 bits leave room to count up within a millisecond
+        _last = (millis, randomness)
+    return f"{prefix}_{_b32(millis, 10)}{_b32(randomness, 16)}"
 
 
 def has_prefix(value: str, prefix: str) -> bool:
