@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint format typecheck lock bench clean
+.PHONY: dev test lint format typecheck lock bench clean interop-deps
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,17 @@ $(STAMP): requirements.lock pyproject.toml
 dev: $(STAMP)
 	$(BIN)/entryway dev
 
+# Third-party peers for the interop tests: Debian's xmlsec1 (for pysaml2) and each tests/interop/*/package.json's
+# npm packages, installed from their lock files.
+interop-deps:
+	@command -v xmlsec1 >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1 >/dev/null); } || echo "xmlsec1 missing: install Debian's xmlsec1"
+	@for lock in tests/interop/*/package-lock.json; do \
+	  [ -f "$$lock" ] || continue; dir=$$(dirname "$$lock"); \
+	  [ "$$dir/node_modules/.package-lock.json" -nt "$$lock" ] || (cd "$$dir" && npm ci --silent --no-audit --no-fund); \
+	done
+
 # The suite runs on SQLite and on PostgreSQL (ENTRYWAY_TEST_POSTGRES_URL, default the local `test` database).
-test: $(STAMP)
+test: $(STAMP) interop-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -n 2 -q
 
