@@ -50,7 +50,7 @@ def current_environment(request: Request) -> Environment:
     """FastAPI dependency: the environment this request's Host routes to, or a 404."""
     cached = getattr(request.state, "environment", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     host = request_host(request)
     env = environment_for_host(runtime(request), host)
     if env is None:
