@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: dev test lint format typecheck lock bench clean interop-deps
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml sdk/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e sdk/python
 	touch $(STAMP)
 
 dev: $(STAMP)
@@ -27,8 +28,8 @@ interop-deps:
 
 # The suite runs on SQLite and on PostgreSQL (ENTRYWAY_TEST_POSTGRES_URL, default the local `test` database).
 test: $(STAMP) interop-deps
-	$(BIN)/ruff check src tests bench
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/ruff check src tests bench sdk
+	$(BIN)/python -m pytest -n 2 -q tests sdk/python/tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -1,0 +1,68 @@
+"""Entryway's Python SDK: login helpers, token validation, webhook verification and the management API."""
+
+from entryway_sdk.authorization import AuthorizationRequest
+from entryway_sdk.client import AsyncEntrywayClient, EntrywayClient
+from entryway_sdk.errors import (
+    ApiError,
+    ArgumentError,
+    ConflictError,
+    EntrywayError,
+    FieldViolation,
+    InvalidArgumentError,
+    NotFoundError,
+    OAuthError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+    TokenValidationError,
+    TransportError,
+    UnauthenticatedError,
+    UnavailableError,
+    WebhookVerificationError,
+)
+from entryway_sdk.models import (
+    AuthenticationResult,
+    Connection,
+    Domain,
+    DomainVerification,
+    Identity,
+    IdpInitiatedLoginClaims,
+    Organization,
+    Page,
+    User,
+)
+from entryway_sdk.transport import RetryPolicy
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ApiError",
+    "ArgumentError",
+    "AsyncEntrywayClient",
+    "AuthenticationResult",
+    "AuthorizationRequest",
+    "ConflictError",
+    "Connection",
+    "Domain",
+    "DomainVerification",
+    "EntrywayClient",
+    "EntrywayError",
+    "FieldViolation",
+    "Identity",
+    "IdpInitiatedLoginClaims",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "OAuthError",
+    "Organization",
+    "Page",
+    "PermissionDeniedError",
+    "RateLimitedError",
+    "RetryPolicy",
+    "ServerError",
+    "TokenValidationError",
+    "TransportError",
+    "UnauthenticatedError",
+    "UnavailableError",
+    "User",
+    "WebhookVerificationError",
+]
