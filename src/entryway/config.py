@@ -39,6 +39,8 @@ class Settings:
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     # "host:port" (or "[v6]:port") of the DNS server that domain verification asks; None = the system resolver
     dns_nameserver: str | None = None
+    # Outbound fetches (IdP metadata URLs) refuse private, loopback and link-local addresses unless this is set.
+    allow_private_fetch: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -99,4 +101,5 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         clock_skew_seconds=int(source.get("ENTRYWAY_CLOCK_SKEW_SECONDS", "120")),
         trusted_proxies=proxies,
         dns_nameserver=source.get("ENTRYWAY_DNS_NAMESERVER") or None,
+        allow_private_fetch=source.get("ENTRYWAY_ALLOW_PRIVATE_FETCH", "").lower() in ("1", "true", "yes"),
     )

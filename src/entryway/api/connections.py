@@ -12,6 +12,8 @@ from entryway.api.bodies import json_body
 from entryway.api.inputs import ConnectionCreate, ConnectionUpdate
 from entryway.api.pagination import page_request
 from entryway.api.transactions import reading, writing
+from entryway.connectors.saml.metadata_import import prefetch
+from entryway.connectors.saml.metadata_refresh import refresh_metadata
 from entryway.model.errors import FieldViolation, invalid
 from entryway.services import connections, domains, organizations
 from entryway.web.requests import runtime
@@ -35,6 +37,8 @@ def create_connection(
 ) -> dict[str, Any]:
     rt = runtime(request)
     given = body.model_dump(exclude_unset=True)
+    allow_http = caller.environment.is_development
+    fetched = prefetch(rt, allow_http=allow_http, saml_config=given.get("saml_config")) if body.type == "SAML" else None
     with writing(rt) as conn:
         created = connections.create_connection(
             rt,
@@ -46,6 +50,7 @@ def create_connection(
             saml_config=given.get("saml_config"),
             oidc_config=given.get("oidc_config"),
             attribute_mapping=given.get("attribute_mapping"),
+            fetched_metadata=fetched,
         )
     return {"connection": _render(caller)(created)}
 
@@ -118,6 +123,15 @@ def disable_connection(
     return _switch(request, caller, org_id, connection_id, False)
 
 
+@router.post("/organizations/{org_id}/connections/{connection_id}:refresh_metadata")
+def refresh_connection_metadata(
+    request: Request, org_id: str, connection_id: str, caller: Caller = Depends(WRITE)
+) -> dict[str, Any]:
+    """Fetch the connection's idp_metadata_url again and apply it; the change is in idp_metadata_changes."""
+    changed = refresh_metadata(runtime(request), caller.environment, connection_id, org_id=org_id)
+    return {"connection": _render(caller)(changed)}
+
+
 @router.get("/organizations/{org_id}/connections/{connection_id}")
 def get_connection(request: Request, org_id: str, connection_id: str, caller: Caller = Depends(READ)) -> dict[str, Any]:
     with reading(runtime(request)) as conn:
@@ -134,9 +148,11 @@ def update_connection(
     body: ConnectionUpdate = Depends(json_body(ConnectionUpdate)),
 ) -> dict[str, Any]:
     rt = runtime(request)
+    changes = body.model_dump(exclude_unset=True)
+    fetched = prefetch(rt, allow_http=caller.environment.is_development, saml_config=changes.get("saml_config"))
     with writing(rt) as conn:
         changed = connections.update_connection(
-            rt, conn, caller.environment, connection_id, body.model_dump(exclude_unset=True), org_id=org_id
+            rt, conn, caller.environment, connection_id, changes, org_id=org_id, fetched_metadata=fetched
         )
     return {"connection": _render(caller)(changed)}
 

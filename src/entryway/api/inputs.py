@@ -36,6 +36,7 @@ class SamlConfig(Input):
     idp_metadata_xml: str | None = None
     idp_entity_id: str | None = None
     idp_sso_url: str | None = None
+    idp_slo_url: str | None = None
     idp_certificates: list[str] | None = None
     idp_sso_request_binding: Literal["HTTP_REDIRECT", "HTTP_POST"] | None = None
     idp_name_id_format: str | None = None
@@ -43,6 +44,8 @@ class SamlConfig(Input):
     assertion_encrypted: bool | None = None
     force_authn: bool | None = None
     allow_idp_initiated_login: bool | None = None
+    allow_sha1: bool | None = None
+    required_attributes: list[str] | None = None
     sp_entity_id: str | None = None
     sp_assertion_url: str | None = None
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from entryway.connectors.saml.metadata_import import METADATA_INPUTS, import_metadata
 from entryway.ids import new_id
 from entryway.keys.material import certificate_fingerprint, certificate_pem, load_certificate
 from entryway.model.connections import DEFAULT_ATTRIBUTE_MAPPING, ConnectionType, Provider, SsoConnection
@@ -29,7 +30,7 @@ from entryway.store.tables import connections, signing_keys
 SAML_BINDINGS = ("HTTP_REDIRECT", "HTTP_POST")
 TOKEN_AUTH_TYPES = ("URL_PARAMS", "BASIC_AUTH")
 DEFAULT_NAME_ID_FORMAT = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
-SAML_FLAGS = ("want_request_signed", "assertion_encrypted", "force_authn", "allow_idp_initiated_login")
+SAML_FLAGS = ("want_request_signed", "assertion_encrypted", "force_authn", "allow_idp_initiated_login", "allow_sha1")
 SAML_REQUIRED_TO_ENABLE = ("idp_entity_id", "idp_sso_url", "idp_certificates")
 SAML_FIELDS = frozenset(
     {
@@ -37,11 +38,13 @@ SAML_FIELDS = frozenset(
         "idp_metadata_xml",
         "idp_entity_id",
         "idp_sso_url",
+        "idp_slo_url",
         "idp_certificates",
         "idp_sso_request_binding",
         "idp_name_id_format",
         "sp_entity_id",
         "sp_assertion_url",
+        "required_attributes",
         *SAML_FLAGS,
     }
 )
@@ -288,17 +291,8 @@ def _check_saml(
     out: dict[str, Any] = {}
     for name in sorted(set(given) - SAML_FIELDS):
         violations.append(FieldViolation(f"saml_config.{name}", "unknown field"))
-    for name in ("idp_metadata_url", "idp_metadata_xml"):
-        if given.get(name) is not None:
-            violations.append(
-                FieldViolation(
-                    f"saml_config.{name}",
-                    "IdP metadata import is not supported yet: give idp_entity_id, idp_sso_url and "
-                    "idp_certificates instead",
-                )
-            )
     for name, value in given.items():
-        if name not in SAML_FIELDS or name in ("idp_metadata_url", "idp_metadata_xml"):
+        if name not in SAML_FIELDS or name in METADATA_INPUTS:  # metadata is read by import_metadata
             continue
         field = f"saml_config.{name}"
         if value is None:
@@ -312,7 +306,7 @@ def _check_saml(
                 problems = ["must not contain whitespace"]
             violations.extend(FieldViolation(field, p) for p in problems)
             out[name] = value
-        elif name in ("idp_sso_url", "sp_assertion_url"):
+        elif name in ("idp_sso_url", "idp_slo_url", "sp_assertion_url"):
             violations.extend(FieldViolation(field, p) for p in _url_problems(value, env))
             out[name] = value
         elif name == "sp_entity_id":
@@ -332,6 +326,12 @@ def _check_saml(
             if not problems and not value.startswith("urn:"):
                 problems = ["must be a SAML NameID format URN (urn:oasis:names:tc:SAML:…)"]
             violations.extend(FieldViolation(field, p) for p in problems)
+            out[name] = value
+        elif name == "required_attributes":
+            if not isinstance(value, list) or not all(isinstance(v, str) and _MAPPING_KEY.match(v) for v in value):
+                violations.append(FieldViolation(field, "must be a list of profile field names (mapping keys)"))
+            elif len(value) > MAX_MAPPING_ENTRIES:
+                violations.append(FieldViolation(field, f"at most {MAX_MAPPING_ENTRIES} entries"))
             out[name] = value
         elif name in SAML_FLAGS:
             if not isinstance(value, bool):
@@ -488,7 +488,9 @@ def create_connection(
     saml_config: Mapping[str, Any] | None = None,
     oidc_config: Mapping[str, Any] | None = None,
     attribute_mapping: Mapping[str, Any] | None = None,
+    fetched_metadata: bytes | None = None,
 ) -> SsoConnection:
+    """`fetched_metadata` is the document at saml_config.idp_metadata_url, fetched before the transaction."""
     get_organization(conn, env.id, org_id)
     violations: list[FieldViolation] = []
     type_ = _parse_enum(ConnectionType, type, "type", violations)
@@ -502,9 +504,11 @@ def create_connection(
     if type_ is ConnectionType.OIDC and saml_config is not None:
         violations.append(FieldViolation("saml_config", "an OIDC connection takes oidc_config, not saml_config"))
     if type_ is ConnectionType.SAML:
-        given = _check_saml(saml_config or {}, env, None, violations)
+        imported = import_metadata(saml_config or {}, fetched_metadata, None, rt.clock.now(), violations)
+        given = _check_saml({**(imported.fields if imported else {}), **(saml_config or {})}, env, None, violations)
         filled = _simulator_saml(conn, env, connection_id) if provider_ is Provider.IDP_SIMULATOR else {}
         saml = _merge({**_saml_defaults(), **filled}, given, _saml_defaults())
+        saml = _merge(saml, imported.facts if imported else {}, {})
     elif type_ is ConnectionType.OIDC:
         oidc = _merge(_oidc_defaults(), _check_oidc(rt, oidc_config or {}, env, connection_id, violations), {})
     mapping = (
@@ -537,8 +541,13 @@ def update_connection(
     changes: Mapping[str, Any],
     *,
     org_id: str | None = None,
+    fetched_metadata: bytes | None = None,
 ) -> SsoConnection:
-    """Apply a PATCH: configs are merged field by field (null resets a field); type and SP values are fixed."""
+    """Apply a PATCH: configs are merged field by field (null resets a field); type and SP values are fixed.
+
+    Metadata in the PATCH (idp_metadata_xml, or idp_metadata_url with the `fetched_metadata` document)
+    replaces the IdP values it carries; fields given by hand next to it win.
+    """
     current = get_connection(conn, env.id, connection_id, org_id)
     violations = [FieldViolation(name, "unknown field") for name in sorted(set(changes) - _UPDATABLE - {"type"})]
     if "type" in changes and changes["type"] != current.type.value:
@@ -555,7 +564,11 @@ def update_connection(
         if current.type is not ConnectionType.SAML:
             violations.append(FieldViolation("saml_config", "an OIDC connection takes oidc_config, not saml_config"))
         else:
-            saml = _merge(saml, _check_saml(changes["saml_config"], env, current, violations), _saml_defaults())
+            given_saml = changes["saml_config"]
+            imported = import_metadata(given_saml, fetched_metadata, saml, rt.clock.now(), violations)
+            checked = _check_saml({**(imported.fields if imported else {}), **given_saml}, env, current, violations)
+            saml = _merge(saml, checked, _saml_defaults())
+            saml = _merge(saml, imported.facts if imported else {}, {})
             values["saml_config"] = saml
     if changes.get("oidc_config") is not None:
         if current.type is not ConnectionType.OIDC:

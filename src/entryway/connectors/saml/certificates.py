@@ -1,4 +1,8 @@
-"""The IdP certificates a connection trusts, parsed once per connection version (id + update_time)."""
+"""The IdP certificates a connection trusts, parsed once per distinct certificate list of a connection.
+
+The cache is keyed by the certificate texts themselves rather than the connection's update_time: two
+updates within one clock tick (a metadata refresh right after an import) must never leave an old key trusted.
+"""
 
 from __future__ import annotations
 
@@ -19,11 +23,12 @@ def connection_certificates(rt: Runtime, connection: SsoConnection) -> list[x509
     cache: dict[str, tuple[object, list[x509.Certificate]]] = rt.caches.setdefault(  # type: ignore[assignment]
         "saml_idp_certificates", {}
     )
+    texts = tuple(str(t) for t in connection.saml_config.get("idp_certificates") or [])
     hit = cache.get(connection.id)
-    if hit is not None and hit[0] == connection.update_time:
+    if hit is not None and hit[0] == texts:
         return hit[1]
     parsed: list[x509.Certificate] = []
-    for text in connection.saml_config.get("idp_certificates") or []:
+    for text in texts:
         try:
             parsed.append(load_certificate(str(text)))
         except ValueError:
@@ -37,7 +42,7 @@ def connection_certificates(rt: Runtime, connection: SsoConnection) -> list[x509
             connection_id=connection.id,
         )
     with _lock:
-        cache[connection.id] = (connection.update_time, parsed)
+        cache[connection.id] = (texts, parsed)
     return parsed
 
 

@@ -1,0 +1,88 @@
+"""Fetching IdP metadata from the URL an admin gave (DESIGN §4: outbound fetches are bounded and public-only).
+
+A timeout, a size cap read as the body streams in, no proxy settings from the environment, redirects followed
+by hand (at most a few, each target checked again), and every address the host name resolves to must be a
+public one unless the operator set ENTRYWAY_ALLOW_PRIVATE_FETCH: an admin's URL must not become a way to read
+the broker's own network (cloud metadata services, databases, admin ports).
+
+The address check happens before the connection is made, so a DNS answer that changes between the check and
+the connect (DNS rebinding) is not excluded; the response is only ever parsed as metadata, never shown.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from entryway.connectors.saml.idp_metadata import MAX_METADATA_BYTES, MetadataProblem
+
+TIMEOUT_SECONDS = 10.0
+MAX_REDIRECTS = 3
+ACCEPT = "application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1"
+
+
+def _address_problem(host: str, port: int) -> str | None:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return f"the host name {host!r} does not resolve"
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        if not address.is_global or address.is_multicast:
+            return (
+                f"{host!r} resolves to {address}, a private, loopback or otherwise non-public address "
+                "(the operator can allow these with ENTRYWAY_ALLOW_PRIVATE_FETCH)"
+            )
+    return None
+
+
+def _check_url(url: str, *, allow_http: bool, allow_private: bool) -> None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise MetadataProblem("the metadata URL is not a valid URL") from exc
+    schemes = ("https", "http") if allow_http else ("https",)
+    if parts.scheme not in schemes or not parts.hostname:
+        raise MetadataProblem("the metadata URL must be an absolute https URL")
+    if parts.username or parts.password:
+        raise MetadataProblem("the metadata URL must not contain user information")
+    if not allow_private:
+        problem = _address_problem(parts.hostname, port or (443 if parts.scheme == "https" else 80))
+        if problem:
+            raise MetadataProblem(problem)
+
+
+def fetch_metadata(
+    url: str, *, allow_private: bool, allow_http: bool = False, timeout: float = TIMEOUT_SECONDS
+) -> bytes:
+    """The metadata document at `url`, or MetadataProblem saying why it cannot be had."""
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        for _ in range(MAX_REDIRECTS + 1):
+            _check_url(url, allow_http=allow_http, allow_private=allow_private)
+            try:
+                with client.stream("GET", url, headers={"Accept": ACCEPT}) as response:
+                    if response.is_redirect and "location" in response.headers:
+                        url = urljoin(url, response.headers["location"])
+                        continue
+                    if response.status_code != 200:
+                        raise MetadataProblem(f"the metadata URL answered HTTP {response.status_code}")
+                    declared = response.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > MAX_METADATA_BYTES:
+                        raise MetadataProblem(f"the metadata is larger than {MAX_METADATA_BYTES // 1024} KiB")
+                    body = bytearray()
+                    for chunk in response.iter_bytes():
+                        body.extend(chunk)
+                        if len(body) > MAX_METADATA_BYTES:
+                            raise MetadataProblem(f"the metadata is larger than {MAX_METADATA_BYTES // 1024} KiB")
+                    return bytes(body)
+            except httpx.TimeoutException as exc:
+                raise MetadataProblem(f"the metadata URL did not answer within {timeout:g} s") from exc
+            except httpx.HTTPError as exc:
+                raise MetadataProblem(f"the metadata URL cannot be fetched ({type(exc).__name__})") from exc
+    raise MetadataProblem(f"the metadata URL redirects more than {MAX_REDIRECTS} times")
