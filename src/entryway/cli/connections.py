@@ -1,4 +1,4 @@
-"""`entryway connections create|list|get|enable|disable|delete` (SAML configured by hand; OIDC stored)."""
+"""`entryway connections create|list|get|enable|disable|delete|refresh-metadata` (SAML by hand or from metadata)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ import click
 
 from entryway.api import representations as view
 from entryway.api.transactions import writing
-from entryway.cli.context import CliContext
+from entryway.cli.context import CliContext, emit_json
 from entryway.cli.options import env_option, json_option
 from entryway.cli.output import show, show_list
+from entryway.connectors.saml.metadata_import import prefetch
+from entryway.connectors.saml.metadata_refresh import refresh_metadata, refreshable
 from entryway.model.connections import ConnectionType, Provider
+from entryway.model.errors import ApiError
 from entryway.services import connections, domains
 from entryway.services.connections import SAML_BINDINGS
 
@@ -42,8 +45,13 @@ def _saml_config(options: dict[str, Any]) -> dict[str, Any]:
         "allow_idp_initiated_login": "allow_idp_initiated_login",
         "sp_entity_id": "sp_entity_id",
         "sp_assertion_url": "sp_assertion_url",
+        "metadata_url": "idp_metadata_url",
+        "slo_url": "idp_slo_url",
+        "allow_sha1": "allow_sha1",
     }
     config = {field: options[opt] for opt, field in names.items() if options.get(opt) is not None}
+    if options.get("metadata_file") is not None:
+        config["idp_metadata_xml"] = options["metadata_file"].read_text(encoding="utf-8-sig")
     certs = certificates_from_files(options["cert_files"])
     if certs:
         config["idp_certificates"] = certs
@@ -88,6 +96,15 @@ def connections_group() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="SAML: a file with the IdP's signing certificate(s), PEM or base64 (repeatable).",
 )
+@click.option(
+    "--metadata-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="SAML: the IdP's metadata XML (fills entity ID, SSO URL, certificates, SLO URL).",
+)
+@click.option("--metadata-url", default=None, help="SAML: the IdP's metadata URL (fetched now and on refresh).")
+@click.option("--slo-url", default=None, help="SAML: the IdP's single logout URL.")
+@click.option("--allow-sha1/--no-allow-sha1", default=None, help="SAML: accept SHA-1 signatures (logged).")
 @click.option("--binding", type=click.Choice(SAML_BINDINGS), default=None, help="SAML: how the request is sent.")
 @click.option("--name-id-format", default=None, help="SAML: the NameID format to ask for.")
 @click.option("--want-request-signed/--no-want-request-signed", default=None)
@@ -122,6 +139,7 @@ def create(
     rt = obj.runtime()
     saml = _saml_config(options)
     oidc = _oidc_config(options)
+    fetched = prefetch(rt, allow_http=env.is_development, saml_config=saml) if type_ == "SAML" else None
     with writing(rt) as conn:
         created = connections.create_connection(
             rt,
@@ -132,6 +150,7 @@ def create(
             provider=provider,
             saml_config=saml if type_ == "SAML" or saml else None,
             oidc_config=oidc if type_ == "OIDC" or oidc else None,
+            fetched_metadata=fetched,
         )
         if enable:
             created = connections.set_enabled(rt, conn, env, created.id, True)
@@ -232,3 +251,40 @@ def delete(obj: CliContext, connection_id: str, yes: bool, env_id: str | None) -
     with writing(rt) as conn:
         connections.delete_connection(rt, conn, env.id, connection_id)
     click.echo(f"deleted connection {connection_id}")
+
+
+@connections_group.command("refresh-metadata")
+@click.argument("connection_ids", nargs=-1, metavar="[CONNECTION_ID]...")
+@click.option("--all", "every", is_flag=True, help="Every SAML connection with a metadata URL (for a cron job).")
+@env_option
+@json_option
+@click.pass_obj
+def refresh(obj: CliContext, connection_ids: tuple[str, ...], every: bool, env_id: str | None, as_json: bool) -> None:
+    """Fetch the IdP metadata of CONNECTION_ID again and apply it, recording what changed."""
+    env = obj.environment(env_id)
+    rt = obj.runtime()
+    targets = list(connection_ids) + (refreshable(rt, env) if every else [])
+    if not targets:
+        raise click.UsageError("name a connection, or give --all")
+    failed = 0
+    results = []
+    for connection_id in dict.fromkeys(targets):
+        try:
+            changed = refresh_metadata(rt, env, connection_id)
+        except ApiError as exc:
+            failed += 1
+            problems = "; ".join(f"{v.field}: {v.description}" for v in exc.violations) or exc.message
+            click.echo(f"{connection_id}: not refreshed: {problems}", err=True)
+            continue
+        last = (changed.saml_config.get("idp_metadata_changes") or [{}])[-1]
+        results.append({"connection_id": connection_id, **last})
+        if not as_json:
+            fields = ", ".join(last.get("changed_fields") or []) or "nothing"
+            click.echo(
+                f"{connection_id}: changed {fields}; certificates added {len(last.get('certificates_added') or [])}, "
+                f"removed {len(last.get('certificates_removed') or [])}"
+            )
+    if as_json:
+        emit_json({"refreshed": results})
+    if failed:
+        raise click.ClickException(f"{failed} connection(s) could not be refreshed")

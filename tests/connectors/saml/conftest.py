@@ -8,6 +8,7 @@ import pytest
 
 from entryway.clock import Clock, FrozenClock
 from entryway.runtime import Runtime
+from tests.cli.conftest import cli_env, run  # noqa: F401 (the CLI fixtures, for the metadata CLI tests)
 from tests.connectors.support import SamlWorld, frozen_now, make_world
 
 
