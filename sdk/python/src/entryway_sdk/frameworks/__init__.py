@@ -1,0 +1,1 @@
+"""Login, callback and logout routes for web frameworks, built on `flow.LoginFlow`."""
