@@ -5,7 +5,7 @@ Never rendered: secret hashes, sealed IdP client secrets, private keys.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from entryway.model.connections import ConnectionType, Domain, Organization, SsoConnection
@@ -18,6 +18,8 @@ from entryway.services.connections import (
 from entryway.services.credentials import Client, Secret
 from entryway.services.domains import verification_record
 from entryway.services.environments import Environment, RedirectUri
+
+CERTIFICATE_WARNING = timedelta(days=30)
 
 
 def rfc3339(value: datetime | None) -> str | None:
@@ -65,6 +67,8 @@ def _certificate(pem: str) -> dict[str, Any]:
         "fingerprint_sha256": facts.fingerprint_sha256,
         "not_before": rfc3339(facts.not_before),
         "expire_time": rfc3339(facts.not_after),
+        # The admin portal warns on this: the IdP must publish its next certificate before this one lapses.
+        "expires_soon": facts.not_after - datetime.now(UTC) < CERTIFICATE_WARNING,
     }
 
 
