@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from entryway import __version__
 from entryway.api.routes import router as api_router
+from entryway.connectors.oidc.routes import router as oidc_rp_router
 from entryway.connectors.saml.routes import router as saml_router
 from entryway.connectors.simulator.routes import router as simulator_router
 from entryway.model.errors import ApiError, FieldViolation, OAuthError
@@ -36,6 +37,7 @@ def create_app(rt: Runtime) -> FastAPI:
     # The OpenAPI document describes the management API only; browser and protocol endpoints have their own specs.
     app.include_router(oidc_router, include_in_schema=False)
     app.include_router(saml_router, include_in_schema=False)
+    app.include_router(oidc_rp_router, include_in_schema=False)
     app.include_router(simulator_router, include_in_schema=False)
     app.include_router(api_router, prefix="/api/v1")
 

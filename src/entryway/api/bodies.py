@@ -114,6 +114,8 @@ def json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
         assert body is not None
         return body
 
+    dependency.body_model = model  # type: ignore[attr-defined]  # read by api/openapi.py
+    dependency.body_required = True  # type: ignore[attr-defined]
     return dependency
 
 
@@ -123,4 +125,6 @@ def optional_json_body(model: type[M]) -> Callable[[Request], Awaitable[M | None
     async def dependency(request: Request) -> M | None:
         return await _body(request, model, optional=True)
 
+    dependency.body_model = model  # type: ignore[attr-defined]  # read by api/openapi.py
+    dependency.body_required = False  # type: ignore[attr-defined]
     return dependency

@@ -7,12 +7,11 @@ import re
 import zlib
 from html import unescape
 
-import pytest
 from lxml import etree
 
+from entryway.connectors.oidc.connector import OidcConnector
 from entryway.connectors.registry import connector_for
 from entryway.model.connections import ConnectionType, Provider
-from entryway.model.errors import LoginError
 from entryway.services import logins
 from entryway.services.connections import insert_connection
 from tests.connectors.support import IDP_SSO_URL, SamlWorld, query
@@ -90,7 +89,7 @@ def test_post_binding_renders_an_auto_submitting_form_allowed_by_its_csp(world: 
     _check_request(world, base64.b64decode(unescape(fields["SAMLRequest"])), request.id)
 
 
-def test_oidc_connections_are_not_available_yet(world: SamlWorld) -> None:
+def test_oidc_connections_get_the_oidc_connector(world: SamlWorld) -> None:
     with world.rt.engine.begin() as db:
         oidc = insert_connection(
             world.rt,
@@ -103,6 +102,4 @@ def test_oidc_connections_are_not_available_yet(world: SamlWorld) -> None:
             oidc_config={"issuer": "https://op.example"},
             enabled=True,
         )
-    with pytest.raises(LoginError) as caught:
-        connector_for(oidc)
-    assert caught.value.code == "connection_not_active"
+    assert isinstance(connector_for(oidc), OidcConnector)

@@ -1,0 +1,69 @@
+"""The IdP's signing keys (RFC 7517), cached per JWKS URL and fetched again when a token names a kid the
+cache does not hold (the IdP rotated its keys). Refetches are spaced by REFETCH_SECONDS so that tokens with
+made-up kids cannot turn Entryway into a load generator against the IdP.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+
+from entryway.connectors.oidc.fetch import FetchError, request_json
+from entryway.runtime import Runtime
+
+CACHE_SECONDS = 3600
+REFETCH_SECONDS = 10
+MAX_KEYS = 50
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class KeySet:
+    fetched_at: datetime
+    keys: tuple[tuple[str | None, dict[str, Any], jwt.PyJWK], ...]  # (kid, the JWK as published, parsed)
+
+    def find(self, kid: str | None) -> list[tuple[dict[str, Any], jwt.PyJWK]]:
+        if kid is None:
+            return [(jwk, key) for _, jwk, key in self.keys]
+        return [(jwk, key) for found, jwk, key in self.keys if found == kid]
+
+
+def _parse(doc: Any, url: str, now: datetime) -> KeySet:
+    if not isinstance(doc, dict) or not isinstance(doc.get("keys"), list):
+        raise FetchError(
+            "The IdP's JWKS is not a key set", {"wanted": '{"keys": […]}', "got": "another JSON", "url": url}
+        )
+    parsed: list[tuple[str | None, dict[str, Any], jwt.PyJWK]] = []
+    for jwk in doc["keys"][:MAX_KEYS]:
+        if not isinstance(jwk, dict) or jwk.get("use", "sig") != "sig" or jwk.get("kty") == "oct":
+            continue  # encryption keys and symmetric keys never verify an ID token
+        try:
+            key = jwt.PyJWK(jwk)
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+            continue  # a key of a type PyJWT cannot use is simply not a candidate
+        kid = jwk.get("kid")
+        parsed.append((kid if isinstance(kid, str) else None, jwk, key))
+    return KeySet(now, tuple(parsed))
+
+
+def _fetch(rt: Runtime, url: str) -> KeySet:
+    return _parse(request_json("GET", url, allow_private=rt.settings.allow_private_fetch), url, rt.clock.now())
+
+
+def candidate_keys(rt: Runtime, url: str, kid: str | None) -> list[tuple[dict[str, Any], jwt.PyJWK]]:
+    """The published keys that may have signed a token with this kid (all keys when it has none)."""
+    cache: dict[str, KeySet] = rt.caches.setdefault("oidc_jwks", {})  # type: ignore[assignment]
+    now = rt.clock.now()
+    current = cache.get(url)
+    if current is not None and now - current.fetched_at < timedelta(seconds=CACHE_SECONDS):
+        found = current.find(kid)
+        if found or now - current.fetched_at < timedelta(seconds=REFETCH_SECONDS):
+            return found
+    fresh = _fetch(rt, url)
+    with _lock:
+        cache[url] = fresh
+    return fresh.find(kid)
