@@ -3,10 +3,15 @@
 The mapping is profile field -> IdP attribute name. The standard fields fill the Profile's own fields
 (groups as a list, the rest single-valued); any other mapped field becomes a custom attribute; attributes
 nobody mapped are kept as raw attributes. An attribute is found by its Name, then by its FriendlyName.
+Repeated Attribute elements with one Name arrive merged (Keycloak sends one element per role).
+
+A connection may list required profile fields (saml_config.required_attributes); a login whose assertion
+leaves any of them empty fails with mandatory_attribute_missing naming each field and the attribute wanted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from entryway.connectors.saml.response import VerifiedAssertion
@@ -23,7 +28,31 @@ def _one_or_many(values: list[str]) -> Any:
     return values[0] if len(values) == 1 else list(values)
 
 
-def map_profile(assertion: VerifiedAssertion, mapping: dict[str, str]) -> Profile:
+def _has_value(profile: Profile, field: str) -> bool:
+    if field == "email":
+        return bool(profile.email)
+    if field == "groups":
+        return bool(profile.groups)
+    if field in SINGLE_FIELDS:
+        return bool(getattr(profile, field))
+    return field in profile.custom_attributes
+
+
+def _check_required(profile: Profile, mapping: dict[str, str], required: Sequence[str], received: list[str]) -> None:
+    missing = [field for field in required if not _has_value(profile, field)]
+    if missing:
+        raise LoginError.wanted_got(
+            "mandatory_attribute_missing",
+            "The IdP sent no value for the required profile field(s) "
+            + ", ".join(missing)
+            + ": add the attribute(s) to the IdP's attribute statements",
+            {field: mapping.get(field) or "(not mapped)" for field in missing},
+            received or "no attributes",
+            missing_fields=missing,
+        )
+
+
+def map_profile(assertion: VerifiedAssertion, mapping: dict[str, str], required: Sequence[str] = ()) -> Profile:
     mapping = mapping or DEFAULT_ATTRIBUTE_MAPPING
     used: set[str] = set()
 
@@ -70,4 +99,5 @@ def map_profile(assertion: VerifiedAssertion, mapping: dict[str, str]) -> Profil
     profile.raw_attributes = {
         name: _one_or_many(values) for name, values in assertion.attributes.items() if name not in used and values
     }
+    _check_required(profile, mapping, required, sorted(assertion.attributes))
     return profile

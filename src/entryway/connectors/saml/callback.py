@@ -124,10 +124,10 @@ def finish_login(
         )
         if assertion.in_response_to is None:
             ensure_allowed(connection)
-            profile = map_profile(assertion, connection.attribute_mapping)
+            profile = map_profile(assertion, connection.attribute_mapping, _required(connection))
             return _redirect(idp_initiated_redirect(rt, env, connection, assertion, profile, relay_state, client_ip))
         request = _answered_request(rt, env, connection, assertion.in_response_to, relay_state)
-        profile = map_profile(assertion, connection.attribute_mapping)
+        profile = map_profile(assertion, connection.attribute_mapping, _required(connection))
         try:
             with rt.engine.begin() as db:
                 remember_assertion(db, assertion.assertion_id, connection.id, assertion.retain_until)
@@ -154,6 +154,11 @@ def finish_login(
             hint="Start the sign-in again from the application. If it keeps failing, give your administrator "
             "the reference above.",
         )
+
+
+def _required(connection: SsoConnection) -> list[str]:
+    required = connection.saml_config.get("required_attributes")
+    return [str(f) for f in required] if isinstance(required, list) else []
 
 
 def _answered_request(
