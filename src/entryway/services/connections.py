@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from entryway.connectors.oidc.discovery import discover
+from entryway.connectors.oidc.fetch import FetchError
 from entryway.connectors.saml.metadata_import import METADATA_INPUTS, import_metadata
 from entryway.ids import new_id
 from entryway.keys.material import certificate_fingerprint, certificate_pem, load_certificate
@@ -213,9 +215,16 @@ def certificate_facts(pem: str) -> CertificateFacts:
 
 def missing_for_enable(connection: SsoConnection) -> list[str]:
     """The configuration a connection still lacks before it may be enabled (empty: it may be)."""
-    if connection.type is not ConnectionType.SAML:
-        return []
+    if connection.type is ConnectionType.OIDC:
+        config = connection.oidc_config
+        missing = [name for name in ("client_id",) if not config.get(name)]
+        missing += [] if config.get(SEALED_SECRET_KEY) else ["client_secret"]
+        return missing + ([] if config.get("issuer") or config.get("discovery_endpoint") else ["issuer"])
     return [name for name in SAML_REQUIRED_TO_ENABLE if not connection.saml_config.get(name)]
+
+
+def _config_field(connection: SsoConnection, name: str) -> str:
+    return f"{'oidc_config' if connection.type is ConnectionType.OIDC else 'saml_config'}.{name}"
 
 
 def oidc_client_secret(rt: Runtime, connection: SsoConnection) -> str | None:
@@ -591,7 +600,7 @@ def update_connection(
                 400,
                 "an enabled connection must stay complete: disable it before removing " + ", ".join(missing),
                 [
-                    FieldViolation(f"saml_config.{name}", "is required while the connection is enabled")
+                    FieldViolation(_config_field(current, name), "is required while the connection is enabled")
                     for name in missing
                 ],
             )
@@ -603,24 +612,36 @@ def update_connection(
     return get_connection(conn, env.id, connection_id)
 
 
+def check_oidc_provider(rt: Runtime, env: Environment, connection: SsoConnection) -> None:
+    """Enabling an OIDC connection reads its IdP's configuration now, so a bad issuer is a 400, not a failed login."""
+    try:
+        discover(rt, connection.oidc_config, allow_http=env.is_development or rt.settings.allow_private_fetch)
+    except FetchError as exc:
+        field = "discovery_endpoint" if connection.oidc_config.get("discovery_endpoint") else "issuer"
+        raise ApiError(
+            400,
+            f"the IdP's OIDC configuration could not be read: {exc.message}",
+            [FieldViolation(f"oidc_config.{field}", exc.message)],
+        ) from exc
+
+
 def set_enabled(
     rt: Runtime, conn: Connection, env: Environment, connection_id: str, enabled: bool, *, org_id: str | None = None
 ) -> SsoConnection:
     current = get_connection(conn, env.id, connection_id, org_id)
     if enabled:
-        if current.type is ConnectionType.OIDC:
-            raise ApiError(
-                400,
-                "OIDC connections cannot be enabled yet: the OIDC connector is not available in this version",
-                [FieldViolation("type", "OIDC connections cannot be enabled yet")],
-            )
         missing = missing_for_enable(current)
         if missing:
             raise ApiError(
                 400,
                 "the connection cannot be enabled until it has " + ", ".join(missing),
-                [FieldViolation(f"saml_config.{name}", "is required to enable the connection") for name in missing],
+                [
+                    FieldViolation(_config_field(current, name), "is required to enable the connection")
+                    for name in missing
+                ],
             )
+        if current.type is ConnectionType.OIDC:
+            check_oidc_provider(rt, env, current)
     if current.enabled != enabled:
         conn.execute(
             update(connections)
