@@ -1,0 +1,193 @@
+"""Upstream interop: npm oidc-provider (a real, independent OpenID Provider) as the IdP of an Entryway OIDC
+connection. Users sign in through its own login and consent pages; Entryway discovers it, exchanges the code
+(PKCE, client_secret_post or client_secret_basic), checks the RFC 9207 iss parameter it sends, validates its
+ID token against its JWKS and merges its userinfo. Then the failures: wrong client secret, wrong issuer,
+expired ID token, bad nonce."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from html import unescape
+from urllib.parse import urlencode, urljoin
+
+import httpx
+import jwt
+import pytest
+from fastapi.testclient import TestClient
+
+from entryway.app import create_app
+from entryway.clock import FrozenClock
+from entryway.runtime import Runtime
+from entryway.services import connections as connection_service
+from entryway.services.bootstrap import DevSeed, seed_development
+from tests.connectors.oidc.support import CALLBACK, ENV_URL, app_result, last_failure, query, redeem, start
+from tests.interop.oidc_node.conftest import node_op
+from tests.support.server import free_port
+
+CLIENT_ID = "entryway-rp"
+CLIENT_SECRET = "a-real-secret-for-oidc-provider"
+
+
+@dataclass
+class World:
+    rt: Runtime
+    seed: DevSeed
+    http: TestClient
+    issuer: str
+    connection_id: str
+    clock: FrozenClock
+
+
+def _world(rt: Runtime, clock: FrozenClock, auth_method: str, **config: object) -> Iterator[World]:
+    ort = Runtime.build(replace(rt.settings, allow_private_fetch=True), clock=clock, engine=rt.engine)
+    seed = seed_development(ort, ENV_URL, CALLBACK)
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    oidc_config = {
+        "issuer": issuer,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "token_auth_type": "BASIC_AUTH" if auth_method == "client_secret_basic" else "URL_PARAMS",
+        **config,
+    }
+    with ort.engine.begin() as db:
+        conn = connection_service.create_connection(
+            ort, db, seed.environment, seed.organization_id, type="OIDC", provider="CUSTOM", oidc_config=oidc_config
+        )
+    redirect_uri = f"{ENV_URL}/sso/v1/oidc/{conn.id}/callback"
+    with node_op(port, CLIENT_ID, CLIENT_SECRET, redirect_uri, auth_method) as started:
+        assert started == issuer
+        with ort.engine.begin() as db:
+            connection_service.set_enabled(ort, db, seed.environment, conn.id, True)
+        with TestClient(create_app(ort), base_url=ENV_URL, follow_redirects=False) as http:
+            yield World(ort, seed, http, issuer, conn.id, clock)
+
+
+@pytest.fixture
+def frozen() -> FrozenClock:
+    from datetime import UTC, datetime
+
+    return FrozenClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+def world(rt: Runtime, frozen: FrozenClock) -> Iterator[World]:
+    yield from _world(rt, frozen, "client_secret_post")
+
+
+def sign_in_at_op(authorize_url: str, login: str = "jane") -> str:
+    """Drive oidc-provider's own login and consent pages as a browser would; return the redirect back."""
+    with httpx.Client(follow_redirects=False, timeout=10) as browser:
+        response = browser.get(authorize_url)
+        for _ in range(10):
+            if response.status_code in (302, 303):
+                location = urljoin(str(response.url), response.headers["location"])
+                if location.startswith(ENV_URL):
+                    return location
+                response = browser.get(location)
+                continue
+            assert response.status_code == 200, response.text[:500]
+            action = unescape(re.search(r'<form[^>]*action="([^"]+)"', response.text).group(1))  # type: ignore[union-attr]
+            prompt = "login" if 'name="login"' in response.text else "consent"
+            form = {"prompt": prompt, "login": login, "password": "any"} if prompt == "login" else {"prompt": prompt}
+            response = browser.post(urljoin(str(response.url), action), data=form)
+    raise AssertionError("oidc-provider never redirected back")
+
+
+def back_to_entryway(world: World, location: str) -> httpx.Response:
+    path_and_query = location.removeprefix(ENV_URL)
+    return world.http.get(path_and_query)
+
+
+def test_a_user_signs_in_through_oidc_provider(world: World) -> None:
+    started = start(world.http, world.seed, world.connection_id)
+    assert started.location.startswith(f"{world.issuer}/auth?")
+    back = sign_in_at_op(started.location)
+    assert query(back)["iss"] == world.issuer  # oidc-provider sends RFC 9207's iss, and Entryway checks it
+    result = app_result(back_to_entryway(world, back))
+    assert result["state"] == "app-state"
+    claims = jwt.decode(redeem(world.http, world.seed, result["code"])["id_token"], options={"verify_signature": False})
+    assert claims["sub"] == f"{world.connection_id};jane"
+    # oidc-provider puts the profile in userinfo, not the ID token: these came through the userinfo merge
+    assert claims["email"] == "jane@acme.test" and claims["given_name"] == "Jane" and claims["family_name"] == "Doe"
+    assert claims["identities"][0]["connection_type"] == "OIDC"
+
+
+def test_client_secret_basic(rt: Runtime, frozen: FrozenClock) -> None:
+    for world in _world(rt, frozen, "client_secret_basic"):
+        started = start(world.http, world.seed, world.connection_id)
+        result = app_result(back_to_entryway(world, sign_in_at_op(started.location)))
+        assert "code" in result
+
+
+def test_wrong_client_secret(world: World) -> None:
+    with world.rt.engine.begin() as db:
+        connection_service.update_connection(
+            world.rt, db, world.seed.environment, world.connection_id, {"oidc_config": {"client_secret": "wrong"}}
+        )
+    started = start(world.http, world.seed, world.connection_id)
+    result = app_result(back_to_entryway(world, sign_in_at_op(started.location)))
+    assert result["error"] == "failed_to_exchange_token"
+    assert last_failure(world.rt)["diagnosis"]["idp_error"] == "invalid_client"
+
+
+def test_wrong_issuer(rt: Runtime, frozen: FrozenClock) -> None:
+    # Configured by hand with the real endpoints but another issuer (no discovery document to catch it).
+    port = free_port()
+    real = f"http://127.0.0.1:{port}"
+    ort = Runtime.build(replace(rt.settings, allow_private_fetch=True), clock=frozen, engine=rt.engine)
+    seed = seed_development(ort, ENV_URL, CALLBACK)
+    with ort.engine.begin() as db:
+        conn = connection_service.create_connection(
+            ort,
+            db,
+            seed.environment,
+            seed.organization_id,
+            type="OIDC",
+            provider="CUSTOM",
+            oidc_config={
+                "issuer": "https://login.other.example",
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "authorize_uri": f"{real}/auth",
+                "token_uri": f"{real}/token",
+                "jwks_uri": f"{real}/jwks",
+            },
+        )
+        connection_service.set_enabled(ort, db, seed.environment, conn.id, True)
+    redirect_uri = f"{ENV_URL}/sso/v1/oidc/{conn.id}/callback"
+    with (
+        node_op(port, CLIENT_ID, CLIENT_SECRET, redirect_uri, "client_secret_post"),
+        TestClient(create_app(ort), base_url=ENV_URL, follow_redirects=False) as http,
+    ):
+        started = start(http, seed, conn.id)
+        back = sign_in_at_op(started.location)
+        # RFC 9207: the iss parameter already names another issuer, before any code exchange
+        result = app_result(http.get(back.removeprefix(ENV_URL)))
+        assert result["error"] == "invalid_request"
+        # Without the iss parameter, the ID token's iss is what gives it away
+        started = start(http, seed, conn.id)
+        back = sign_in_at_op(started.location)
+        params = {k: v for k, v in query(back).items() if k != "iss"}
+        result = app_result(http.get(f"/sso/v1/oidc/{conn.id}/callback?{urlencode(params)}"))
+        assert result["error"] == "invalid_id_token"
+    assert "another issuer" in last_failure(ort)["message"]
+
+
+def test_expired_id_token(world: World) -> None:
+    started = start(world.http, world.seed, world.connection_id)
+    back = sign_in_at_op(started.location)
+    world.clock.advance(hours=2)  # oidc-provider's ID tokens live an hour
+    assert app_result(back_to_entryway(world, back))["error"] == "invalid_id_token"
+    assert "expired" in last_failure(world.rt)["message"]
+
+
+def test_bad_nonce(world: World) -> None:
+    started = start(world.http, world.seed, world.connection_id)
+    # The authorization request is tampered with on its way to the IdP: the nonce the IdP signs is not ours.
+    tampered = {**started.params, "nonce": "attacker-chosen-nonce"}
+    back = sign_in_at_op(f"{world.issuer}/auth?{urlencode(tampered)}")
+    assert app_result(back_to_entryway(world, back))["error"] == "invalid_id_token"
+    assert "nonce" in last_failure(world.rt)["message"]
