@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import base64
+import json
+import logging
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -22,6 +26,9 @@ from tests.support.databases import (
     postgres_url_for_worker,
     sqlite_url_for_worker,
 )
+from tests.support.log_scan import LeakScanner
+
+_LEAK_DIR = pytest.StashKey[str]()
 
 TEST_MASTER_KEY = base64.urlsafe_b64decode("dGVzdC1tYXN0ZXIta2V5LWZvci1lbnRyeXdheS10ZXM=")
 
@@ -74,3 +81,45 @@ def clock() -> Clock:
 def rt(engine: Engine, tmp_path: Path, clock: Clock) -> Runtime:
     settings = make_settings(str(engine.url), tmp_path)
     return Runtime.build(settings, clock=clock, engine=engine)
+
+
+_scanner = LeakScanner()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        config.stash[_LEAK_DIR] = tempfile.mkdtemp(prefix="entryway-log-scan-")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: tell each worker where to leave its findings for the controller."""
+    node.workerinput["entryway_log_scan_dir"] = node.config.stash[_LEAK_DIR]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Every log record of the run, at every level, goes through the leak scanner."""
+    root = logging.getLogger()
+    root.addHandler(_scanner)
+    root.setLevel(logging.DEBUG)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    logging.getLogger().removeHandler(_scanner)
+    workerinput = getattr(session.config, "workerinput", None)
+    if workerinput is not None:
+        out = Path(workerinput["entryway_log_scan_dir"]) / f"{workerinput['workerid']}.json"
+        out.write_text(json.dumps({"records": _scanner.records, "findings": _scanner.findings}))
+        return
+    records, findings = _scanner.records, list(_scanner.findings)
+    for part in Path(session.config.stash[_LEAK_DIR]).glob("*.json"):
+        data = json.loads(part.read_text())
+        records += data["records"]
+        findings += data["findings"]
+    if findings:
+        print(
+            "\nLOG LEAK SCAN: material that must never be logged was logged:\n  " + "\n  ".join(sorted(set(findings)))
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
+        print(f"\nlog leak scan: {records} log records, no secrets, tokens, codes or SAML content")

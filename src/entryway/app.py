@@ -7,7 +7,6 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from entryway import __version__
@@ -16,8 +15,13 @@ from entryway.connectors.oidc.routes import router as oidc_rp_router
 from entryway.connectors.saml.routes import router as saml_router
 from entryway.connectors.simulator.routes import router as simulator_router
 from entryway.model.errors import ApiError, FieldViolation, OAuthError
+from entryway.observability.json_logs import quiet_libraries
+from entryway.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from entryway.observability.metrics import LatencyMiddleware
+from entryway.observability.request_id import RequestIdMiddleware
 from entryway.oidc_provider.routes import router as oidc_router
 from entryway.runtime import Runtime
+from entryway.store.migrate import current_revision, head_revision
 from entryway.web.pages import error_page
 from entryway.web.requests import UnknownHost
 
@@ -25,6 +29,7 @@ log = logging.getLogger("entryway")
 
 
 def create_app(rt: Runtime) -> FastAPI:
+    quiet_libraries()  # whatever logging the host process set up, these never log secrets or assertions
     app = FastAPI(
         title="Entryway",
         version=__version__,
@@ -45,14 +50,23 @@ def create_app(rt: Runtime) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    head = head_revision(rt.engine)  # read once: the migration scripts do not change while serving
+
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> Response:
         try:
-            with rt.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            current = current_revision(rt.engine)
         except OperationalError:
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok"})
+            body = {"status": "unavailable", "database": "unreachable", "migrations": "unknown"}
+            return JSONResponse(body, status_code=503)
+        if current != head:
+            body = {"status": "unavailable", "database": "ok", "migrations": "behind"}
+            return JSONResponse(body, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok", "migrations": "current"})
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(rt.metrics.exposition(), media_type=METRICS_CONTENT_TYPE)
 
     @app.exception_handler(UnknownHost)
     def unknown_host(request: Request, exc: UnknownHost) -> Response:
@@ -94,4 +108,7 @@ def create_app(rt: Runtime) -> FastAPI:
             headers={"Retry-After": "2"},
         )
 
+    # Outermost first: the request ID is set before anything else runs, so every log line carries it.
+    app.add_middleware(LatencyMiddleware, metrics=rt.metrics)
+    app.add_middleware(RequestIdMiddleware)
     return app

@@ -6,8 +6,10 @@ from fastapi import FastAPI
 
 from entryway.app import create_app
 from entryway.config import load_settings
+from entryway.observability import json_logs
 from entryway.runtime import Runtime
 
 
 def create() -> FastAPI:
+    json_logs.configure("INFO", json_lines=True)
     return create_app(Runtime.build(load_settings()))

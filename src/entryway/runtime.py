@@ -10,6 +10,7 @@ from entryway.clock import Clock
 from entryway.config import Settings
 from entryway.keys.keyring import KeyRing
 from entryway.keys.sealing import Sealer
+from entryway.observability.metrics import Metrics
 from entryway.store.db import make_engine
 
 
@@ -21,6 +22,7 @@ class Runtime:
     sealer: Sealer
     keyring: KeyRing
     caches: dict[str, object] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None, engine: Engine | None = None) -> Runtime:

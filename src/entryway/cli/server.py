@@ -9,6 +9,7 @@ import uvicorn
 
 from entryway.app import create_app
 from entryway.cli.context import CliContext
+from entryway.observability import json_logs
 from entryway.services.bootstrap import seed_development
 from entryway.store.migrate import upgrade
 
@@ -69,7 +70,8 @@ def dev(obj: CliContext, host: str, port: int, callback_url: str | None, new_sec
     click.echo("")
     if no_serve:
         return
-    uvicorn.run(create_app(rt), host=host, port=port, log_level="info", proxy_headers=False)
+    json_logs.configure("INFO", json_lines=False)  # a person reads `make dev`'s output
+    uvicorn.run(create_app(rt), host=host, port=port, log_config=None, proxy_headers=False)
 
 
 @click.command()
@@ -86,6 +88,7 @@ def serve(obj: CliContext, host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_config=None,  # each worker configures JSON logs itself (entryway.asgi)
         proxy_headers=False,
+        timeout_graceful_shutdown=30,
     )

@@ -67,6 +67,7 @@ def record(
             create_time=rt.clock.now(),
         )
     )
+    rt.metrics.login_event(status, error_code, step)
     return event_id
 
 

@@ -1,0 +1,1 @@
+"""Operations: request IDs, structured JSON logs, Prometheus metrics, readiness."""

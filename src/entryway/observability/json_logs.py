@@ -1,0 +1,78 @@
+"""Structured logs: one JSON object per line, with the request ID of the request that wrote it.
+
+Log calls pass facts as `extra={...}`; those become fields. Nothing here ever receives a secret: the code that
+logs is written to pass IDs and codes of errors, never tokens, codes, secrets or assertion content.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from entryway.observability.request_id import current_request_id
+
+# Attributes every LogRecord has; anything else on a record came from `extra=` and is a field of the line.
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = current_request_id.get()
+        if request_id is not None:
+            line["request_id"] = request_id
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                line[key] = value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+class RedactQueryStrings(logging.Filter):
+    """uvicorn's access log would print query strings, and `/oidc/logout?id_token_hint=…` carries a token:
+    keep the path, drop the query."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0] + "?…", *args[3:])
+        return True
+
+
+# Libraries whose debug output would carry what must never be logged: signxml logs the XML it canonicalizes
+# (assertion content), httpcore/httpx log headers and URLs of outbound calls (tokens, codes).
+QUIET_LIBRARIES = {"signxml": logging.WARNING, "httpcore": logging.WARNING, "httpx": logging.WARNING}
+
+
+def quiet_libraries() -> None:
+    for name, level in QUIET_LIBRARIES.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def configure(level: str = "INFO", *, json_lines: bool = True) -> None:
+    """Send entryway's and uvicorn's logs to stderr, as JSON lines (or plain text for a person at `make dev`)."""
+    handler = logging.StreamHandler(sys.stderr)
+    if json_lines:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    quiet_libraries()
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactQueryStrings) for f in access.filters):
+        access.addFilter(RedactQueryStrings())

@@ -1,0 +1,60 @@
+"""Prometheus metrics count login outcomes by error code and time each step; /readyz checks migrations."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from entryway.app import create_app
+from entryway.observability.metrics import step_of
+from entryway.runtime import Runtime
+from entryway.services.bootstrap import seed_development
+
+
+def test_failed_authorize_is_counted_by_error_code(rt: Runtime) -> None:
+    seed = seed_development(rt, "http://localhost:8000", "http://localhost:3000/callback")
+    client = TestClient(create_app(rt), base_url="http://localhost:8000")
+    response = client.get(
+        "/oauth/authorize",
+        params={
+            "response_type": "code",
+            "client_id": seed.client_id,
+            "redirect_uri": "http://localhost:3000/callback",
+            "scope": "openid",
+            "login_hint": "jane@unknown-domain.test",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 302 and "error=domain_not_found" in response.headers["location"]
+    body = client.get("/metrics").text
+    assert 'entryway_login_events_total{error_code="domain_not_found",outcome="failure",step="authorize"} 1.0' in body
+    assert 'entryway_request_duration_seconds_count{status_class="3xx",step="authorize"} 1.0' in body
+
+
+def test_step_labels_are_a_closed_set() -> None:
+    assert step_of("/oauth/authorize") == "authorize"
+    assert step_of("/sso/v1/saml/conn_1/callback") == "saml_acs"
+    assert step_of("/sso/v1/saml/conn_1/metadata") == "other"
+    assert step_of("/api/v1/organizations/org_1") == "api"
+    assert step_of("/anything/else") == "other"
+
+
+def test_ready_when_database_is_migrated(rt: Runtime) -> None:
+    client = TestClient(create_app(rt))
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "migrations": "current"}
+
+
+def test_not_ready_when_migrations_are_behind(rt: Runtime) -> None:
+    client = TestClient(create_app(rt))
+    with rt.engine.begin() as conn:
+        current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        conn.execute(text("UPDATE alembic_version SET version_num = 'behind'"))
+    try:
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["migrations"] == "behind"
+    finally:
+        with rt.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": current})
