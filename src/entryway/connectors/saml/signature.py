@@ -102,6 +102,14 @@ def check_signature_shape(element: etree._Element, *, allow_sha1: bool) -> None:
             ", ".join(str(a) for a in algorithms) or "none",
         )
     method = signed_info[0].find(ds("SignatureMethod"))
+    if method is not None and "hmac" in (method.get("Algorithm") or "").lower():
+        # A MAC keyed with anything Entryway holds (the IdP's public certificate) could be made by anyone.
+        raise LoginError.wanted_got(
+            "signature_validation_failed",
+            "HMAC signatures are never accepted: the IdP must sign with its private key (RSA or ECDSA)",
+            "RSA or ECDSA with SHA-256 or stronger",
+            "an HMAC signature",
+        )
     if method is not None and method.get("Algorithm") in {m.value for m in _SHA1_METHODS}:
         if not allow_sha1:
             raise LoginError.wanted_got(
