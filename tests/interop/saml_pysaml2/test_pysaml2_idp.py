@@ -1,0 +1,159 @@
+"""Interop: logins through pysaml2's IdP (an independent SAML implementation, signing with xmlsec1) against a
+real Entryway server over loopback HTTP. Entryway imports the IdP's metadata from its URL; pysaml2 reads
+Entryway's SP metadata; the browser is an httpx client following redirects and auto-posting forms.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from entryway.runtime import Runtime
+from entryway.services.bootstrap import DevSeed, seed_development
+from tests.api.conftest import token_for
+from tests.interop.saml_pysaml2.idp import Pysaml2Idp, posted_form, running_idp
+from tests.support.server import free_port, running_server
+
+CALLBACK = "http://127.0.0.1:9/callback"
+EMAIL = "ada@example.com"
+IDENTITY = {
+    "mail": [EMAIL],
+    "givenName": ["Ada"],
+    "sn": ["Lovelace"],
+    "eduPersonAffiliation": ["staff", "member"],
+}
+MAPPING = {"email": "mail", "given_name": "givenName", "family_name": "sn", "groups": "eduPersonAffiliation"}
+
+
+@dataclass
+class Setup:
+    base: str
+    seed: DevSeed
+    http: httpx.Client
+    idp: Pysaml2Idp
+    connection_id: str
+
+
+def query(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+@pytest.fixture
+def setup(rt: Runtime, tmp_path: Path) -> Iterator[Setup]:
+    rt.settings = replace(rt.settings, allow_private_fetch=True)  # the IdP's metadata is on loopback
+    port = free_port()
+    seed = seed_development(rt, f"http://127.0.0.1:{port}", CALLBACK)
+    with running_server(rt, port) as base, httpx.Client(base_url=base, timeout=30) as http:
+        api = {"Authorization": "Bearer " + token_for(rt, seed, ["*"])}
+        orgs = f"/api/v1/organizations/{seed.organization_id}/connections"
+        created = http.post(
+            orgs, json={"type": "SAML", "provider": "CUSTOM", "attribute_mapping": MAPPING}, headers=api
+        )
+        assert created.status_code == 201, created.text
+        connection = created.json()["connection"]
+        sp_metadata = http.get(connection["saml_config"]["sp_metadata_url"]).text
+        with running_idp(tmp_path, sp_metadata, IDENTITY, EMAIL) as idp:
+            patched = http.patch(
+                f"{orgs}/{connection['id']}",
+                json={
+                    "saml_config": {"idp_metadata_url": idp.base_url + "/metadata", "allow_idp_initiated_login": True}
+                },
+                headers=api,
+            )
+            assert patched.status_code == 200, patched.text
+            config = patched.json()["connection"]["saml_config"]
+            assert config["idp_entity_id"] == idp.entity_id
+            assert config["idp_sso_url"] == idp.base_url + "/sso/redirect"
+            enabled = http.patch(f"{orgs}/{connection['id']}:enable", headers=api)
+            assert enabled.status_code == 200, enabled.text
+            yield Setup(base, seed, http, idp, connection["id"])
+
+
+def test_sp_initiated_login_through_pysaml2(setup: Setup) -> None:
+    state = secrets.token_urlsafe(12)
+    authorize = setup.http.get(
+        "/oauth/authorize",
+        params={
+            "response_type": "code",
+            "client_id": setup.seed.client_id,
+            "redirect_uri": CALLBACK,
+            "scope": "openid email profile",
+            "state": state,
+            "nonce": "n-1",
+            "connection_id": setup.connection_id,
+        },
+    )
+    assert authorize.status_code == 302, authorize.text
+    to_idp = authorize.headers["location"]
+    assert to_idp.startswith(setup.idp.base_url + "/sso/redirect?")
+    page = setup.http.get(to_idp)  # pysaml2 parses the AuthnRequest and answers with its POST form
+    assert page.status_code == 200, page.text
+    action, fields = posted_form(page.text)
+    assert action == f"{setup.base}/sso/v1/saml/{setup.connection_id}/callback"
+    xml = base64.b64decode(fields["SAMLResponse"])
+    assert b"xmlsec" not in xml and b"Signature" in xml  # signed by pysaml2 through xmlsec1
+    answer = setup.http.post(action, data=fields)
+    assert answer.status_code == 302, answer.text
+    back = query(answer.headers["location"])
+    assert answer.headers["location"].startswith(CALLBACK) and back["state"] == state and back.get("code"), back
+    tokens = setup.http.post(
+        "/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": back["code"],
+            "redirect_uri": CALLBACK,
+            "client_id": setup.seed.client_id,
+            "client_secret": setup.seed.plain_secret,
+        },
+    )
+    assert tokens.status_code == 200, tokens.text
+    claims: dict[str, Any] = _claims(tokens.json()["id_token"])
+    assert claims["email"] == EMAIL and claims["given_name"] == "Ada" and claims["family_name"] == "Lovelace"
+    assert claims["sub"] == f"{setup.connection_id};{EMAIL}"
+    # The same response again is a replay.
+    replayed = setup.http.post(action, data=fields)
+    assert "error=" in replayed.headers.get("location", "") or "Error code" in replayed.text
+
+
+def test_pysaml2_default_sha1_signature_is_refused_with_a_clear_diagnosis(setup: Setup) -> None:
+    setup.idp.sha1 = True
+    authorize = setup.http.get(
+        "/oauth/authorize",
+        params={
+            "response_type": "code",
+            "client_id": setup.seed.client_id,
+            "redirect_uri": CALLBACK,
+            "scope": "openid email",
+            "state": "s",
+            "connection_id": setup.connection_id,
+        },
+    )
+    action, fields = posted_form(setup.http.get(authorize.headers["location"]).text)
+    back = query(setup.http.post(action, data=fields).headers["location"])
+    assert back["error"] == "signature_validation_failed" and "SHA-1" in back["error_description"]
+
+
+def test_idp_initiated_login_through_pysaml2(setup: Setup) -> None:
+    acs = f"{setup.base}/sso/v1/saml/{setup.connection_id}/callback"
+    sp_entity_id = f"{setup.base}/sso/v1/saml/{setup.connection_id}"
+    page = setup.idp.respond(in_response_to=None, destination=acs, sp_entity_id=sp_entity_id, relay_state="")
+    action, fields = posted_form(page)
+    answer = setup.http.post(action, data={k: v for k, v in fields.items() if v})
+    assert answer.status_code == 302, answer.text
+    target = query(answer.headers["location"])
+    assert "idp_initiated_login" in target, answer.headers["location"]
+
+
+def _claims(token: str) -> dict[str, Any]:
+    import json
+
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
