@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from entryway.api import auth_logs, client_secrets, connections, domains, environment, openapi, organizations
+from entryway.api import (
+    auth_logs,
+    client_secrets,
+    connections,
+    domains,
+    environment,
+    idempotency,
+    openapi,
+    organizations,
+)
 from entryway.model.errors import ApiError
 
 router = APIRouter()
 for module in (organizations, domains, connections, environment, client_secrets, auth_logs):
     openapi.describe(module.router)
+    idempotency.apply(module.router)
     router.include_router(module.router)
 
 

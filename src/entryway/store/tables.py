@@ -224,3 +224,17 @@ auth_events = Table(
     Column("create_time", UTCDateTime, nullable=False),
     Index("ix_auth_events_env_time", "environment_id", "create_time"),
 )
+
+# Idempotency-Key on management API POSTs (api/idempotency.py): the first successful answer to a key, kept 24 h.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("environment_id", ID, primary_key=True),
+    Column("client_id", ID, primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=True),  # None while the first request is still running
+    Column("response", JSON, nullable=True),
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("expire_time", UTCDateTime, nullable=False, index=True),
+)
