@@ -1,0 +1,141 @@
+"""Interop: logins through samlify's IdentityProvider (npm samlify 2.13, an independent Node SAML implementation
+signing with xml-crypto) against a real Entryway server over loopback HTTP. Entryway imports the IdP's
+metadata from its URL; samlify reads Entryway's SP metadata and parses its HTTP-Redirect AuthnRequest.
+"""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from entryway.keys.material import certificate_pem, generate_rsa_key, private_key_pem, self_signed_certificate
+from entryway.runtime import Runtime
+from entryway.services.bootstrap import DevSeed, seed_development
+from tests.api.conftest import token_for
+from tests.support.server import free_port, running_server
+
+HERE = Path(__file__).resolve().parent
+CALLBACK = "http://127.0.0.1:9/callback"
+EMAIL = "ada@example.com"
+
+
+@contextmanager
+def samlify_idp(tmp: Path, sp_metadata: str) -> Iterator[str]:
+    key = generate_rsa_key()
+    (tmp / "key.pem").write_bytes(private_key_pem(key))
+    (tmp / "cert.pem").write_text(certificate_pem(self_signed_certificate(key, "samlify test IdP", years=1)))
+    (tmp / "sp.xml").write_text(sp_metadata)
+    args = [str(tmp / "sp.xml"), str(tmp / "key.pem"), str(tmp / "cert.pem"), EMAIL]
+    process = subprocess.Popen(
+        ["node", str(HERE / "idp.mjs"), *args], cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        line: list[str] = []
+        reader = threading.Thread(target=lambda: line.append(process.stdout.readline() if process.stdout else ""))
+        reader.start()
+        reader.join(timeout=20)
+        if not line or not line[0].startswith("listening "):
+            process.kill()
+            raise RuntimeError(f"the samlify IdP did not start: {process.stderr.read() if process.stderr else ''}")
+        yield line[0].split()[1]
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@dataclass
+class Setup:
+    base: str
+    seed: DevSeed
+    http: httpx.Client
+    idp: str
+    connection_id: str
+
+
+def query(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+@pytest.fixture
+def setup(rt: Runtime, tmp_path: Path) -> Iterator[Setup]:
+    rt.settings = replace(rt.settings, allow_private_fetch=True)  # the IdP's metadata is on loopback
+    port = free_port()
+    seed = seed_development(rt, f"http://127.0.0.1:{port}", CALLBACK)
+    with running_server(rt, port) as base, httpx.Client(base_url=base, timeout=30) as http:
+        api = {"Authorization": "Bearer " + token_for(rt, seed, ["*"])}
+        orgs = f"/api/v1/organizations/{seed.organization_id}/connections"
+        created = http.post(orgs, json={"type": "SAML", "provider": "CUSTOM"}, headers=api)
+        assert created.status_code == 201, created.text
+        connection = created.json()["connection"]
+        sp_metadata = http.get(connection["saml_config"]["sp_metadata_url"]).text
+        with samlify_idp(tmp_path, sp_metadata) as idp:
+            config = {"idp_metadata_url": idp + "/metadata", "allow_idp_initiated_login": True}
+            patched = http.patch(f"{orgs}/{connection['id']}", json={"saml_config": config}, headers=api)
+            assert patched.status_code == 200, patched.text
+            assert patched.json()["connection"]["saml_config"]["idp_sso_url"] == idp + "/sso"
+            assert http.patch(f"{orgs}/{connection['id']}:enable", headers=api).status_code == 200
+            yield Setup(base, seed, http, idp, connection["id"])
+
+
+def test_sp_initiated_login_through_samlify(setup: Setup) -> None:
+    authorize = setup.http.get(
+        "/oauth/authorize",
+        params={
+            "response_type": "code",
+            "client_id": setup.seed.client_id,
+            "redirect_uri": CALLBACK,
+            "scope": "openid email profile",
+            "state": "st",
+            "connection_id": setup.connection_id,
+        },
+    )
+    assert authorize.status_code == 302, authorize.text
+    assert authorize.headers["location"].startswith(setup.idp + "/sso?")
+    idp_answer = setup.http.get(authorize.headers["location"])  # samlify parses the request and signs a response
+    assert idp_answer.status_code == 200, idp_answer.text
+    body = idp_answer.json()
+    assert body["acs_url"] == f"{setup.base}/sso/v1/saml/{setup.connection_id}/callback"
+    assert b"xml-exc-c14n" in base64.b64decode(body["SAMLResponse"])
+    answer = setup.http.post(
+        body["acs_url"], data={"SAMLResponse": body["SAMLResponse"], "RelayState": body["RelayState"]}
+    )
+    assert answer.status_code == 302, answer.text
+    back = query(answer.headers["location"])
+    assert back.get("code") and back["state"] == "st", back
+    tokens = setup.http.post(
+        "/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": back["code"],
+            "redirect_uri": CALLBACK,
+            "client_id": setup.seed.client_id,
+            "client_secret": setup.seed.plain_secret,
+        },
+    )
+    assert tokens.status_code == 200, tokens.text
+    access = tokens.json()["access_token"]
+    profile = setup.http.get("/userinfo", headers={"Authorization": f"Bearer {access}"})
+    assert profile.status_code == 200, profile.text
+    claims = profile.json()
+    assert claims["email"] == EMAIL and claims["given_name"] == "Ada" and claims["family_name"] == "Lovelace"
+
+
+def test_idp_initiated_login_through_samlify(setup: Setup) -> None:
+    body = setup.http.get(setup.idp + "/idp-initiated").json()
+    answer = setup.http.post(body["acs_url"], data={"SAMLResponse": body["SAMLResponse"]})
+    assert answer.status_code == 302, answer.text
+    assert "idp_initiated_login" in query(answer.headers["location"])
+    replayed = setup.http.post(body["acs_url"], data={"SAMLResponse": body["SAMLResponse"]})
+    assert "idp_initiated_login" not in replayed.headers.get("location", "")
