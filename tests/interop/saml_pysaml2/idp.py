@@ -81,7 +81,18 @@ class Pysaml2Idp:
             return [self.metadata().encode()]
         if path == "/sso/redirect":
             params = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-            request = self.server.parse_authn_request(params["SAMLRequest"], BINDING_HTTP_REDIRECT)
+            try:
+                # With want_authn_requests_signed, pysaml2 checks the query signature against the SP metadata.
+                request = self.server.parse_authn_request(
+                    params["SAMLRequest"],
+                    BINDING_HTTP_REDIRECT,
+                    relay_state=params.get("RelayState"),
+                    sigalg=params.get("SigAlg"),
+                    signature=params.get("Signature"),
+                )
+            except Exception as exc:  # pysaml2 raises assorted exception types for a refused request
+                start_response("400 Bad Request", [("Content-Type", "text/plain")])
+                return [f"refused: {type(exc).__name__}: {exc}".encode()]
             message = request.message
             page = self.respond(
                 sha1=self.sha1,
@@ -105,7 +116,9 @@ def posted_form(page: str) -> tuple[str, dict[str, str]]:
 
 
 @contextmanager
-def running_idp(tmp: Path, sp_metadata: str, identity: dict[str, list[str]], email: str) -> Iterator[Pysaml2Idp]:
+def running_idp(
+    tmp: Path, sp_metadata: str, identity: dict[str, list[str]], email: str, *, want_signed_requests: bool = False
+) -> Iterator[Pysaml2Idp]:
     key = generate_rsa_key()
     (tmp / "idp.key").write_bytes(private_key_pem(key))
     (tmp / "idp.crt").write_text(certificate_pem(self_signed_certificate(key, "pysaml2 test IdP", years=1)))
@@ -127,7 +140,7 @@ def running_idp(tmp: Path, sp_metadata: str, identity: dict[str, list[str]], ema
                     },
                     "policy": {"default": {"lifetime": {"minutes": 5}, "attribute_restrictions": None}},
                     "name_id_format": [NAMEID_FORMAT_EMAILADDRESS],
-                    "want_authn_requests_signed": False,
+                    "want_authn_requests_signed": want_signed_requests,
                 }
             },
             "key_file": str(tmp / "idp.key"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,18 @@ def query(url: str) -> dict[str, str]:
 
 @pytest.fixture
 def setup(rt: Runtime, tmp_path: Path) -> Iterator[Setup]:
+    with _setup(rt, tmp_path, want_signed_requests=False) as ready:
+        yield ready
+
+
+@pytest.fixture
+def signing_setup(rt: Runtime, tmp_path: Path) -> Iterator[Setup]:
+    with _setup(rt, tmp_path, want_signed_requests=True) as ready:
+        yield ready
+
+
+@contextmanager
+def _setup(rt: Runtime, tmp_path: Path, *, want_signed_requests: bool) -> Iterator[Setup]:
     rt.settings = replace(rt.settings, allow_private_fetch=True)  # the IdP's metadata is on loopback
     port = free_port()
     seed = seed_development(rt, f"http://127.0.0.1:{port}", CALLBACK)
@@ -60,7 +73,7 @@ def setup(rt: Runtime, tmp_path: Path) -> Iterator[Setup]:
         assert created.status_code == 201, created.text
         connection = created.json()["connection"]
         sp_metadata = http.get(connection["saml_config"]["sp_metadata_url"]).text
-        with running_idp(tmp_path, sp_metadata, IDENTITY, EMAIL) as idp:
+        with running_idp(tmp_path, sp_metadata, IDENTITY, EMAIL, want_signed_requests=want_signed_requests) as idp:
             patched = http.patch(
                 f"{orgs}/{connection['id']}",
                 json={
@@ -77,9 +90,8 @@ def setup(rt: Runtime, tmp_path: Path) -> Iterator[Setup]:
             yield Setup(base, seed, http, idp, connection["id"])
 
 
-def test_sp_initiated_login_through_pysaml2(setup: Setup) -> None:
-    state = secrets.token_urlsafe(12)
-    authorize = setup.http.get(
+def _authorize(setup: Setup, state: str) -> httpx.Response:
+    return setup.http.get(
         "/oauth/authorize",
         params={
             "response_type": "code",
@@ -91,6 +103,11 @@ def test_sp_initiated_login_through_pysaml2(setup: Setup) -> None:
             "connection_id": setup.connection_id,
         },
     )
+
+
+def test_sp_initiated_login_through_pysaml2(setup: Setup) -> None:
+    state = secrets.token_urlsafe(12)
+    authorize = _authorize(setup, state)
     assert authorize.status_code == 302, authorize.text
     to_idp = authorize.headers["location"]
     assert to_idp.startswith(setup.idp.base_url + "/sso/redirect?")
@@ -157,3 +174,22 @@ def _claims(token: str) -> dict[str, Any]:
 
     payload = token.split(".")[1]
     return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+
+def test_signed_authn_request_verified_by_pysaml2(signing_setup: Setup) -> None:
+    """pysaml2's metadata says WantAuthnRequestsSigned; Entryway then signs, and pysaml2 checks the signature."""
+    setup = signing_setup
+    to_idp = _authorize(setup, "s1").headers["location"]
+    assert "&SigAlg=" in to_idp and "&Signature=" in to_idp
+    page = setup.http.get(to_idp)
+    assert page.status_code == 200, page.text
+    action, fields = posted_form(page.text)
+    answer = setup.http.post(action, data=fields)
+    assert query(answer.headers["location"]).get("code"), answer.headers["location"]
+    # The same request with its RelayState changed no longer verifies at pysaml2.
+    again = _authorize(setup, "s2").headers["location"]
+    relay = query(again)["RelayState"]
+    refused = setup.http.get(again.replace(f"RelayState={relay}", "RelayState=authreq_x"))
+    assert refused.status_code == 400 and refused.text.startswith("refused"), refused.text
+    unsigned = again.split("&SigAlg=")[0]
+    assert setup.http.get(unsigned).status_code == 400

@@ -6,6 +6,7 @@ from starlette.responses import Response
 
 from entryway.connectors.saml import bindings
 from entryway.connectors.saml.authn_request import build_authn_request
+from entryway.connectors.saml.request_signing import sign_request_xml, signed_query, signs_requests
 from entryway.model.connections import SsoConnection
 from entryway.model.errors import LoginError
 from entryway.runtime import Runtime
@@ -38,12 +39,16 @@ class SamlConnector:
                 connection_id=connection.id,
             )
         authn = build_authn_request(connection, rt.clock.now())
+        sp_key = rt.keyring.active(env.id, "saml_sp") if signs_requests(connection) else None
         with rt.engine.begin() as db:
             logins.bind_upstream_request(db, request.id, authn.id)
         if binding == "HTTP_POST":
-            fields = {"SAMLRequest": bindings.b64(authn.xml), "RelayState": request.id}
+            xml = sign_request_xml(authn.xml, sp_key) if sp_key else authn.xml
+            fields = {"SAMLRequest": bindings.b64(xml), "RelayState": request.id}
             return bindings.post_form(sso_url, fields, title="Signing you in…")
         params = {"SAMLRequest": bindings.deflate_and_encode(authn.xml), "RelayState": request.id}
+        if sp_key:
+            params = signed_query(params, sp_key)
         if request.login_hint:
             # Not part of SAML, but Entra ID, Okta and Google read it to prefill the user name.
             params["login_hint"] = request.login_hint

@@ -11,6 +11,7 @@ import threading
 from lxml import etree
 
 from entryway.connectors.saml.namespaces import BINDING_HTTP_POST, DS, MD, NAMEID_UNSPECIFIED, SAMLP, ds, md
+from entryway.connectors.saml.request_signing import signs_requests
 from entryway.keys.keyring import SigningKey
 from entryway.keys.material import certificate_body
 from entryway.model.connections import SsoConnection
@@ -25,7 +26,7 @@ def build_metadata(connection: SsoConnection, sp_key: SigningKey) -> bytes:
     root = etree.Element(md("EntityDescriptor"), nsmap={"md": MD, "ds": DS})
     root.set("entityID", str(config["sp_entity_id"]))
     sp = etree.SubElement(root, md("SPSSODescriptor"))
-    sp.set("AuthnRequestsSigned", "false")
+    sp.set("AuthnRequestsSigned", "true" if signs_requests(connection) else "false")
     sp.set("WantAssertionsSigned", "true")
     sp.set("protocolSupportEnumeration", SAMLP)
     if sp_key.certificate_pem:
