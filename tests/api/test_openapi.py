@@ -4,6 +4,8 @@ schemas, and input the document calls invalid is refused."""
 
 from __future__ import annotations
 
+import os
+
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +23,8 @@ from entryway.runtime import Runtime
 from entryway.services.bootstrap import DevSeed
 from tests.api.conftest import token_for
 
+# A few per call keeps the suite quick; ENTRYWAY_SCHEMATHESIS_EXAMPLES=200 explores further.
+EXAMPLES = int(os.environ.get("ENTRYWAY_SCHEMATHESIS_EXAMPLES", "12"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -40,7 +44,7 @@ def test_every_call_conforms_to_the_document(rt: Runtime, seed: DevSeed) -> None
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def conforms(case: schemathesis.Case) -> None:
             case.call_and_validate(headers=bearer, checks=CHECKS)
 

@@ -88,6 +88,23 @@ def parse_object(raw: bytes) -> dict[str, Any]:
     return data
 
 
+def nul_violations(value: Any, path: tuple[int | str, ...] = ()) -> list[FieldViolation]:
+    """Strings holding U+0000, which PostgreSQL text cannot store: refused up front rather than failing there."""
+    if isinstance(value, str):
+        return [FieldViolation(field_path(path), "must not contain the NUL character")] if "\x00" in value else []
+    if isinstance(value, dict):
+        found = [
+            v
+            for key in value
+            if "\x00" in key
+            for v in [FieldViolation(field_path((*path, key)), "has a NUL in its name")]
+        ]
+        return found + [v for key, item in value.items() for v in nul_violations(item, (*path, key))]
+    if isinstance(value, list):
+        return [v for index, item in enumerate(value) for v in nul_violations(item, (*path, index))]
+    return []
+
+
 def validate(model: type[M], raw: bytes) -> M:
     try:
         return model.model_validate_json(raw)
@@ -102,7 +119,9 @@ async def _body(request: Request, model: type[M], optional: bool) -> M | None:
             return None
         raise invalid([FieldViolation("body", "a JSON object is required")], "The request needs a JSON body")
     _check_content_type(request)
-    parse_object(raw)
+    problems = nul_violations(parse_object(raw))
+    if problems:
+        raise invalid(problems)
     return validate(model, raw)
 
 

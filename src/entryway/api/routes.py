@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from entryway.api import (
     auth_logs,
@@ -14,9 +14,18 @@ from entryway.api import (
     openapi,
     organizations,
 )
-from entryway.model.errors import ApiError
+from entryway.model.errors import ApiError, FieldViolation, invalid
 
-router = APIRouter()
+
+def no_nul_characters(request: Request) -> None:
+    """PostgreSQL text cannot hold U+0000: a path or query parameter with one is a 400, not a database error."""
+    named = [*request.path_params.items(), *request.query_params.multi_items()]
+    problems = [FieldViolation(name, "must not contain the NUL character") for name, value in named if "\x00" in value]
+    if problems:
+        raise invalid(problems)
+
+
+router = APIRouter(dependencies=[Depends(no_nul_characters)])
 for module in (organizations, domains, connections, environment, client_secrets, auth_logs):
     openapi.describe(module.router)
     idempotency.apply(module.router)
