@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from entryway_sdk import (
@@ -12,8 +13,11 @@ from entryway_sdk import (
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitedError,
+    RetryPolicy,
 )
 
+from entryway.api.rate_limit import CACHE_KEY, RateLimiter
 from entryway.runtime import Runtime
 from entryway.services import credentials
 from tests.sdk.conftest import Live
@@ -96,3 +100,16 @@ def test_the_async_client_manages(live: Live) -> None:
             return [d.domain async for d in client.domains.list_all(org.id)]
 
     assert asyncio.run(scenario()) == ["initech.test"]
+
+
+def test_the_sdk_waits_out_a_429_and_gives_up_when_told(live: Live, rt: Runtime) -> None:
+    rt.caches[CACHE_KEY] = RateLimiter(per_minute=60, burst=1)
+    live.client.organizations.list()
+    started = time.monotonic()
+    assert live.client.organizations.list().total_size == 1  # the second call was answered 429, then retried
+    assert time.monotonic() - started >= 0.9  # after Retry-After: 1
+    impatient = EntrywayClient(live.base, live.seed.client_id, live.secret, retry=RetryPolicy(max_retries=0))
+    with impatient, pytest.raises(RateLimitedError) as caught:
+        impatient.organizations.list()
+        impatient.organizations.list()
+    assert caught.value.retry_after is not None and caught.value.retry_after >= 1

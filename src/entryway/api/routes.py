@@ -14,6 +14,7 @@ from entryway.api import (
     openapi,
     organizations,
 )
+from entryway.api.rate_limit import rate_limit
 from entryway.model.errors import ApiError, FieldViolation, invalid
 
 
@@ -25,7 +26,7 @@ def no_nul_characters(request: Request) -> None:
         raise invalid(problems)
 
 
-router = APIRouter(dependencies=[Depends(no_nul_characters)])
+router = APIRouter(dependencies=[Depends(no_nul_characters), Depends(rate_limit)])
 for module in (organizations, domains, connections, environment, client_secrets, auth_logs):
     openapi.describe(module.router)
     idempotency.apply(module.router)
