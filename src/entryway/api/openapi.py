@@ -142,6 +142,7 @@ AUTH_EVENT = _object(
 )
 
 EMPTY = {"type": "object", "maxProperties": 0}
+UNDESCRIBED = {"type": "object", "description": "not described yet"}
 
 
 def wrapped(name: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -278,9 +279,8 @@ def describe(router: APIRouter) -> None:
     for route in router.routes:
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
-        success = SUCCESS.get(route.name)
-        if success is None:
-            raise RuntimeError(f"the OpenAPI document has no success shape for {route.name}")  # caught at import
+        # a call added without its shape is still served; tests/api/test_openapi.py fails until SUCCESS has it
+        success = SUCCESS.get(route.name, UNDESCRIBED)
         # the answer is described below, not by the handler's dict annotation
         route.response_model = None
         route.response_field = None
