@@ -12,6 +12,7 @@ from entryway.cli.connections import connections_group
 from entryway.cli.context import CliContext, fail_on_api_error
 from entryway.cli.domains import domains_group
 from entryway.cli.environments import env_group
+from entryway.cli.keys import keys_group
 from entryway.cli.organizations import orgs_group
 from entryway.cli.redirect_uris import initiate_login_group, redirect_uris_group
 from entryway.cli.server import dev, migrate, serve
@@ -48,5 +49,6 @@ for command in (
     orgs_group,
     domains_group,
     connections_group,
+    keys_group,
 ):
     main.add_command(command)

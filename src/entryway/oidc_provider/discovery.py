@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
+from entryway.keys.rotation import JWKS_MAX_AGE
 from entryway.oidc_provider.claims import SUPPORTED_CLAIMS
 from entryway.oidc_provider.login_scopes import SUPPORTED_SCOPES
 from entryway.runtime import Runtime
@@ -16,8 +17,8 @@ from entryway.web.requests import current_environment, runtime
 router = APIRouter()
 
 # Long enough to spare SDKs a fetch per login, short enough that a key rotation (keys are published before
-# they sign) is seen well before the new key signs.
-PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
+# they sign) is seen well before the new key signs: keys/rotation.py's minimum grace is built on this max-age.
+PUBLIC_CACHE = {"Cache-Control": f"public, max-age={JWKS_MAX_AGE}", "Vary": "Host"}
 
 
 def provider_metadata(env: Environment) -> dict[str, Any]:
@@ -48,4 +49,4 @@ def openid_configuration(env: Environment = Depends(current_environment)) -> JSO
 
 @router.get("/keys")
 def keys(env: Environment = Depends(current_environment), rt: Runtime = Depends(runtime)) -> JSONResponse:
-    return JSONResponse({"keys": rt.keyring.jwks(env.id)}, headers=PUBLIC_CACHE)
+    return JSONResponse({"keys": rt.keyring.jwks(env.id, rt.clock.now())}, headers=PUBLIC_CACHE)

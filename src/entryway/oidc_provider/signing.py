@@ -11,7 +11,7 @@ from entryway.services.environments import Environment
 
 
 def sign(rt: Runtime, env: Environment, claims: dict[str, Any], typ: str = "JWT") -> str:
-    key = rt.keyring.active(env.id, "oidc")
+    key = rt.keyring.active(env.id, "oidc", now=rt.clock.now())
     return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid, "typ": typ})
 
 
@@ -38,7 +38,7 @@ def verify(
     kid = header.get("kid")
     if header.get("alg") != "RS256" or not isinstance(kid, str):
         raise InvalidToken("the token is not signed with RS256 by a published key")
-    if kid not in {k["kid"] for k in rt.keyring.jwks(env.id)}:
+    if kid not in {k["kid"] for k in rt.keyring.jwks(env.id, rt.clock.now())}:
         raise InvalidToken("the token's key is not published by this environment")
     public_key = rt.keyring.by_kid(kid).private_key.public_key()
     try:
