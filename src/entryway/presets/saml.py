@@ -258,8 +258,9 @@ SHIBBOLETH = _saml(
         "Add a FileBackedHTTPMetadataProvider for Entryway's SP metadata URL in conf/metadata-providers.xml.",
         "In conf/attribute-filter.xml release mail, givenName, sn, displayName, isMemberOf and "
         "eduPersonPrincipalName to Entryway's SP entity ID.",
-        "Entryway does not yet decrypt assertions: add a RelyingPartyOverride for the SP entity ID with "
-        'SAML2.SSO p:encryptAssertions="false".',
+        "Shibboleth encrypts assertions by default: create the connection with saml_config.assertion_encrypted "
+        "= true so Entryway's SP metadata publishes its encryption key (or add a RelyingPartyOverride with "
+        'SAML2.SSO p:encryptAssertions="false").',
         "Reload the services, then give Entryway the IdP metadata (URL or idp-metadata.xml) and run a test login.",
     ),
     notes=(

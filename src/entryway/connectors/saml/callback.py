@@ -10,11 +10,13 @@ from __future__ import annotations
 import secrets
 from urllib.parse import parse_qsl
 
+from lxml import etree
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import RedirectResponse, Response
 
 from entryway.connectors.saml.attributes import map_profile
 from entryway.connectors.saml.certificates import connection_certificates
+from entryway.connectors.saml.decryption import decrypt_assertion
 from entryway.connectors.saml.idp_initiated import ensure_allowed, idp_initiated_redirect
 from entryway.connectors.saml.parsing import decode_base64, malformed, parse_xml
 from entryway.connectors.saml.replay import forget_expired, remember_assertion, replayed
@@ -121,6 +123,7 @@ def finish_login(
             connection_certificates(rt, connection),
             now=rt.clock.now(),
             skew_seconds=rt.settings.clock_skew_seconds,
+            decrypt=lambda encrypted: _decrypt(rt, env, encrypted),
         )
         if assertion.in_response_to is None:
             ensure_allowed(connection)
@@ -154,6 +157,19 @@ def finish_login(
             hint="Start the sign-in again from the application. If it keeps failing, give your administrator "
             "the reference above.",
         )
+
+
+def _decrypt(rt: Runtime, env: Environment, encrypted: etree._Element) -> etree._Element:
+    try:
+        key = rt.keyring.active(env.id, "saml_sp")
+    except LookupError as exc:
+        raise LoginError.wanted_got(
+            "invalid_saml_response",
+            "This environment has no SAML SP key to decrypt assertions with",
+            "an active SAML SP key",
+            "none",
+        ) from exc
+    return decrypt_assertion(encrypted, key)
 
 
 def _required(connection: SsoConnection) -> list[str]:

@@ -10,6 +10,7 @@ import threading
 
 from lxml import etree
 
+from entryway.connectors.saml.decryption import ADVERTISED
 from entryway.connectors.saml.namespaces import BINDING_HTTP_POST, DS, MD, NAMEID_UNSPECIFIED, SAMLP, ds, md
 from entryway.connectors.saml.request_signing import signs_requests
 from entryway.keys.keyring import SigningKey
@@ -29,11 +30,17 @@ def build_metadata(connection: SsoConnection, sp_key: SigningKey) -> bytes:
     sp.set("AuthnRequestsSigned", "true" if signs_requests(connection) else "false")
     sp.set("WantAssertionsSigned", "true")
     sp.set("protocolSupportEnumeration", SAMLP)
-    if sp_key.certificate_pem:
+    # The SP key also decrypts: published for encryption when the connection expects encrypted assertions
+    # (Shibboleth refuses to answer an SP without one; AD FS encrypts whenever one is published).
+    uses = ("signing", "encryption") if config.get("assertion_encrypted") is True else ("signing",)
+    for use in uses if sp_key.certificate_pem else ():
         key_descriptor = etree.SubElement(sp, md("KeyDescriptor"))
-        key_descriptor.set("use", "signing")
+        key_descriptor.set("use", use)
         x509_data = etree.SubElement(etree.SubElement(key_descriptor, ds("KeyInfo")), ds("X509Data"))
-        etree.SubElement(x509_data, ds("X509Certificate")).text = certificate_body(sp_key.certificate_pem)
+        etree.SubElement(x509_data, ds("X509Certificate")).text = certificate_body(str(sp_key.certificate_pem))
+        if use == "encryption":
+            for algorithm in ADVERTISED:
+                etree.SubElement(key_descriptor, md("EncryptionMethod")).set("Algorithm", algorithm)
     etree.SubElement(sp, md("NameIDFormat")).text = str(config.get("idp_name_id_format") or NAMEID_UNSPECIFIED)
     acs = etree.SubElement(sp, md("AssertionConsumerService"))
     acs.set("Binding", BINDING_HTTP_POST)

@@ -7,6 +7,7 @@ used for identity; the identity, its conditions and the request it answers come 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -68,7 +69,9 @@ def validate_response(
     *,
     now: datetime,
     skew_seconds: int,
+    decrypt: Callable[[etree._Element], etree._Element] | None = None,
 ) -> VerifiedAssertion:
+    """`decrypt` turns a saml:EncryptedAssertion into its Assertion (None: encrypted assertions are refused)."""
     config = connection.saml_config
     if root.tag != samlp("Response"):
         raise malformed("The SAMLResponse is not a SAML 2.0 Response", "samlp:Response", str(quoted(_name(root))))
@@ -91,9 +94,10 @@ def validate_response(
             destination,
             field="Response/Destination",
         )
-    assertion = _single_assertion(root)
+    assertion = _single_assertion(root, decrypt is not None)
     _check_signature_places(root, assertion)
-    if has_comment_or_pi(assertion):
+    encrypted = assertion.tag == saml("EncryptedAssertion")
+    if not encrypted and has_comment_or_pi(assertion):
         # Comments and PIs have no business inside an assertion; inside a NameID they are always an attack
         # (a value signed as one string, read as a shorter one by a careless parser).
         raise _invalid(
@@ -103,7 +107,11 @@ def validate_response(
         )
     signed_response = root.find(ds("Signature")) is not None
     allow_sha1 = config.get("allow_sha1") is True
-    if signed_response:
+    if encrypted and decrypt is not None:
+        verified_assertion, signed_in_response_to = _decrypted(
+            root, assertion, decrypt, certificates, allow_sha1=allow_sha1, now=now
+        )
+    elif signed_response:
         verified_response = verify_enveloped(root, certificates, allow_sha1=allow_sha1, now=now)
         verified = verified_response.findall(saml("Assertion"))
         if len(verified) != 1:
@@ -153,22 +161,74 @@ def _check_status(root: etree._Element) -> None:
         )
 
 
-def _single_assertion(root: etree._Element) -> etree._Element:
+def _single_assertion(root: etree._Element, encrypted_allowed: bool) -> etree._Element:
     # Counted over the whole document, wherever they hide (Extensions, ds:Object, …): signature wrapping needs
-    # a second assertion somewhere, and a response carries exactly one.
+    # a second assertion somewhere, and a response carries exactly one, plain or encrypted.
     assertions = list(root.iter(saml("Assertion")))
     encrypted = list(root.iter(saml("EncryptedAssertion")))
-    if encrypted:
+    if encrypted and not encrypted_allowed:
         raise _invalid(
-            "Encrypted assertions are not supported yet: turn assertion encryption off at the IdP",
+            "Encrypted assertions cannot be decrypted here: turn assertion encryption off at the IdP",
             "a plain Assertion",
             "an EncryptedAssertion",
         )
-    if len(assertions) != 1:
-        raise _invalid("A response must hold exactly one assertion", 1, len(assertions))
-    if assertions[0].getparent() is not root:
+    found = assertions + encrypted
+    if len(found) != 1:
+        raise _invalid("A response must hold exactly one assertion", 1, len(found))
+    if found[0].getparent() is not root:
         raise _invalid("The assertion is not a child of the response", "Response/Assertion", "a nested assertion")
-    return assertions[0]
+    return found[0]
+
+
+def _decrypted(
+    root: etree._Element,
+    encrypted: etree._Element,
+    decrypt: Callable[[etree._Element], etree._Element],
+    certificates: list[x509.Certificate],
+    *,
+    allow_sha1: bool,
+    now: datetime,
+) -> tuple[etree._Element, str | None]:
+    """The verified Assertion of an encrypted response, and the InResponseTo a Response signature covers.
+
+    A signed Response is verified over the ciphertext first (what the IdP signed), then decrypted from the
+    verified copy; an unsigned Response needs a signature inside the decrypted Assertion.
+    """
+    signed_in_response_to = None
+    signed_response = root.find(ds("Signature")) is not None
+    if signed_response:
+        verified_response = verify_enveloped(root, certificates, allow_sha1=allow_sha1, now=now)
+        found = verified_response.findall(saml("EncryptedAssertion"))
+        if len(found) != 1 or verified_response.find(saml("Assertion")) is not None:
+            raise _invalid("The signed response must hold exactly one assertion", 1, len(found))
+        encrypted = found[0]
+        signed_in_response_to = verified_response.get("InResponseTo")
+    plain = decrypt(encrypted)
+    inner = len(list(plain.iter(saml("Assertion")))) + len(list(plain.iter(saml("EncryptedAssertion"))))
+    if inner != 1:
+        raise _invalid("The encrypted assertion must hold exactly one assertion", 1, inner)
+    if has_comment_or_pi(plain):
+        raise _invalid(
+            "The assertion contains a comment or processing instruction",
+            "an assertion without comments or processing instructions",
+            "a comment or processing instruction",
+        )
+    if any(s.getparent() is not plain for s in plain.iter(ds("Signature"))):
+        raise _invalid(
+            "The assertion carries a signature inside its content",
+            "a signature enveloped in the Assertion",
+            "a signature elsewhere",
+        )
+    if plain.find(ds("Signature")) is not None:
+        return verify_enveloped(plain, certificates, allow_sha1=allow_sha1, now=now), signed_in_response_to
+    if not signed_response:
+        raise LoginError.wanted_got(
+            "signature_validation_failed",
+            "The SAML response is not signed: sign the assertion or the response at the IdP",
+            "a signed Response or Assertion",
+            "no signature",
+        )
+    return plain, signed_in_response_to
 
 
 def _check_signature_places(root: etree._Element, assertion: etree._Element) -> None:
