@@ -1,7 +1,9 @@
 // A real SAML IdP for Entryway's interop tests: samlify's IdentityProvider behind node:http on a loopback port.
 //
-//   node idp.mjs <sp-metadata.xml> <key.pem> <cert.pem> <user-email>
+//   node idp.mjs <sp-metadata.xml> <key.pem> <cert.pem> <user-email> [<data encryption algorithm URI>]
 //
+// With an encryption algorithm the assertion is signed, then encrypted (RSA-OAEP) for the SP's encryption
+// certificate from its metadata.
 // Prints "listening <base URL>" once ready. Routes:
 //   GET /metadata             the IdP's metadata (samlify's own)
 //   GET /sso?SAMLRequest=…    parse Entryway's AuthnRequest (HTTP-Redirect binding), answer with a signed Response
@@ -12,7 +14,7 @@ import { createServer } from "node:http";
 import * as validator from "@authenio/samlify-node-xmllint";
 import samlify from "samlify";
 
-const [spMetadataPath, keyPath, certPath, email] = process.argv.slice(2);
+const [spMetadataPath, keyPath, certPath, email, encryption] = process.argv.slice(2);
 samlify.setSchemaValidator(validator);
 
 const BASIC = "urn:oasis:names:tc:SAML:2.0:attrname-format:basic";
@@ -38,6 +40,8 @@ server.listen(0, "127.0.0.1", () => {
       { Binding: "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect", Location: `${base}/sso` },
     ],
     wantAuthnRequestsSigned: false,
+    isAssertionEncrypted: Boolean(encryption),
+    ...(encryption ? { dataEncryptionAlgorithm: encryption } : {}),
   });
   const sp = samlify.ServiceProvider({ metadata: readFileSync(spMetadataPath) });
 

@@ -29,12 +29,18 @@ EMAIL = "ada@example.com"
 
 
 @contextmanager
-def samlify_idp(tmp: Path, sp_metadata: str) -> Iterator[str]:
+def samlify_idp(tmp: Path, sp_metadata: str, encryption: str | None = None) -> Iterator[str]:
     key = generate_rsa_key()
     (tmp / "key.pem").write_bytes(private_key_pem(key))
     (tmp / "cert.pem").write_text(certificate_pem(self_signed_certificate(key, "samlify test IdP", years=1)))
     (tmp / "sp.xml").write_text(sp_metadata)
-    args = [str(tmp / "sp.xml"), str(tmp / "key.pem"), str(tmp / "cert.pem"), EMAIL]
+    args = [
+        str(tmp / "sp.xml"),
+        str(tmp / "key.pem"),
+        str(tmp / "cert.pem"),
+        EMAIL,
+        *([encryption] if encryption else []),
+    ]
     process = subprocess.Popen(
         ["node", str(HERE / "idp.mjs"), *args], cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -70,23 +76,62 @@ def query(url: str) -> dict[str, str]:
 
 @pytest.fixture
 def setup(rt: Runtime, tmp_path: Path) -> Iterator[Setup]:
+    with _setup(rt, tmp_path, None) as ready:
+        yield ready
+
+
+@contextmanager
+def _setup(rt: Runtime, tmp_path: Path, encryption: str | None) -> Iterator[Setup]:
     rt.settings = replace(rt.settings, allow_private_fetch=True)  # the IdP's metadata is on loopback
     port = free_port()
     seed = seed_development(rt, f"http://127.0.0.1:{port}", CALLBACK)
     with running_server(rt, port) as base, httpx.Client(base_url=base, timeout=30) as http:
         api = {"Authorization": "Bearer " + token_for(rt, seed, ["*"])}
         orgs = f"/api/v1/organizations/{seed.organization_id}/connections"
-        created = http.post(orgs, json={"type": "SAML", "provider": "CUSTOM"}, headers=api)
+        body = {"type": "SAML", "provider": "CUSTOM", "saml_config": {"assertion_encrypted": bool(encryption)}}
+        created = http.post(orgs, json=body, headers=api)
         assert created.status_code == 201, created.text
         connection = created.json()["connection"]
         sp_metadata = http.get(connection["saml_config"]["sp_metadata_url"]).text
-        with samlify_idp(tmp_path, sp_metadata) as idp:
+        with samlify_idp(tmp_path, sp_metadata, encryption) as idp:
             config = {"idp_metadata_url": idp + "/metadata", "allow_idp_initiated_login": True}
             patched = http.patch(f"{orgs}/{connection['id']}", json={"saml_config": config}, headers=api)
             assert patched.status_code == 200, patched.text
             assert patched.json()["connection"]["saml_config"]["idp_sso_url"] == idp + "/sso"
             assert http.patch(f"{orgs}/{connection['id']}:enable", headers=api).status_code == 200
             yield Setup(base, seed, http, idp, connection["id"])
+
+
+def _login(setup: Setup) -> dict[str, str]:
+    """SP-initiated: authorize, samlify's answer, the ACS; the app's callback parameters."""
+    authorize = setup.http.get(
+        "/oauth/authorize",
+        params={
+            "response_type": "code",
+            "client_id": setup.seed.client_id,
+            "redirect_uri": CALLBACK,
+            "scope": "openid email",
+            "state": "st",
+            "connection_id": setup.connection_id,
+        },
+    )
+    body = setup.http.get(authorize.headers["location"]).json()
+    answer = setup.http.post(
+        body["acs_url"], data={"SAMLResponse": body["SAMLResponse"], "RelayState": body["RelayState"]}
+    )
+    assert b"EncryptedAssertion" in base64.b64decode(body["SAMLResponse"])
+    return query(answer.headers["location"])
+
+
+@pytest.mark.parametrize(
+    "algorithm",
+    ["http://www.w3.org/2001/04/xmlenc#aes256-cbc", "http://www.w3.org/2009/xmlenc11#aes256-gcm"],
+    ids=["aes256-cbc", "aes256-gcm"],
+)
+def test_encrypted_assertion_from_samlify(rt: Runtime, tmp_path: Path, algorithm: str) -> None:
+    with _setup(rt, tmp_path, algorithm) as setup:
+        back = _login(setup)
+    assert back.get("code") and back["state"] == "st", back
 
 
 def test_sp_initiated_login_through_samlify(setup: Setup) -> None:
