@@ -1,7 +1,8 @@
 """Encrypting a response's assertion the way IdPs do (XML Encryption through python-xmlsec), for tests.
 
 `key_transport` and `content` pick the algorithms (including ones Entryway must refuse); the EncryptedKey goes
-inside the EncryptedData's KeyInfo, as OneLogin and pysaml2 send it.
+inside the EncryptedData's KeyInfo, as OneLogin and pysaml2 send it, or (`key_beside=True`) beside it with a
+RetrievalMethod pointing at it, as Okta sends it.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import xmlsec
 from lxml import etree
 
-from tests.support.saml_builder import SAML, saml
+from tests.support.saml_builder import DS, SAML, saml
+
+XENC = "http://www.w3.org/2001/04/xmlenc#"
 
 CONTENT = {
     "aes256-gcm": (xmlsec.constants.TransformAes256Gcm, 256),
@@ -26,6 +29,7 @@ def encrypt_assertion(
     *,
     content: str = "aes256-gcm",
     key_transport: str = "rsa-oaep-mgf1p",
+    key_beside: bool = False,
 ) -> etree._Element:
     """The response with its Assertion replaced by a saml:EncryptedAssertion for the recipient's certificate."""
     assertion = response.find(saml("Assertion"))
@@ -48,4 +52,23 @@ def encrypt_assertion(
     assertion.addprevious(wrapper)
     wrapper.append(assertion)  # encrypt_xml replaces the assertion in place, inside the wrapper
     context.encrypt_xml(template, assertion)
+    # Re-parsed, so the tree is lxml's own again after xmlsec rewrote it in C.
+    response = etree.fromstring(etree.tostring(response))
+    if key_beside:
+        _move_key_beside(response)
     return response
+
+
+def _move_key_beside(response: etree._Element) -> None:
+    wrapper = response.find(saml("EncryptedAssertion"))
+    assert wrapper is not None
+    key_info = wrapper.find(f"{{{XENC}}}EncryptedData/{{{DS}}}KeyInfo")
+    assert key_info is not None
+    encrypted_key = key_info.find(f"{{{XENC}}}EncryptedKey")
+    assert encrypted_key is not None
+    encrypted_key.set("Id", "_ek1")
+    key_info.remove(encrypted_key)
+    method = etree.SubElement(key_info, f"{{{DS}}}RetrievalMethod")
+    method.set("Type", XENC + "EncryptedKey")
+    method.set("URI", "#_ek1")
+    wrapper.append(encrypted_key)

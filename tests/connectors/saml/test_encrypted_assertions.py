@@ -48,6 +48,15 @@ def test_signed_then_encrypted_assertion_is_accepted(world: SamlWorld, content: 
     assert world.code_profile(request.id)["email"] == "grace@example.com"
 
 
+def test_okta_shape_with_the_encrypted_key_beside_the_data_is_accepted(world: SamlWorld) -> None:
+    request, upstream = world.new_login()
+    response = sign_assertion(build_response(world.fields(upstream)), world.idp)
+    response = encrypt_assertion(response, sp_certificate(world), content="aes256-cbc", key_beside=True)
+    wrapper = response.find("{urn:oasis:names:tc:SAML:2.0:assertion}EncryptedAssertion")
+    assert wrapper is not None and wrapper.find(f"{{{XENC}}}EncryptedKey") is not None
+    assert post(world, response, request.id)[0] == "code"
+
+
 def test_response_signed_over_the_ciphertext_is_accepted(world: SamlWorld) -> None:
     request, upstream = world.new_login()
     response = encrypt_assertion(build_response(world.fields(upstream)), sp_certificate(world), content="aes128-cbc")
