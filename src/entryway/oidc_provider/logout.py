@@ -6,12 +6,14 @@ next. Post-logout redirection only ever goes to a registered post-logout URL (ex
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from entryway.connectors.oidc.logout import upstream_logout_url
 from entryway.model.environments import RedirectKind
 from entryway.oidc_provider import signing
 from entryway.oidc_provider.params import MalformedParameter, RepeatedParameter, first_repeated, single
@@ -42,7 +44,7 @@ def _refused_page(exc: LogoutRefused) -> Response:
     )
 
 
-def check_id_token_hint(rt: Runtime, env: Environment, hint: str, client_id: str | None) -> None:
+def check_id_token_hint(rt: Runtime, env: Environment, hint: str, client_id: str | None) -> dict[str, Any]:
     """The hint must be an ID token this environment signed (expired is fine: it only names the session)."""
     try:
         claims = signing.verify(rt, env, hint, verify_expiry=False)
@@ -53,6 +55,7 @@ def check_id_token_hint(rt: Runtime, env: Environment, hint: str, client_id: str
         raise LogoutRefused("invalid_request", "id_token_hint is not an ID token")
     if client_id is not None and claims["azp"] != client_id:
         raise LogoutRefused("invalid_request", "id_token_hint was issued to another client than client_id")
+    return claims
 
 
 def registered_post_logout(rt: Runtime, env: Environment, uri: str) -> bool:
@@ -73,8 +76,7 @@ def logout(
         target = single(params, "post_logout_redirect_uri", max_length=2048)
         state = single(params, "state", max_length=MAX_STATE)
         client_id = single(params, "client_id", max_length=128)
-        if hint is not None:
-            check_id_token_hint(rt, env, hint, client_id)
+        hint_claims = check_id_token_hint(rt, env, hint, client_id) if hint is not None else None
         if target is not None and not registered_post_logout(rt, env, target):
             raise LogoutRefused(
                 "invalid_redirect_uri", "post_logout_redirect_uri is not on this environment's post-logout URLs"
@@ -83,7 +85,16 @@ def logout(
         return _refused_page(LogoutRefused("invalid_request", str(exc)))
     except LogoutRefused as exc:
         return _refused_page(exc)
-    if target is None:
+    upstream = upstream_logout_url(rt, env, hint_claims, target, state) if hint_claims is not None else None
+    if upstream is not None:
+        # The IdP ends its session first and sends the browser back to finish this logout.
+        return RedirectResponse(upstream, status_code=302, headers={"Cache-Control": "no-store"})
+    return finish_app_logout(rt, env, target, state)
+
+
+def finish_app_logout(rt: Runtime, env: Environment, target: str | None, state: str | None) -> Response:
+    """Send the browser to the app's registered post-logout URL (with state), or show the signed-out page."""
+    if target is None or not registered_post_logout(rt, env, target):
         return render("oidc_signed_out.html", {"title": "You are signed out"})
     location = target if state is None else target + ("&" if "?" in target else "?") + urlencode({"state": state})
     return RedirectResponse(location, status_code=302, headers={"Cache-Control": "no-store"})

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote_plus, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -67,6 +67,7 @@ class Provider:
     userinfo_claims: dict[str, Any] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     token_requests: list[dict[str, Any]] = field(default_factory=list)
+    logouts: list[dict[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.published = [public_jwk(self.rsa_key, self.kid, "RS256")]
@@ -192,6 +193,16 @@ def _handler(op: Provider) -> type[BaseHTTPRequestHandler]:
                 length = int(self.headers.get("content-length", "0"))
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 return self._json(*op.token(self.headers, form))
+            if path == "/logout":
+                # End the session, then go where the RP asked (OIDC RP-Initiated Logout §2), with its state.
+                params = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+                op.logouts.append(params)
+                target = params["post_logout_redirect_uri"] + "?" + urlencode({"state": params.get("state", "")})
+                self.send_response(302)
+                self.send_header("location", target)
+                self.send_header("content-length", "0")
+                self.end_headers()
+                return None
             if path == "/userinfo":
                 return self._json(*op.userinfo(self.headers))
             return self._send(404, b"<html>not found</html>", "text/html")
