@@ -70,6 +70,18 @@ def authenticate(rt: Runtime, env: Environment, headers: Headers, form: MultiPar
     return client
 
 
+def claimed_client_id(headers: Headers, form: MultiParams) -> str | None:
+    """The client ID a token request names (Basic header first), before it is authenticated; for counting."""
+    try:
+        basic = _basic_credentials(headers)
+    except OAuthError:
+        basic = None
+    if basic is not None:
+        return basic[0]
+    values = form.getlist("client_id")
+    return values[0] if len(values) == 1 and isinstance(values[0], str) and values[0] else None
+
+
 def looks_like_client_id(value: str) -> bool:
     """Cheap shape check before a database lookup."""
     return _CLIENT_ID.match(value) is not None

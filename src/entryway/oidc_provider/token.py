@@ -11,7 +11,7 @@ from starlette.datastructures import FormData, Headers
 
 from entryway.model.errors import OAuthError
 from entryway.model.scopes import client_scopes
-from entryway.oidc_provider import access_tokens, client_auth, codes, pkce, signing
+from entryway.oidc_provider import access_tokens, auth_failures, client_auth, codes, pkce, signing
 from entryway.oidc_provider.claims import TokenBinding, id_token_claims, user_claims
 from entryway.oidc_provider.login_scopes import parse_scope
 from entryway.oidc_provider.params import MalformedParameter, RepeatedParameter, first_repeated, single
@@ -19,7 +19,7 @@ from entryway.runtime import Runtime
 from entryway.services.connections import find_connection
 from entryway.services.credentials import Client
 from entryway.services.environments import Environment
-from entryway.web.requests import current_environment, runtime
+from entryway.web.requests import client_ip, current_environment, runtime
 
 router = APIRouter()
 
@@ -51,18 +51,36 @@ async def token(
     if content_type != "application/x-www-form-urlencoded":
         raise OAuthError("invalid_request", "Send the token request as application/x-www-form-urlencoded")
     form = await request.form()
-    body = await run_in_threadpool(exchange, rt, env, request.headers, form)
+    try:
+        body = await run_in_threadpool(exchange, rt, env, request.headers, form, client_ip(request))
+    except auth_failures.Throttled as exc:
+        return JSONResponse(
+            {
+                "error": "invalid_client",
+                "error_description": f"Too many failed client authentications: retry after {exc.retry_after} s",
+            },
+            status_code=429,
+            headers={**NO_STORE, "Retry-After": str(exc.retry_after)},
+        )
     return JSONResponse(body, headers=NO_STORE)
 
 
-def exchange(rt: Runtime, env: Environment, headers: Headers, form: FormData) -> dict[str, Any]:
+def exchange(
+    rt: Runtime, env: Environment, headers: Headers, form: FormData, address: str | None = None
+) -> dict[str, Any]:
     repeated = first_repeated(form)
     if repeated is not None:
         raise OAuthError("invalid_request", f"the parameter {repeated} was given more than once")
+    claimed = client_auth.claimed_client_id(headers, form)
+    auth_failures.check(rt, env.id, claimed, address)
     try:
         client = client_auth.authenticate(rt, env, headers, form)
     except (RepeatedParameter, MalformedParameter) as exc:
         raise OAuthError("invalid_request", str(exc)) from exc
+    except OAuthError as exc:
+        if exc.error == "invalid_client":
+            auth_failures.record_failure(rt, env.id, claimed, address)
+        raise
     grant_type = _required(form, "grant_type")
     if grant_type == "authorization_code":
         return authorization_code(rt, env, client, form)
