@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import random
 import socket
 import threading
 import time
@@ -13,11 +15,35 @@ import uvicorn
 from entryway.app import create_app
 from entryway.runtime import Runtime
 
+# Ports are handed out below Linux's ephemeral range (32768-60999), so an outgoing connection can never take
+# one between the check and the listen, and each xdist worker draws from its own block, so two workers never
+# race for the same port.
+_BLOCK = 2000
+_BASE = 20000
+_handed_out: set[int] = set()
+
+
+def _worker_index() -> int:
+    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    digits = "".join(ch for ch in name if ch.isdigit())
+    return int(digits) % 6 if digits else 0
+
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    start = _BASE + _worker_index() * _BLOCK
+    candidates = list(range(start, start + _BLOCK))
+    random.shuffle(candidates)
+    for port in candidates:
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free loopback port in this worker's block")
 
 
 @contextmanager
