@@ -231,14 +231,15 @@ def test_simulator_connection_in_development_is_ready_to_enable(api: TestClient,
     assert api.patch(f"{base(org_id)}/{conn['id']}:enable").json()["connection"]["enabled"] is True
 
 
-def test_oidc_secret_is_sealed_never_returned_and_enable_is_refused(
+def test_oidc_secret_is_sealed_never_returned_and_enable_refused_when_discovery_fails(
     rt: Runtime, api: TestClient, org_id: str, seed: DevSeed
 ) -> None:
     body = {
         "type": "OIDC",
         "provider": "GOOGLE",
         "oidc_config": {
-            "issuer": "https://accounts.google.com",
+            # .invalid never resolves (RFC 6761), so enabling fails at discovery with or without internet access
+            "issuer": "https://idp.example.invalid",
             "client_id": "abc.apps.googleusercontent.com",
             "client_secret": "very-secret-value",
             "scopes": ["openid", "email"],
