@@ -6,8 +6,6 @@ metadata from its URL; samlify reads Entryway's SP metadata and parses its HTTP-
 from __future__ import annotations
 
 import base64
-import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -21,6 +19,7 @@ from entryway.keys.material import certificate_pem, generate_rsa_key, private_ke
 from entryway.runtime import Runtime
 from entryway.services.bootstrap import DevSeed, seed_development
 from tests.api.conftest import token_for
+from tests.support.processes import announced_process
 from tests.support.server import free_port, running_server
 
 HERE = Path(__file__).resolve().parent
@@ -41,24 +40,8 @@ def samlify_idp(tmp: Path, sp_metadata: str, encryption: str | None = None) -> I
         EMAIL,
         *([encryption] if encryption else []),
     ]
-    process = subprocess.Popen(
-        ["node", str(HERE / "idp.mjs"), *args], cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        line: list[str] = []
-        reader = threading.Thread(target=lambda: line.append(process.stdout.readline() if process.stdout else ""))
-        reader.start()
-        reader.join(timeout=20)
-        if not line or not line[0].startswith("listening "):
-            process.kill()
-            raise RuntimeError(f"the samlify IdP did not start: {process.stderr.read() if process.stderr else ''}")
-        yield line[0].split()[1]
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with announced_process(["node", str(HERE / "idp.mjs"), *args], HERE, "listening", "the samlify IdP") as url:
+        yield url
 
 
 @dataclass
