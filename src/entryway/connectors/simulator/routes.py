@@ -99,6 +99,18 @@ def _form_page(
     )
 
 
+def _answer_request(
+    request: Request, connection_id: str, saml_request: str | None, relay_state: str | None, login_hint: str | None
+) -> Response:
+    """Both bindings deliver the same AuthnRequest; only where its fields travel differs."""
+    sim = _simulator(request, connection_id)
+    if sim is None:
+        return _not_found()
+    if not saml_request:
+        return _bad_request("This URL expects a SAMLRequest; use /idp-initiated to start an IdP-initiated login.")
+    return _form_page(sim, saml_request=saml_request, relay_state=relay_state, login_hint=login_hint)
+
+
 @router.get(BASE + "/sso")
 def sso_redirect_binding(
     request: Request,
@@ -107,12 +119,7 @@ def sso_redirect_binding(
     relay_state: Annotated[str | None, Query(alias="RelayState")] = None,
     login_hint: str | None = None,
 ) -> Response:
-    sim = _simulator(request, connection_id)
-    if sim is None:
-        return _not_found()
-    if not saml_request:
-        return _bad_request("This URL expects a SAMLRequest; use /idp-initiated to start an IdP-initiated login.")
-    return _form_page(sim, saml_request=saml_request, relay_state=relay_state, login_hint=login_hint)
+    return _answer_request(request, connection_id, saml_request, relay_state, login_hint)
 
 
 @router.post(BASE + "/sso")
@@ -123,12 +130,7 @@ def sso_post_binding(
     relay_state: Annotated[str | None, Form(alias="RelayState")] = None,
     login_hint: OptionalForm = None,
 ) -> Response:
-    sim = _simulator(request, connection_id)
-    if sim is None:
-        return _not_found()
-    if not saml_request:
-        return _bad_request("This URL expects a SAMLRequest; use /idp-initiated to start an IdP-initiated login.")
-    return _form_page(sim, saml_request=saml_request, relay_state=relay_state, login_hint=login_hint)
+    return _answer_request(request, connection_id, saml_request, relay_state, login_hint)
 
 
 @router.get(BASE + "/idp-initiated")
