@@ -21,7 +21,7 @@ from entryway.observability.metrics import LatencyMiddleware
 from entryway.observability.request_id import RequestIdMiddleware
 from entryway.oidc_provider.routes import router as oidc_router
 from entryway.runtime import Runtime
-from entryway.store.migrate import current_revision, head_revision
+from entryway.store.schema_version import current_revision, head_revision
 from entryway.web.pages import error_page
 from entryway.web.requests import UnknownHost
 
@@ -50,7 +50,7 @@ def create_app(rt: Runtime) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    head = head_revision(rt.engine)  # read once: the migration scripts do not change while serving
+    head = head_revision()  # read once: the migration scripts do not change while serving
 
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> Response:

@@ -41,6 +41,8 @@ class Settings:
     dns_nameserver: str | None = None
     # Outbound fetches (IdP metadata URLs) refuse private, loopback and link-local addresses unless this is set.
     allow_private_fetch: bool = False
+    # How stale another instance's configuration change may be seen here (store/config_cache.py).
+    config_cache_seconds: float = 1.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -102,4 +104,5 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         trusted_proxies=proxies,
         dns_nameserver=source.get("ENTRYWAY_DNS_NAMESERVER") or None,
         allow_private_fetch=source.get("ENTRYWAY_ALLOW_PRIVATE_FETCH", "").lower() in ("1", "true", "yes"),
+        config_cache_seconds=float(source.get("ENTRYWAY_CONFIG_CACHE_SECONDS", "1")),
     )

@@ -11,6 +11,7 @@ from entryway.config import Settings
 from entryway.keys.keyring import KeyRing
 from entryway.keys.sealing import Sealer
 from entryway.observability.metrics import Metrics
+from entryway.store.config_cache import ConfigCache
 from entryway.store.db import make_engine
 
 
@@ -21,6 +22,7 @@ class Runtime:
     clock: Clock
     sealer: Sealer
     keyring: KeyRing
+    config: ConfigCache
     caches: dict[str, object] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)
 
@@ -28,4 +30,5 @@ class Runtime:
     def build(cls, settings: Settings, clock: Clock | None = None, engine: Engine | None = None) -> Runtime:
         engine = engine or make_engine(settings.database_url)
         sealer = Sealer(settings.master_key)
-        return cls(settings, engine, clock or Clock(), sealer, KeyRing(engine, sealer))
+        config = ConfigCache(engine, check_seconds=settings.config_cache_seconds)
+        return cls(settings, engine, clock or Clock(), sealer, KeyRing(engine, sealer), config)

@@ -69,8 +69,8 @@ class SamlWorld:
                 code_challenge_method=None,
                 connection=connection,
                 login_hint=None,
+                upstream_request_id=upstream,
             )
-            logins.bind_upstream_request(db, request.id, upstream)
         return request, upstream
 
     def fields(self, in_response_to: str | None, **overrides: Any) -> ResponseFields:

@@ -13,6 +13,11 @@ from entryway.services.logins import AuthRequest
 
 
 class Connector(Protocol):
+    def new_upstream_id(self) -> str:
+        """A fresh ID for the request sent to the IdP (SAML AuthnRequest ID, OIDC state), stored with the
+        auth request when it is created, so /oauth/authorize writes once."""
+        ...
+
     def start_login(self, rt: Runtime, env: Environment, connection: SsoConnection, request: AuthRequest) -> Response:
-        """Send the browser to the IdP for this auth request (binding the upstream request ID to it)."""
+        """Send the browser to the IdP for this auth request (under the upstream ID stored with it)."""
         ...

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import Connection
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
@@ -81,8 +80,8 @@ def _trusted_target(params: QueryParams) -> tuple[str, str]:
     return found[0], found[1]
 
 
-def _check_client(rt: Runtime, conn: Connection, env: Environment, client_id: str, redirect_uri: str) -> None:
-    client = credentials.get_client(conn, client_id) if looks_like_client_id(client_id) else None
+def _check_client(rt: Runtime, env: Environment, client_id: str, redirect_uri: str) -> None:
+    client = credentials.cached_client(rt, client_id) if looks_like_client_id(client_id) else None
     if client is None or client.environment_id != env.id or client.kind != "app":
         raise NotRedirectable(
             LoginError.wanted_got(
@@ -187,13 +186,15 @@ def authorize(
     state, state_error = _state(params)
     connection = None
     try:
-        # One short transaction: the client read, the connection lookup and the auth request insert.
+        # The client, redirect URI and connection come from the configuration cache; the one write is the
+        # auth request, stored with the ID the IdP will answer (AuthnRequest ID or OIDC state).
+        _check_client(rt, env, client_id, redirect_uri)
+        if state_error is not None:
+            raise state_error
+        login = parse_login_params(params)
+        connection = logins.resolve_connection(rt, env, login.selector)
+        connector = connector_for(connection)
         with rt.engine.begin() as conn:
-            _check_client(rt, conn, env, client_id, redirect_uri)
-            if state_error is not None:
-                raise state_error
-            login = parse_login_params(params)
-            connection = logins.resolve_connection(conn, env, login.selector)
             auth_request = logins.create_auth_request(
                 rt,
                 conn,
@@ -207,6 +208,7 @@ def authorize(
                 code_challenge_method=login.code_challenge_method,
                 connection=connection,
                 login_hint=login.selector.login_hint,
+                upstream_request_id=connector.new_upstream_id(),
             )
     except NotRedirectable as exc:
         return _not_valid_page(rt, env, exc, ip)
@@ -216,7 +218,7 @@ def authorize(
         )
         return _redirect(url)
     try:
-        return connector_for(connection).start_login(rt, env, connection, auth_request)
+        return connector.start_login(rt, env, connection, auth_request)
     except LoginError as err:
         _, failed = logins.fail_login(
             rt, env.id, err, step="authorize", request=auth_request, connection=connection, client_ip=ip

@@ -16,9 +16,9 @@ from entryway.oidc_provider.claims import TokenBinding, id_token_claims, user_cl
 from entryway.oidc_provider.login_scopes import parse_scope
 from entryway.oidc_provider.params import MalformedParameter, RepeatedParameter, first_repeated, single
 from entryway.runtime import Runtime
-from entryway.services.connections import find_connection
 from entryway.services.credentials import Client
 from entryway.services.environments import Environment
+from entryway.services.logins import cached_connection
 from entryway.web.requests import client_ip, current_environment, runtime
 
 router = APIRouter()
@@ -109,7 +109,7 @@ def authorization_code(rt: Runtime, env: Environment, client: Client, form: Form
         else:
             now = rt.clock.now()
             codes.check_bindings(grant, client_id=client.id, redirect_uri=redirect_uri, code_verifier=verifier, now=now)
-            connection = find_connection(conn, env.id, grant.connection_id)
+            connection = cached_connection(rt, env.id, grant.connection_id)
             if connection is None:
                 raise OAuthError("invalid_grant", "The connection this login used has been deleted")
             user = user_claims(grant.profile, connection)

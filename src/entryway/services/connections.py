@@ -146,15 +146,9 @@ def insert_connection(
             update_time=now,
         )
     )
-    _changed(rt)
     found = find_connection(conn, env_id, connection_id)
     assert found is not None
     return found
-
-
-def _changed(rt: Runtime) -> None:
-    # Login-path caches of connections (if any) are keyed under "connections"; a write must not serve stale data.
-    rt.caches.pop("connections", None)
 
 
 # --- reading for the API ---------------------------------------------------------------------------------
@@ -608,7 +602,6 @@ def update_connection(
         conn.execute(
             update(connections).where(connections.c.id == current.id).values(**values, update_time=rt.clock.now())
         )
-        _changed(rt)
     return get_connection(conn, env.id, connection_id)
 
 
@@ -648,7 +641,6 @@ def set_enabled(
             .where(connections.c.id == current.id)
             .values(enabled=enabled, update_time=rt.clock.now())
         )
-        _changed(rt)
     return get_connection(conn, env.id, connection_id)
 
 
@@ -657,4 +649,3 @@ def delete_connection(
 ) -> None:
     current = get_connection(conn, env_id, connection_id, org_id)
     conn.execute(delete(connections).where(connections.c.id == current.id))
-    _changed(rt)

@@ -19,6 +19,7 @@ from entryway.model.environments import MAX_API_CLIENT_SECRETS, MAX_APP_SECRETS
 from entryway.model.errors import ApiError, FieldViolation, not_found
 from entryway.model.scopes import ALL_SCOPES, MANAGEMENT_SCOPES
 from entryway.runtime import Runtime
+from entryway.store.config_cache import NOT_CONFIG
 from entryway.store.tables import client_secrets, clients
 
 SECRET_PREFIX = "ews_"
@@ -193,25 +194,67 @@ def delete_secret(conn: Connection, client: Client, secret_id: str) -> None:
     conn.execute(delete(client_secrets).where(client_secrets.c.id == secret_id))
 
 
+def cached_client(rt: Runtime, client_id: str) -> Client | None:
+    """A client by ID from the configuration cache (the login path's lookup)."""
+    return rt.config.fetch(("client", client_id), get_client, client_id)
+
+
+@dataclass(frozen=True)
+class _StoredSecret:
+    id: str
+    secret_hash: str
+    status: str
+    expire_time: datetime | None
+    last_used_time: datetime | None
+
+
+def _client_secrets(rt: Runtime, client_id: str) -> tuple[_StoredSecret, ...]:
+    def load() -> tuple[_StoredSecret, ...]:
+        with rt.engine.connect() as conn:
+            rows = conn.execute(select(client_secrets).where(client_secrets.c.client_id == client_id)).all()
+        return tuple(_StoredSecret(r.id, r.secret_hash, r.status, r.expire_time, r.last_used_time) for r in rows)
+
+    return rt.config.get(("client_secrets", client_id), load)
+
+
 def authenticate_client(rt: Runtime, client_id: str, plain_secret: str) -> Client | None:
-    """The client, if `plain_secret` is one of its active, unexpired secrets; compared in constant time."""
+    """The client, if `plain_secret` is one of its active, unexpired secrets; compared in constant time.
+
+    The client and its secrets' hashes, statuses and expiry come from the configuration cache, so a
+    deactivated or deleted secret stops working as soon as the cache sees the change (store/config_cache.py);
+    expiry is judged against the clock on every call.
+    """
     if not client_id or not plain_secret or len(plain_secret) > 256:
         return None
     digest = hash_secret(plain_secret)
     now = rt.clock.now()
+    client = cached_client(rt, client_id)
+    if client is None:
+        return None
+    match: _StoredSecret | None = None
+    for stored in _client_secrets(rt, client_id):
+        # compare every row, matching or not, so timing says nothing about which secret matched
+        equal = hmac.compare_digest(stored.secret_hash, digest)
+        if equal and stored.status == "ACTIVE" and (stored.expire_time is None or stored.expire_time > now):
+            match = stored
+    if match is None:
+        return None
+    _note_use(rt, match, now)
+    return client
+
+
+def _note_use(rt: Runtime, secret: _StoredSecret, now: datetime) -> None:
+    """Write last_used_time at most once a _LAST_USED_RESOLUTION per secret and process."""
+    written: dict[str, datetime] = rt.caches.setdefault("secret_last_used", {})  # type: ignore[assignment]
+    last = max((t for t in (secret.last_used_time, written.get(secret.id)) if t is not None), default=None)
+    if last is not None and now - last <= _LAST_USED_RESOLUTION:
+        return
+    written[secret.id] = now
     with rt.engine.begin() as conn:
-        client = get_client(conn, client_id)
-        if client is None:
-            return None
-        match: Secret | None = None
-        rows = conn.execute(select(client_secrets).where(client_secrets.c.client_id == client_id)).all()
-        for row in rows:
-            # compare every row, matching or not, so timing says nothing about which secret matched
-            equal = hmac.compare_digest(row.secret_hash, digest)
-            if equal and row.status == "ACTIVE" and (row.expire_time is None or row.expire_time > now):
-                match = _secret(row)
-        if match is None:
-            return None
-        if match.last_used_time is None or now - match.last_used_time > _LAST_USED_RESOLUTION:
-            conn.execute(update(client_secrets).where(client_secrets.c.id == match.id).values(last_used_time=now))
-        return client
+        # Not a configuration change: the cache keeps its entries (and the trigger ignores this column).
+        conn.execute(
+            update(client_secrets)
+            .where(client_secrets.c.id == secret.id)
+            .values(last_used_time=now)
+            .execution_options(**{NOT_CONFIG: True})
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -94,7 +93,6 @@ def create_environment(
     )
     add_signing_key(rt, conn, env_id, "oidc", status="active")
     add_signing_key(rt, conn, env_id, "saml_sp", status="active", common_name=f"Entryway SP {url}")
-    rt.caches.pop("env_by_host", None)
     env = get_environment(conn, env_id)
     return env, client_id
 
@@ -135,17 +133,13 @@ def list_environments(conn: Connection) -> list[Environment]:
     return [_from_row(r) for r in conn.execute(select(environments).order_by(environments.c.create_time))]
 
 
-_HOST_TTL = 10.0
-
-
 def environment_for_host(rt: Runtime, host: str) -> Environment | None:
-    """The environment a request's Host header routes to (cached briefly; hosts change rarely)."""
+    """The environment a request's Host header routes to (from the configuration cache)."""
     host = host.lower()
-    cache: dict[str, tuple[float, Environment | None]] = rt.caches.setdefault("env_by_host", {})  # type: ignore[assignment]
-    hit = cache.get(host)
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < _HOST_TTL:
-        return hit[1]
+    return rt.config.get(("env_by_host", host), lambda: _load_for_host(rt, host))
+
+
+def _load_for_host(rt: Runtime, host: str) -> Environment | None:
     with rt.engine.connect() as conn:
         row = conn.execute(
             select(environments).where(
@@ -153,9 +147,7 @@ def environment_for_host(rt: Runtime, host: str) -> Environment | None:
                 | ((environments.c.custom_domain == host) & environments.c.custom_domain_verified.is_(True))
             )
         ).first()
-    env = _from_row(row) if row is not None else None
-    cache[host] = (now, env)
-    return env
+    return _from_row(row) if row is not None else None
 
 
 MAX_ENVIRONMENT_NAME = 200
@@ -176,7 +168,6 @@ def update_environment(rt: Runtime, conn: Connection, env_id: str, *, display_na
     conn.execute(
         update(environments).where(environments.c.id == env_id).values(display_name=name, update_time=rt.clock.now())
     )
-    rt.caches.pop("env_by_host", None)  # the cached Environment carries the display name
     return get_environment(conn, env_id)
 
 
@@ -232,7 +223,6 @@ def add_redirect_uri(rt: Runtime, conn: Connection, env: Environment, kind: Redi
             environment_id=env.id, kind=kind.value, uri=uri, is_default=not existing, create_time=now
         )
     )
-    rt.caches.pop("redirects", None)
     return RedirectUri(kind, uri, not existing, now)
 
 
@@ -260,7 +250,6 @@ def remove_redirect_uri(rt: Runtime, conn: Connection, env: Environment, kind: R
         ).scalar()
         if first is not None:
             conn.execute(update(redirect_uris).where(redirect_uris.c.id == first).values(is_default=True))
-    rt.caches.pop("redirects", None)
 
 
 def set_initiate_login_uri(rt: Runtime, conn: Connection, env: Environment, uri: str) -> RedirectUri:
@@ -284,13 +273,4 @@ def default_redirect_uri(rt: Runtime, env_id: str, kind: RedirectKind) -> str | 
 
 
 def cached_redirect_uris(rt: Runtime, env_id: str, kind: RedirectKind) -> list[RedirectUri]:
-    cache: dict[tuple[str, str], tuple[float, list[RedirectUri]]] = rt.caches.setdefault("redirects", {})  # type: ignore[assignment]
-    key = (env_id, kind.value)
-    hit = cache.get(key)
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < _HOST_TTL:
-        return hit[1]
-    with rt.engine.connect() as conn:
-        uris = list_redirect_uris(conn, env_id, kind)
-    cache[key] = (now, uris)
-    return uris
+    return rt.config.fetch(("redirect_uris", env_id, kind), list_redirect_uris, env_id, kind)

@@ -51,10 +51,18 @@ def _auth_request(row: object) -> AuthRequest:
     return AuthRequest(**row._mapping)  # type: ignore[attr-defined]
 
 
-def resolve_connection(conn: Connection, env: Environment, selector: Selector) -> SsoConnection:
-    """The one connection a login will use, by the selector precedence; never falls through on a bad value."""
+def cached_connection(rt: Runtime, env_id: str, connection_id: str) -> SsoConnection | None:
+    """A connection of an environment, from the configuration cache (the login path's lookup)."""
+    return rt.config.fetch(("connection", env_id, connection_id), find_connection, env_id, connection_id)
+
+
+def resolve_connection(rt: Runtime, env: Environment, selector: Selector) -> SsoConnection:
+    """The one connection a login will use, by the selector precedence; never falls through on a bad value.
+
+    Every lookup comes from the configuration cache: no database round trip once an organization is warm.
+    """
     if selector.kind is SelectorKind.CONNECTION:
-        found = find_connection(conn, env.id, selector.value)
+        found = cached_connection(rt, env.id, selector.value)
         if found is None:
             raise LoginError.wanted_got(
                 "invalid_connection_id",
@@ -72,7 +80,7 @@ def resolve_connection(conn: Connection, env: Environment, selector: Selector) -
             )
         return found
     if selector.kind is SelectorKind.ORGANIZATION:
-        org = find_organization(conn, env.id, selector.value)
+        org = rt.config.fetch(("organization", env.id, selector.value), find_organization, env.id, selector.value)
         if org is None:
             raise LoginError.wanted_got(
                 "invalid_organization_id",
@@ -82,7 +90,7 @@ def resolve_connection(conn: Connection, env: Environment, selector: Selector) -
             )
         org_id = org.id
     else:
-        found_domain = find_by_domain(conn, env.id, selector.value)
+        found_domain = rt.config.fetch(("domain", env.id, selector.value), find_by_domain, env.id, selector.value)
         if found_domain is None:
             code = "domain_not_found"
             raise LoginError.wanted_got(
@@ -92,7 +100,7 @@ def resolve_connection(conn: Connection, env: Environment, selector: Selector) -
                 selector.value,
             )
         org_id = found_domain.organization_id
-    candidates = organization_connections(conn, env.id, org_id)
+    candidates = rt.config.fetch(("org_connections", env.id, org_id), organization_connections, env.id, org_id)
     enabled = [c for c in candidates if c.enabled]
     if not enabled:
         raise LoginError(
@@ -121,6 +129,7 @@ def create_auth_request(
     code_challenge_method: str | None,
     connection: SsoConnection,
     login_hint: str | None,
+    upstream_request_id: str | None = None,
 ) -> AuthRequest:
     now = rt.clock.now()
     values: dict[str, Any] = dict(
@@ -136,22 +145,13 @@ def create_auth_request(
         connection_id=connection.id,
         organization_id=connection.organization_id,
         login_hint=login_hint,
-        upstream_request_id=None,
+        upstream_request_id=upstream_request_id,
         status="pending",
         create_time=now,
         expire_time=now + timedelta(seconds=rt.settings.auth_request_ttl_seconds),
     )
     conn.execute(insert(auth_requests).values(**values))
     return AuthRequest(**values)
-
-
-def bind_upstream_request(conn: Connection, auth_request_id: str, upstream_request_id: str) -> None:
-    """Record the IdP-facing request ID (SAML AuthnRequest ID) that the response must answer."""
-    conn.execute(
-        update(auth_requests)
-        .where(auth_requests.c.id == auth_request_id)
-        .values(upstream_request_id=upstream_request_id)
-    )
 
 
 def get_auth_request(conn: Connection, auth_request_id: str) -> AuthRequest | None:

@@ -238,3 +238,12 @@ idempotency_keys = Table(
     Column("create_time", UTCDateTime, nullable=False),
     Column("expire_time", UTCDateTime, nullable=False, index=True),
 )
+
+# One row (id 1) whose value database triggers bump on every write to the configuration the login path caches
+# (store/config_cache.py); each process polls it to know when its cache is stale.
+config_generation = Table(
+    "config_generation",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("value", Integer, nullable=False),
+)

@@ -42,6 +42,7 @@ def _start(world: SamlWorld, login_hint: str | None = None) -> tuple[str, object
             code_challenge_method=None,
             connection=world.connection,
             login_hint=login_hint,
+            upstream_request_id=connector_for(world.connection).new_upstream_id(),
         )
     answer = connector_for(world.connection).start_login(world.rt, world.seed.environment, world.connection, request)
     return request.id, answer

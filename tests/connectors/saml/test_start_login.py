@@ -33,6 +33,7 @@ def _pending(world: SamlWorld, login_hint: str | None = None) -> logins.AuthRequ
             code_challenge_method=None,
             connection=world.connection,
             login_hint=login_hint,
+            upstream_request_id=connector_for(world.connection).new_upstream_id(),
         )
 
 

@@ -51,6 +51,7 @@ def _start(world: SamlWorld, simulator: SsoConnection, login_hint: str | None = 
             code_challenge_method=None,
             connection=simulator,
             login_hint=login_hint,
+            upstream_request_id=connector_for(simulator).new_upstream_id(),
         )
     answer = connector_for(simulator).start_login(world.rt, world.seed.environment, simulator, request)
     location = answer.headers["location"]

@@ -12,7 +12,6 @@ from entryway.connectors.oidc.fetch import FetchError
 from entryway.model.connections import SsoConnection
 from entryway.model.errors import LoginError
 from entryway.runtime import Runtime
-from entryway.services import logins
 from entryway.services.environments import Environment
 from entryway.services.logins import AuthRequest
 
@@ -33,11 +32,13 @@ def load_provider(rt: Runtime, env: Environment, connection: SsoConnection) -> P
 
 
 class OidcConnector:
+    def new_upstream_id(self) -> str:
+        return binding.new_state()
+
     def start_login(self, rt: Runtime, env: Environment, connection: SsoConnection, request: AuthRequest) -> Response:
         provider = load_provider(rt, env, connection)
-        state = binding.new_state()
-        with rt.engine.begin() as db:
-            logins.bind_upstream_request(db, request.id, state)
+        state = request.upstream_request_id
+        assert state is not None  # stored with the auth request (new_upstream_id)
         pkce = connection.oidc_config.get("pkce_enabled", True) is not False
         url = client.authorization_url(
             provider,

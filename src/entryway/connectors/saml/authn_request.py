@@ -24,9 +24,9 @@ def new_request_id() -> str:
     return "_" + secrets.token_hex(20)
 
 
-def build_authn_request(connection: SsoConnection, now: datetime) -> AuthnRequest:
+def build_authn_request(connection: SsoConnection, now: datetime, request_id: str | None = None) -> AuthnRequest:
     config = connection.saml_config
-    request_id = new_request_id()
+    request_id = request_id or new_request_id()
     root = etree.Element(samlp("AuthnRequest"), nsmap=NSMAP)
     root.set("ID", request_id)
     root.set("Version", "2.0")

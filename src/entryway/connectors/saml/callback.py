@@ -11,6 +11,7 @@ import secrets
 from urllib.parse import parse_qsl
 
 from lxml import etree
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import RedirectResponse, Response
 
@@ -25,7 +26,6 @@ from entryway.model.connections import ConnectionType, SsoConnection
 from entryway.model.errors import LoginError
 from entryway.runtime import Runtime
 from entryway.services import logins
-from entryway.services.connections import find_connection
 from entryway.services.environments import Environment
 from entryway.services.logins import AuthRequest
 from entryway.web.pages import error_page
@@ -42,8 +42,7 @@ def _redirect(url: str) -> Response:
 
 
 def load_connection(rt: Runtime, env: Environment, connection_id: str) -> SsoConnection | None:
-    with rt.engine.connect() as db:
-        connection = find_connection(db, env.id, connection_id)
+    connection = logins.cached_connection(rt, env.id, connection_id)
     if connection is None or connection.type is not ConnectionType.SAML:
         return None
     return connection
@@ -129,10 +128,11 @@ def finish_login(
             ensure_allowed(connection)
             profile = map_profile(assertion, connection.attribute_mapping, _required(connection))
             return _redirect(idp_initiated_redirect(rt, env, connection, assertion, profile, relay_state, client_ip))
-        request = _answered_request(rt, env, connection, assertion.in_response_to, relay_state)
         profile = map_profile(assertion, connection.attribute_mapping, _required(connection))
         try:
+            # One transaction: find the login the signed InResponseTo answers, remember the assertion, finish.
             with rt.engine.begin() as db:
+                request = _answered_request(db, env, connection, assertion.in_response_to, relay_state)
                 remember_assertion(db, assertion.assertion_id, connection.id, assertion.retain_until)
                 url = logins.complete_login(rt, db, request, connection, profile, client_ip)
         except IntegrityError as exc:
@@ -178,10 +178,9 @@ def _required(connection: SsoConnection) -> list[str]:
 
 
 def _answered_request(
-    rt: Runtime, env: Environment, connection: SsoConnection, in_response_to: str, relay_state: str | None
+    db: Connection, env: Environment, connection: SsoConnection, in_response_to: str, relay_state: str | None
 ) -> AuthRequest:
-    with rt.engine.connect() as db:
-        request = logins.find_by_upstream_request(db, in_response_to)
+    request = logins.find_by_upstream_request(db, in_response_to)
     if request is None or request.environment_id != env.id:
         raise LoginError.wanted_got(
             "invalid_saml_response",

@@ -5,12 +5,11 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from entryway.connectors.saml import bindings
-from entryway.connectors.saml.authn_request import build_authn_request
+from entryway.connectors.saml.authn_request import build_authn_request, new_request_id
 from entryway.connectors.saml.request_signing import sign_request_xml, signed_query, signs_requests
 from entryway.model.connections import SsoConnection
 from entryway.model.errors import LoginError
 from entryway.runtime import Runtime
-from entryway.services import logins
 from entryway.services.environments import Environment
 from entryway.services.logins import AuthRequest
 
@@ -18,6 +17,9 @@ REQUEST_BINDINGS = ("HTTP_REDIRECT", "HTTP_POST")
 
 
 class SamlConnector:
+    def new_upstream_id(self) -> str:
+        return new_request_id()
+
     def start_login(self, rt: Runtime, env: Environment, connection: SsoConnection, request: AuthRequest) -> Response:
         config = connection.saml_config
         sso_url = config.get("idp_sso_url")
@@ -38,10 +40,9 @@ class SamlConnector:
                 str(binding),
                 connection_id=connection.id,
             )
-        authn = build_authn_request(connection, rt.clock.now())
+        assert request.upstream_request_id is not None  # stored with the auth request (new_upstream_id)
+        authn = build_authn_request(connection, rt.clock.now(), request.upstream_request_id)
         sp_key = rt.keyring.active(env.id, "saml_sp") if signs_requests(connection) else None
-        with rt.engine.begin() as db:
-            logins.bind_upstream_request(db, request.id, authn.id)
         if binding == "HTTP_POST":
             xml = sign_request_xml(authn.xml, sp_key) if sp_key else authn.xml
             fields = {"SAMLRequest": bindings.b64(xml), "RelayState": request.id}

@@ -17,8 +17,8 @@ from entryway.model.connections import Provider, SsoConnection
 from entryway.model.errors import LoginError
 from entryway.model.selectors import email_domain
 from entryway.runtime import Runtime
-from entryway.services.connections import find_connection
 from entryway.services.environments import Environment
+from entryway.services.logins import cached_connection
 from entryway.web.pages import error_page, render
 from entryway.web.requests import current_environment, runtime
 
@@ -42,8 +42,7 @@ def _simulator(request: Request, connection_id: str) -> _Simulator | None:
     if not env.is_development:
         return None
     rt = runtime(request)
-    with rt.engine.connect() as db:
-        connection = find_connection(db, env.id, connection_id)
+    connection = cached_connection(rt, env.id, connection_id)
     if connection is None or connection.provider is not Provider.IDP_SIMULATOR:
         return None
     return _Simulator(rt, env, connection)
