@@ -1,6 +1,6 @@
 """A tiny authoritative DNS server on a loopback UDP port (dnspython's message API), for domain verification.
 
-It answers TXT questions from a dict it is given; every other name is NXDOMAIN. It is a real server: the
+It answers TXT (and A) questions from the dicts it is given; every other name is NXDOMAIN. It is a real server: the
 resolver under test sends real DNS packets to it.
 """
 
@@ -24,6 +24,7 @@ import dns.rrset
 class DnsServer:
     def __init__(self) -> None:
         self.txt: dict[str, list[str]] = {}
+        self.a: dict[str, str] = {}  # host -> IPv4 address, for A questions
         self.queries: list[str] = []
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind(("127.0.0.1", 0))
@@ -55,7 +56,9 @@ class DnsServer:
         name = question.name.to_text(omit_final_dot=True).lower()
         self.queries.append(name)
         values = self.txt.get(name)
-        if values is None:
+        if question.rdtype == dns.rdatatype.A and name in self.a:
+            response.answer.append(dns.rrset.from_text(question.name, 60, "IN", "A", self.a[name]))
+        elif values is None:
             response.set_rcode(dns.rcode.NXDOMAIN)
         elif question.rdtype == dns.rdatatype.TXT:
             quoted = ['"' + v.replace('"', '\\"') + '"' for v in values]
