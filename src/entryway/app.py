@@ -25,6 +25,7 @@ from entryway.runtime import Runtime
 from entryway.store.migrate import current_revision, head_revision
 from entryway.web.pages import error_page
 from entryway.web.requests import UnknownHost
+from entryway.web.session_cookies import SessionRefused, refusal_page
 
 log = logging.getLogger("entryway")
 
@@ -83,6 +84,10 @@ def create_app(rt: Runtime) -> FastAPI:
             status=404,
             hint="Use the environment URL exactly as Entryway printed it (ENTRYWAY_ENV_URL).",
         )
+
+    @app.exception_handler(SessionRefused)
+    def session_refused(request: Request, exc: SessionRefused) -> Response:
+        return refusal_page(exc)
 
     @app.exception_handler(ApiError)
     def api_error(request: Request, exc: ApiError) -> Response:

@@ -239,6 +239,69 @@ idempotency_keys = Table(
     Column("expire_time", UTCDateTime, nullable=False, index=True),
 )
 
+# Browser sessions of Entryway's own pages (web/sessions.py): the portal and the dashboard. Only the token's hash.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # portal | dashboard
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    Column("subject", String(200), nullable=False),  # org_… for the portal, the developer for the dashboard
+    Column("opened_by", ID, nullable=True, index=True),  # lnk_… that opened it
+    Column("client_ip", String(64), nullable=True),
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("last_seen_time", UTCDateTime, nullable=False),
+    Column("expire_time", UTCDateTime, nullable=False),
+    Column("idle_seconds", Integer, nullable=False),
+    Column("end_time", UTCDateTime, nullable=True),
+)
+
+# What was done in those sessions: one row per action (connection saved, enabled, domain verified, …).
+web_audit_events = Table(
+    "web_audit_events",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    Column("session_id", ID, nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(128), nullable=True),
+    Column("detail", JSON, nullable=False),
+    Column("client_ip", String(64), nullable=True),
+    Column("create_time", UTCDateTime, nullable=False),
+    Index("ix_web_audit_events_env_time", "environment_id", "create_time"),
+)
+
+# Portal links (CONTRACT §5): shareable (7 days, reusable, revocable) or embeddable (one use within a minute).
+portal_links = Table(
+    "portal_links",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    Column("organization_id", ID, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # shareable | embeddable
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("expire_time", UTCDateTime, nullable=False),
+    Column("used_time", UTCDateTime, nullable=True),
+    Column("revoke_time", UTCDateTime, nullable=True),
+    Column("created_by", String(64), nullable=True),
+)
+
+# The newest portal test login per connection: the profile it produced (sealed: it holds a person's attributes),
+# kept so that the attribute-mapping editor can preview a mapping against it.
+portal_test_logins = Table(
+    "portal_test_logins",
+    metadata,
+    Column("connection_id", ID, ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True),
+    Column("environment_id", ID, nullable=False),
+    Column("auth_request_id", ID, nullable=False),
+    Column("sealed_claims", LargeBinary, nullable=True),
+    Column("create_time", UTCDateTime, nullable=False),
+)
+
 # --- events and webhooks (events/): the outbox is written in the transaction of the change it reports --------
 
 events = Table(

@@ -1,7 +1,7 @@
 """events outbox, webhook endpoints, deliveries and attempts, certificate expiry notices
 
-Revision ID: 0003_webhooks
-Revises: 0002
+Revision ID: 0004_webhooks
+Revises: 0003_portal
 Create Date: 2026-11-27 12:30:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import entryway.store.types
 
-revision = "0003_webhooks"
-down_revision = "0002"
+revision = "0004_webhooks"
+down_revision = "0003_portal"
 branch_labels = None
 depends_on = None
 
