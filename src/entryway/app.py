@@ -14,6 +14,7 @@ from entryway.api.routes import router as api_router
 from entryway.connectors.oidc.routes import router as oidc_rp_router
 from entryway.connectors.saml.routes import router as saml_router
 from entryway.connectors.simulator.routes import router as simulator_router
+from entryway.events.delivery import backlog
 from entryway.model.errors import ApiError, FieldViolation, OAuthError
 from entryway.observability.json_logs import quiet_libraries
 from entryway.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -67,6 +68,11 @@ def create_app(rt: Runtime) -> FastAPI:
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
+        try:
+            with rt.engine.connect() as conn:
+                rt.metrics.set_webhook_backlog(*backlog(conn, rt.clock.now()))
+        except OperationalError:
+            log.warning("webhook backlog not measured: the database is unavailable")
         return Response(rt.metrics.exposition(), media_type=METRICS_CONTENT_TYPE)
 
     @app.exception_handler(UnknownHost)

@@ -45,6 +45,13 @@ class Settings:
     auth_log_retention_days: int = 90
     # Where the master key was read from when ENTRYWAY_MASTER_KEY was not set (the production checklist asks).
     master_key_file: Path | None = None
+    # Webhook delivery (events/delivery.py): run the worker inside `serve`/`dev`, how long a receiver may take,
+    # how long a claimed delivery stays reserved to its worker, and after how many days of failing only an
+    # endpoint is disabled.
+    webhook_worker: bool = False
+    webhook_timeout_seconds: float = 10.0
+    webhook_lease_seconds: int = 60
+    webhook_disable_after_days: float = 5.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -114,4 +121,21 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         allow_private_fetch=source.get("ENTRYWAY_ALLOW_PRIVATE_FETCH", "").lower() in ("1", "true", "yes"),
         auth_log_retention_days=int(retention_text),
         master_key_file=key_file if key_from_file else None,
+        webhook_worker=source.get("ENTRYWAY_WEBHOOK_WORKER", "1").lower() in ("1", "true", "yes"),
+        webhook_timeout_seconds=_number(source, "ENTRYWAY_WEBHOOK_TIMEOUT_SECONDS", 10.0, 1.0, 60.0),
+        webhook_lease_seconds=int(_number(source, "ENTRYWAY_WEBHOOK_LEASE_SECONDS", 60, 2, 3600)),
+        webhook_disable_after_days=_number(source, "ENTRYWAY_WEBHOOK_DISABLE_AFTER_DAYS", 5.0, 1.0, 60.0),
     )
+
+
+def _number(source: dict[str, str], name: str, default: float, low: float, high: float) -> float:
+    text = source.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {text!r}") from exc
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
+    return value

@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
+from entryway.events.outbox import emit_event
+from entryway.events.payloads import timestamp
 from entryway.ids import new_id
 from entryway.runtime import Runtime
 from entryway.store.tables import auth_events
@@ -87,6 +89,7 @@ def record(
         raise ValueError(f"auth log status {status!r} is not one of {STATUSES}")
     # A failure's id is the err_ reference people quote from an error page or an error_description.
     event_id = new_id("err" if status == FAILED else "evt")
+    now = rt.clock.now()
     conn.execute(
         insert(auth_events).values(
             id=event_id,
@@ -101,11 +104,38 @@ def record(
             connection_id=connection_id,
             email=email[:320] if email else None,
             client_ip=client_ip,
-            create_time=rt.clock.now(),
+            create_time=now,
         )
     )
     rt.metrics.login_event(status, error_code, step)
+    event_type = _LOGIN_EVENTS.get((status, step)) or ("sso.login_failed" if status == FAILED else None)
+    if event_type is not None:
+        # The webhook says what the auth log says, in the same transaction: no event for a login not recorded.
+        emit_event(
+            conn,
+            event_type,
+            environment_id=environment_id,
+            organization_id=organization_id,
+            occurred_at=now,
+            data={
+                "reference": event_id,
+                "status": status,
+                "step": step,
+                "auth_request_id": auth_request_id,
+                "connection_id": connection_id,
+                "email": email,
+                "error_code": error_code,
+                "message": message,
+                "diagnosis": diagnosis or {},
+                "time": timestamp(now),
+            },
+        )
     return event_id
+
+
+# The steps that end a user's sign-in at the IdP successfully: the code issued to the app (PENDING until the app
+# redeems it, which the webhook does not wait for) or the IdP-initiated hand-off.
+_LOGIN_EVENTS = {(PENDING, "callback"): "sso.login_succeeded", (PENDING, "idp_initiated"): "sso.login_succeeded"}
 
 
 def get_event(conn: Connection, event_id: str, environment_id: str | None = None) -> AuthEvent | None:

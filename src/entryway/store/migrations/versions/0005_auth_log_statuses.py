@@ -1,7 +1,7 @@
 """auth log: INITIATED / PENDING / SUCCESS / FAILED statuses, and an index to read one login's steps
 
-Revision ID: 0004_auth_log_statuses
-Revises: 0003_portal
+Revision ID: 0005_auth_log_statuses
+Revises: 0004_webhooks
 Create Date: 2026-11-27 12:30:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_auth_log_statuses"
-down_revision = "0003_portal"
+revision = "0005_auth_log_statuses"
+down_revision = "0004_webhooks"
 branch_labels = None
 depends_on = None
 
