@@ -19,6 +19,8 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from entryway.connectors.oidc.discovery import ProviderCheck, needs_provider, settings_source
 from entryway.connectors.saml.metadata_import import METADATA_INPUTS, import_metadata
+from entryway.events import payloads
+from entryway.events.outbox import emit_event
 from entryway.ids import new_id
 from entryway.keys.material import certificate_fingerprint, certificate_pem, load_certificate
 from entryway.model.connections import DEFAULT_ATTRIBUTE_MAPPING, ConnectionType, Provider, SsoConnection
@@ -148,7 +150,21 @@ def insert_connection(
     _changed(rt)
     found = find_connection(conn, env_id, connection_id)
     assert found is not None
+    _emit(conn, "organization.sso_created", found, now)
+    if enabled:
+        _emit(conn, "organization.sso_enabled", found, now)
     return found
+
+
+def _emit(conn: Connection, event_type: str, connection: SsoConnection, now: datetime | None) -> None:
+    emit_event(
+        conn,
+        event_type,
+        environment_id=connection.environment_id,
+        organization_id=connection.organization_id,
+        data=payloads.connection(connection),
+        occurred_at=now,
+    )
 
 
 def _changed(rt: Runtime) -> None:
@@ -655,14 +671,14 @@ def set_enabled(
             )
         if current.type is ConnectionType.OIDC:
             _require_provider_check(provider_check, current.oidc_config)
-    if current.enabled != enabled:
-        conn.execute(
-            update(connections)
-            .where(connections.c.id == current.id)
-            .values(enabled=enabled, update_time=rt.clock.now())
-        )
-        _changed(rt)
-    return get_connection(conn, env.id, connection_id)
+    if current.enabled == enabled:
+        return current
+    now = rt.clock.now()
+    conn.execute(update(connections).where(connections.c.id == current.id).values(enabled=enabled, update_time=now))
+    _changed(rt)
+    changed = get_connection(conn, env.id, connection_id)
+    _emit(conn, "organization.sso_enabled" if enabled else "organization.sso_disabled", changed, now)
+    return changed
 
 
 def delete_connection(
@@ -671,3 +687,4 @@ def delete_connection(
     current = get_connection(conn, env_id, connection_id, org_id)
     conn.execute(delete(connections).where(connections.c.id == current.id))
     _changed(rt)
+    _emit(conn, "organization.sso_deleted", current, rt.clock.now())
