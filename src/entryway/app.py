@@ -14,6 +14,7 @@ from entryway.api.routes import router as api_router
 from entryway.connectors.oidc.routes import router as oidc_rp_router
 from entryway.connectors.saml.routes import router as saml_router
 from entryway.connectors.simulator.routes import router as simulator_router
+from entryway.events.delivery import backlog
 from entryway.model.errors import ApiError, FieldViolation, OAuthError
 from entryway.observability.json_logs import quiet_libraries
 from entryway.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -24,6 +25,7 @@ from entryway.runtime import Runtime
 from entryway.store.migrate import current_revision, head_revision
 from entryway.web.pages import error_page
 from entryway.web.requests import UnknownHost
+from entryway.web.session_cookies import SessionRefused, refusal_page
 
 log = logging.getLogger("entryway")
 
@@ -66,6 +68,11 @@ def create_app(rt: Runtime) -> FastAPI:
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
+        try:
+            with rt.engine.connect() as conn:
+                rt.metrics.set_webhook_backlog(*backlog(conn, rt.clock.now()))
+        except OperationalError:
+            log.warning("webhook backlog not measured: the database is unavailable")
         return Response(rt.metrics.exposition(), media_type=METRICS_CONTENT_TYPE)
 
     @app.exception_handler(UnknownHost)
@@ -77,6 +84,10 @@ def create_app(rt: Runtime) -> FastAPI:
             status=404,
             hint="Use the environment URL exactly as Entryway printed it (ENTRYWAY_ENV_URL).",
         )
+
+    @app.exception_handler(SessionRefused)
+    def session_refused(request: Request, exc: SessionRefused) -> Response:
+        return refusal_page(exc)
 
     @app.exception_handler(ApiError)
     def api_error(request: Request, exc: ApiError) -> Response:

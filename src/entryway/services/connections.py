@@ -20,6 +20,8 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from entryway.connectors.oidc.discovery import discover
 from entryway.connectors.oidc.fetch import FetchError
 from entryway.connectors.saml.metadata_import import METADATA_INPUTS, import_metadata
+from entryway.events import payloads
+from entryway.events.outbox import emit_event
 from entryway.ids import new_id
 from entryway.keys.material import certificate_fingerprint, certificate_pem, load_certificate
 from entryway.model.connections import DEFAULT_ATTRIBUTE_MAPPING, ConnectionType, Provider, SsoConnection
@@ -149,7 +151,21 @@ def insert_connection(
     _changed(rt)
     found = find_connection(conn, env_id, connection_id)
     assert found is not None
+    _emit(conn, "organization.sso_created", found, now)
+    if enabled:
+        _emit(conn, "organization.sso_enabled", found, now)
     return found
+
+
+def _emit(conn: Connection, event_type: str, connection: SsoConnection, now: datetime | None) -> None:
+    emit_event(
+        conn,
+        event_type,
+        environment_id=connection.environment_id,
+        organization_id=connection.organization_id,
+        data=payloads.connection(connection),
+        occurred_at=now,
+    )
 
 
 def _changed(rt: Runtime) -> None:
@@ -642,14 +658,14 @@ def set_enabled(
             )
         if current.type is ConnectionType.OIDC:
             check_oidc_provider(rt, env, current)
-    if current.enabled != enabled:
-        conn.execute(
-            update(connections)
-            .where(connections.c.id == current.id)
-            .values(enabled=enabled, update_time=rt.clock.now())
-        )
-        _changed(rt)
-    return get_connection(conn, env.id, connection_id)
+    if current.enabled == enabled:
+        return current
+    now = rt.clock.now()
+    conn.execute(update(connections).where(connections.c.id == current.id).values(enabled=enabled, update_time=now))
+    _changed(rt)
+    changed = get_connection(conn, env.id, connection_id)
+    _emit(conn, "organization.sso_enabled" if enabled else "organization.sso_disabled", changed, now)
+    return changed
 
 
 def delete_connection(
@@ -658,3 +674,4 @@ def delete_connection(
     current = get_connection(conn, env_id, connection_id, org_id)
     conn.execute(delete(connections).where(connections.c.id == current.id))
     _changed(rt)
+    _emit(conn, "organization.sso_deleted", current, rt.clock.now())
