@@ -19,6 +19,7 @@ from entryway.model.errors import ApiError, FieldViolation, OAuthError
 from entryway.observability.json_logs import quiet_libraries
 from entryway.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from entryway.observability.metrics import LatencyMiddleware
+from entryway.observability.outage import database_unavailable
 from entryway.observability.request_id import RequestIdMiddleware
 from entryway.oidc_provider.routes import router as oidc_router
 from entryway.runtime import Runtime
@@ -112,12 +113,7 @@ def create_app(rt: Runtime) -> FastAPI:
 
     @app.exception_handler(OperationalError)
     def database_down(request: Request, exc: OperationalError) -> Response:
-        log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else "OperationalError")
-        return JSONResponse(
-            ApiError(503, "The database is unavailable; retry shortly").body(),
-            status_code=503,
-            headers={"Retry-After": "2"},
-        )
+        return database_unavailable(rt, request, exc)
 
     # Outermost first: the request ID is set before anything else runs, so every log line carries it.
     app.add_middleware(LatencyMiddleware, metrics=rt.metrics)
