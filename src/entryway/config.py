@@ -41,6 +41,13 @@ class Settings:
     dns_nameserver: str | None = None
     # Outbound fetches (IdP metadata URLs) refuse private, loopback and link-local addresses unless this is set.
     allow_private_fetch: bool = False
+    # Webhook delivery (events/delivery.py): run the worker inside `serve`/`dev`, how long a receiver may take,
+    # how long a claimed delivery stays reserved to its worker, and after how many days of failing only an
+    # endpoint is disabled.
+    webhook_worker: bool = False
+    webhook_timeout_seconds: float = 10.0
+    webhook_lease_seconds: int = 60
+    webhook_disable_after_days: float = 5.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -102,4 +109,21 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         trusted_proxies=proxies,
         dns_nameserver=source.get("ENTRYWAY_DNS_NAMESERVER") or None,
         allow_private_fetch=source.get("ENTRYWAY_ALLOW_PRIVATE_FETCH", "").lower() in ("1", "true", "yes"),
+        webhook_worker=source.get("ENTRYWAY_WEBHOOK_WORKER", "1").lower() in ("1", "true", "yes"),
+        webhook_timeout_seconds=_number(source, "ENTRYWAY_WEBHOOK_TIMEOUT_SECONDS", 10.0, 1.0, 60.0),
+        webhook_lease_seconds=int(_number(source, "ENTRYWAY_WEBHOOK_LEASE_SECONDS", 60, 2, 3600)),
+        webhook_disable_after_days=_number(source, "ENTRYWAY_WEBHOOK_DISABLE_AFTER_DAYS", 5.0, 1.0, 60.0),
     )
+
+
+def _number(source: dict[str, str], name: str, default: float, low: float, high: float) -> float:
+    text = source.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {text!r}") from exc
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
+    return value

@@ -141,6 +141,20 @@ AUTH_EVENT = _object(
     }
 )
 
+PROVIDER_CHECK = _object(
+    {
+        "ok": {"const": True},
+        "issuer": STRING,
+        "authorization_endpoint": STRING,
+        "token_endpoint": STRING,
+        "userinfo_endpoint": OPTIONAL_STRING,
+        "jwks_uri": STRING,
+        "end_session_endpoint": OPTIONAL_STRING,
+        "id_token_signing_alg_values_supported": {"type": "array", "items": STRING},
+        "signing_keys": {"type": "integer", "minimum": 1},
+    }
+)
+
 EMPTY = {"type": "object", "maxProperties": 0}
 UNDESCRIBED = {"type": "object", "description": "not described yet"}
 
@@ -193,6 +207,7 @@ SUCCESS: dict[str, dict[str, Any]] = {
     "enable_connection": wrapped("connection", CONNECTION),
     "disable_connection": wrapped("connection", CONNECTION),
     "refresh_connection_metadata": wrapped("connection", CONNECTION),
+    "check_connection": wrapped("check", PROVIDER_CHECK),
     "get_connection": wrapped("connection", CONNECTION),
     "update_connection": wrapped("connection", CONNECTION),
     "delete_connection": EMPTY,
@@ -218,7 +233,8 @@ _ERRORS = {
     "409": "A duplicate, or an Idempotency-Key whose first request is still running",
     "413": "The body is larger than 64 KiB",
     "415": "The body is not application/json",
-    "422": "An Idempotency-Key reused with a different request",
+    "422": "An Idempotency-Key reused with a different request; for :check, an OIDC IdP that cannot be used "
+    "(the field to fix is named, with what was wanted and what was got)",
     "429": "Rate limited: retry after Retry-After seconds",
     "503": "The database is unreachable: retry after Retry-After seconds",
     # Declared so that FastAPI does not describe its own 422 body, which this API never sends (bodies and

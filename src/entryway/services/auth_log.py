@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from entryway.events.outbox import emit_event
+from entryway.events.payloads import timestamp
 from entryway.ids import new_id
 from entryway.runtime import Runtime
 from entryway.store.tables import auth_events
@@ -50,6 +52,7 @@ def record(
     client_ip: str | None = None,
 ) -> str:
     event_id = new_id("err" if status == "FAILURE" else "evt")
+    now = rt.clock.now()
     conn.execute(
         insert(auth_events).values(
             id=event_id,
@@ -64,11 +67,37 @@ def record(
             connection_id=connection_id,
             email=email,
             client_ip=client_ip,
-            create_time=rt.clock.now(),
+            create_time=now,
         )
     )
     rt.metrics.login_event(status, error_code, step)
+    event_type = _LOGIN_EVENTS.get((status, step)) or ("sso.login_failed" if status == "FAILURE" else None)
+    if event_type is not None:
+        # The webhook says what the auth log says, in the same transaction: no event for a login not recorded.
+        emit_event(
+            conn,
+            event_type,
+            environment_id=environment_id,
+            organization_id=organization_id,
+            occurred_at=now,
+            data={
+                "reference": event_id,
+                "status": status,
+                "step": step,
+                "auth_request_id": auth_request_id,
+                "connection_id": connection_id,
+                "email": email,
+                "error_code": error_code,
+                "message": message,
+                "diagnosis": diagnosis or {},
+                "time": timestamp(now),
+            },
+        )
     return event_id
+
+
+# Successful steps that complete a login (the code issued to the app, or the IdP-initiated hand-off).
+_LOGIN_EVENTS = {("SUCCESS", "callback"): "sso.login_succeeded", ("SUCCESS", "idp_initiated"): "sso.login_succeeded"}
 
 
 def get_event(conn: Connection, event_id: str) -> AuthEvent | None:

@@ -39,6 +39,28 @@ class DiscoveryError(FetchError):
     """The IdP's configuration could not be found or used."""
 
 
+URL_FIELDS = ("issuer", "discovery_endpoint", "authorize_uri", "token_uri", "user_info_uri", "jwks_uri")
+
+
+def settings_source(config: dict[str, Any]) -> tuple[Any, ...]:
+    """The oidc_config values the IdP's configuration is read from: a check holds for these values only."""
+    return tuple(config.get(name) for name in URL_FIELDS)
+
+
+def needs_provider(config: dict[str, Any]) -> bool:
+    """Whether the configuration names an IdP that can (and so must) be checked: an issuer or discovery URL."""
+    return bool(config.get("issuer") or config.get("discovery_endpoint"))
+
+
+@dataclass(frozen=True)
+class ProviderCheck:
+    """The IdP configuration read, and its signing keys counted, for one version of the connection's URLs."""
+
+    source: tuple[Any, ...]
+    provider: ProviderConfig
+    signing_keys: int
+
+
 def discovery_url(config: dict[str, Any]) -> str | None:
     """The discovery document to read, or None when the connection is configured by hand."""
     if config.get("discovery_endpoint"):

@@ -11,34 +11,16 @@ the connect (DNS rebinding) is not excluded; the response is only ever parsed as
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from entryway.connectors.saml.idp_metadata import MAX_METADATA_BYTES, MetadataProblem
+from entryway.outbound import address_problem
 
 TIMEOUT_SECONDS = 10.0
 MAX_REDIRECTS = 3
 ACCEPT = "application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1"
-
-
-def _address_problem(host: str, port: int) -> str | None:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        return f"the host name {host!r} does not resolve"
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        if not address.is_global or address.is_multicast:
-            return (
-                f"{host!r} resolves to {address}, a private, loopback or otherwise non-public address "
-                "(the operator can allow these with ENTRYWAY_ALLOW_PRIVATE_FETCH)"
-            )
-    return None
 
 
 def _check_url(url: str, *, allow_http: bool, allow_private: bool) -> None:
@@ -53,7 +35,7 @@ def _check_url(url: str, *, allow_http: bool, allow_private: bool) -> None:
     if parts.username or parts.password:
         raise MetadataProblem("the metadata URL must not contain user information")
     if not allow_private:
-        problem = _address_problem(parts.hostname, port or (443 if parts.scheme == "https" else 80))
+        problem = address_problem(parts.hostname, port or (443 if parts.scheme == "https" else 80))
         if problem:
             raise MetadataProblem(problem)
 

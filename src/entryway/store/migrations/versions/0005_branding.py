@@ -1,7 +1,7 @@
 """branding: per-environment and per-organization branding, and their content-addressed images
 
-Revision ID: 0003_branding
-Revises: 0002
+Revision ID: 0005_branding
+Revises: 0004_webhooks
 Create Date: 2026-11-27 12:30:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import entryway.store.types
 
-revision = "0003_branding"
-down_revision = "0002"
+revision = "0005_branding"
+down_revision = "0004_webhooks"
 branch_labels = None
 depends_on = None
 
