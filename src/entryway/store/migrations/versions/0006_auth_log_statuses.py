@@ -1,7 +1,7 @@
 """auth log: INITIATED / PENDING / SUCCESS / FAILED statuses, and an index to read one login's steps
 
-Revision ID: 0005_auth_log_statuses
-Revises: 0004_webhooks
+Revision ID: 0006_auth_log_statuses
+Revises: 0005_branding
 Create Date: 2026-11-27 12:30:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_auth_log_statuses"
-down_revision = "0004_webhooks"
+revision = "0006_auth_log_statuses"
+down_revision = "0005_branding"
 branch_labels = None
 depends_on = None
 
