@@ -105,7 +105,7 @@ def test_oidc_fetches_connect_to_the_checked_address(dns: DnsServer, listeners: 
 def test_metadata_fetches_connect_to_the_checked_address(
     dns: DnsServer, listeners: tuple[int, Listener, Listener]
 ) -> None:
-    port, checked, rebound = listeners
+    port, _checked, rebound = listeners
     dns.a[NAME] = [["127.0.0.1"], ["127.0.0.2"]]
     url = f"http://{NAME}:{port}/metadata.xml"
     assert json.loads(fetch_metadata(url, allow_http=True, policy=_policy(dns))) == {"served_by": "127.0.0.1"}
