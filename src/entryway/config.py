@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -45,6 +46,10 @@ class Settings:
     auth_log_retention_days: int = 90
     # Where the master key was read from when ENTRYWAY_MASTER_KEY was not set (the production checklist asks).
     master_key_file: Path | None = None
+    # ... or unless the address is in one of these networks (ENTRYWAY_ALLOW_PRIVATE_FETCH=10.1.0.0/16,…)
+    private_fetch_networks: tuple[str, ...] = field(default_factory=tuple)
+    # "host:port" of the DNS server outbound fetches resolve IdP host names with; None = the system resolver
+    fetch_nameserver: str | None = None
     # Webhook delivery (events/delivery.py): run the worker inside `serve`/`dev`, how long a receiver may take,
     # how long a claimed delivery stays reserved to its worker, and after how many days of failing only an
     # endpoint is disabled.
@@ -74,6 +79,24 @@ def decode_master_key(text: str) -> bytes:
 
 def new_master_key_text() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+
+
+def _private_fetch(value: str) -> tuple[bool, tuple[str, ...]]:
+    """ENTRYWAY_ALLOW_PRIVATE_FETCH: 1/true/yes allows every address; a comma-separated list of networks only those."""
+    value = value.strip()
+    if value.lower() in ("1", "true", "yes"):
+        return True, ()
+    if value.lower() in ("", "0", "false", "no"):
+        return False, ()
+    networks = []
+    for part in (p.strip() for p in value.split(",") if p.strip()):
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError as exc:
+            raise ConfigError(
+                f"ENTRYWAY_ALLOW_PRIVATE_FETCH must be 1, or a comma-separated list of networks (got {part!r})"
+            ) from exc
+    return False, tuple(networks)
 
 
 def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | None = None) -> Settings:
@@ -107,6 +130,7 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         raise ConfigError(
             f"ENTRYWAY_AUTH_LOG_RETENTION_DAYS must be a whole number of days from 1 to 3650, got {retention_text!r}"
         )
+    allow_private, private_networks = _private_fetch(source.get("ENTRYWAY_ALLOW_PRIVATE_FETCH", ""))
     proxies = tuple(p.strip() for p in source.get("ENTRYWAY_TRUSTED_PROXIES", "").split(",") if p.strip())
     return Settings(
         data_dir=data_dir,
@@ -118,7 +142,9 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         clock_skew_seconds=int(source.get("ENTRYWAY_CLOCK_SKEW_SECONDS", "120")),
         trusted_proxies=proxies,
         dns_nameserver=source.get("ENTRYWAY_DNS_NAMESERVER") or None,
-        allow_private_fetch=source.get("ENTRYWAY_ALLOW_PRIVATE_FETCH", "").lower() in ("1", "true", "yes"),
+        allow_private_fetch=allow_private,
+        private_fetch_networks=private_networks,
+        fetch_nameserver=source.get("ENTRYWAY_FETCH_NAMESERVER") or None,
         auth_log_retention_days=int(retention_text),
         master_key_file=key_file if key_from_file else None,
         webhook_worker=source.get("ENTRYWAY_WEBHOOK_WORKER", "1").lower() in ("1", "true", "yes"),

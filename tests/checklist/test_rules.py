@@ -45,7 +45,7 @@ def prod(rt: Runtime) -> Iterator[Prod]:
     a resolvable https callback, an initiate-login URL."""
     rt.clock = FrozenClock(NOW)
     with dns_server() as server:
-        server.a["app.acme.test"] = "192.0.2.10"
+        server.a["app.acme.test"] = [["192.0.2.10"]]
         rt.settings = replace(rt.settings, dns_nameserver=server.address)
         with rt.engine.begin() as conn:
             env, client_id = environments.create_environment(
@@ -174,7 +174,7 @@ def test_an_expired_secret_still_listed_warns(rt: Runtime, prod: Prod) -> None:
 
 
 def test_valid_resolvable_redirects_pass(rt: Runtime, prod: Prod) -> None:
-    prod.dns.a["app.acme.test"] = "192.0.2.10"
+    prod.dns.a["app.acme.test"] = [["192.0.2.10"]]
     assert run(rt, prod.env, redirect_rules.redirect_uris).status is Status.PASS
 
 

@@ -110,9 +110,7 @@ def test_login_outcomes_in_the_auth_log_are_events(
 ) -> None:
     env_id = seed.environment.id
     start = len(_types(rt, env_id))
-    extra: dict[str, Any] = (
-        {"error_code": "invalid_status", "message": "The IdP said no"} if status == "FAILED" else {}
-    )
+    extra: dict[str, Any] = {"error_code": "invalid_status", "message": "The IdP said no"} if status == "FAILED" else {}
     with rt.engine.begin() as conn:
         ref = auth_log.record(
             rt,

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from entryway.cli.api_clients import api_clients_group
+from entryway.cli.branding import branding_group
 from entryway.cli.check import check
 from entryway.cli.client_secrets import secrets_group
 from entryway.cli.connections import connections_group
@@ -54,5 +55,6 @@ for command in (
     keys_group,
     logs_group,
     check,
+    branding_group,
 ):
     main.add_command(command)
