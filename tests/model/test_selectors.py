@@ -114,8 +114,7 @@ def _empty_organization(rt: Runtime, seed: DevSeed) -> str:
 
 
 def resolve(rt: Runtime, seed: DevSeed, **given: str | None) -> str:
-    with rt.engine.connect() as conn:
-        return resolve_connection(conn, seed.environment, choose(**given)).id
+    return resolve_connection(rt, seed.environment, choose(**given)).id
 
 
 def failure(rt: Runtime, seed: DevSeed, **given: str | None) -> str:

@@ -24,6 +24,7 @@ INTEGRATION_ERRORS: dict[str, str] = {
     "invalid_user_domain": "The login_hint is not an email address with a domain.",
     "access_denied": "The login was refused.",
     "server_error": "Entryway could not complete the request; the reference names the recorded cause.",
+    "temporarily_unavailable": "Entryway's database cannot be reached right now; retry after Retry-After seconds.",
 }
 
 IDP_ERRORS: dict[str, str] = {
@@ -42,6 +43,17 @@ IDP_ERRORS: dict[str, str] = {
 }
 
 ALL_LOGIN_ERRORS = {**INTEGRATION_ERRORS, **IDP_ERRORS}
+
+# Errors of Entryway's own pages (the admin portal, the dashboard): shown on a page, never redirected.
+PAGE_ERRORS: dict[str, str] = {
+    "session_missing": "The page needs a session and the browser sent none.",
+    "session_expired": "The session ended: it was idle too long, reached its end, or its link was revoked.",
+    "csrf_failed": "A form was sent without the token of the session it came from.",
+    "portal_link_invalid": "The portal link is not one Entryway issued (mistyped, truncated or forged).",
+    "portal_link_expired": "The portal link is past its expiry time.",
+    "portal_link_used": "The embeddable portal link was already opened once.",
+    "portal_link_revoked": "The portal link was revoked.",
+}
 
 
 @dataclass

@@ -209,6 +209,7 @@ def authorize(
                 connection=connection,
                 login_hint=login.selector.login_hint,
                 upstream_request_id=connector.new_upstream_id(),
+                client_ip=ip,
             )
     except NotRedirectable as exc:
         return _not_valid_page(rt, env, exc, ip)

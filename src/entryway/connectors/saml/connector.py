@@ -7,6 +7,7 @@ from starlette.responses import Response
 from entryway.connectors.saml import bindings
 from entryway.connectors.saml.authn_request import build_authn_request, new_request_id
 from entryway.connectors.saml.request_signing import sign_request_xml, signed_query, signs_requests
+from entryway.connectors.saml.sp_key import signing_key
 from entryway.model.connections import SsoConnection
 from entryway.model.errors import LoginError
 from entryway.runtime import Runtime
@@ -42,7 +43,7 @@ class SamlConnector:
             )
         assert request.upstream_request_id is not None  # stored with the auth request (new_upstream_id)
         authn = build_authn_request(connection, rt.clock.now(), request.upstream_request_id)
-        sp_key = rt.keyring.active(env.id, "saml_sp") if signs_requests(connection) else None
+        sp_key = signing_key(rt, env.id, rt.clock.now()) if signs_requests(connection) else None
         if binding == "HTTP_POST":
             xml = sign_request_xml(authn.xml, sp_key) if sp_key else authn.xml
             fields = {"SAMLRequest": bindings.b64(xml), "RelayState": request.id}

@@ -1,7 +1,7 @@
 """config generation counter, bumped by triggers on every configuration write
 
-Revision ID: 0003_config_generation
-Revises: 0002
+Revision ID: 0007_config_generation
+Revises: 0006_auth_log_statuses
 Create Date: 2026-11-27 12:40:00
 
 Triggers rather than application code, so a change made by any process, the CLI or an operator's SQL is
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_config_generation"
-down_revision = "0002"
+revision = "0007_config_generation"
+down_revision = "0006_auth_log_statuses"
 branch_labels = None
 depends_on = None
 
