@@ -53,8 +53,11 @@ lock:
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --no-header -o requirements.lock
 
+# The benchmark (bench/README.md): Entryway against SAML Jackson (npm, from bench/jackson's lock file) in one run.
+# BENCH_ARGS passes options through, e.g. `make bench BENCH_ARGS="--large-organizations 0"`.
 bench: $(STAMP)
-	$(BIN)/python bench/login_flow.py
+	@[ bench/jackson/node_modules/.package-lock.json -nt bench/jackson/package-lock.json ] || (cd bench/jackson && npm ci --silent --no-audit --no-fund)
+	$(BIN)/python bench/login_flow.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,242 @@
+"""The servers under test: Entryway (uvicorn, N workers) on SQLite or PostgreSQL, and SAML Jackson (the Node
+harness in bench/jackson) on its in-memory, SQLite or PostgreSQL engine. Each is seeded, started in a
+subprocess on a loopback port, timed to its first healthy answer, and measured (CPU, resident memory)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from flows import Target
+from sqlalchemy import insert, select
+
+from entryway.config import load_settings, new_master_key_text
+from entryway.ids import new_id
+from entryway.model.connections import DEFAULT_ATTRIBUTE_MAPPING, DomainType
+from entryway.runtime import Runtime
+from entryway.services.bootstrap import seed_development, simulator_urls
+from entryway.services.connections import sp_urls
+from entryway.store.migrate import upgrade
+from entryway.store.tables import connections, domains, organizations
+
+JACKSON_DIR = Path(__file__).parent / "jackson"
+SEED_CHUNK = 5000
+CALLBACK_URL = "http://127.0.0.1:9/callback"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def process_tree(pid: int) -> list[int]:
+    """The process and its descendants (uvicorn's workers are children of its supervisor)."""
+    found = [pid]
+    for child in _children(pid):
+        found.extend(process_tree(child))
+    return found
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            kids.extend(int(c) for c in (task / "children").read_text().split())
+    except OSError:
+        pass
+    return kids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@contextmanager
+def postgres_database(admin_url: str, label: str) -> Iterator[str]:
+    name = f"bench_{label}_{os.getpid()}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def seed_organizations(rt: Runtime, env_id: str, env_url: str, certificate: str, count: int) -> None:
+    """`count` organizations, each with a verified domain org<N>.bench.test and an enabled IdP-simulator SAML
+    connection, inserted in chunks (a few seconds per 100,000), with progress."""
+    now = rt.clock.now()
+    started = time.monotonic()
+    for chunk_start in range(0, count, SEED_CHUNK):
+        orgs: list[dict[str, Any]] = []
+        doms: list[dict[str, Any]] = []
+        conns: list[dict[str, Any]] = []
+        for n in range(chunk_start, min(count, chunk_start + SEED_CHUNK)):
+            org_id, conn_id = new_id("org"), new_id("conn")
+            orgs.append(
+                dict(id=org_id, environment_id=env_id, display_name=f"Bench org {n}", external_id=f"bench-{n}",
+                     slug=f"bench-{n}", logo_url=None, metadata={}, create_time=now, update_time=now)
+            )  # fmt: skip
+            doms.append(
+                dict(id=new_id("dom"), environment_id=env_id, organization_id=org_id, domain=f"org{n}.bench.test",
+                     domain_type=DomainType.ORGANIZATION_DOMAIN.value, verification_status="VERIFIED",
+                     verification_token="seeded", create_time=now, update_time=now)
+            )  # fmt: skip
+            saml = {
+                **sp_urls(env_url, conn_id),
+                **simulator_urls(env_url, conn_id),
+                "idp_certificates": [certificate],
+                "idp_sso_request_binding": "HTTP_REDIRECT",
+                "idp_name_id_format": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+                "want_request_signed": False,
+                "assertion_encrypted": False,
+                "force_authn": False,
+                "allow_idp_initiated_login": False,
+            }
+            conns.append(
+                dict(id=conn_id, environment_id=env_id, organization_id=org_id, type="SAML", provider="IDP_SIMULATOR",
+                     enabled=True, saml_config=saml, oidc_config=None,
+                     attribute_mapping=dict(DEFAULT_ATTRIBUTE_MAPPING), create_time=now, update_time=now)
+            )  # fmt: skip
+        with rt.engine.begin() as conn:
+            conn.execute(insert(organizations), orgs)
+            conn.execute(insert(domains), doms)
+            conn.execute(insert(connections), conns)
+        done = min(count, chunk_start + SEED_CHUNK)
+        if count > SEED_CHUNK:
+            rate = done / max(time.monotonic() - started, 1e-6)
+            print(f"    seeded {done:,}/{count:,} organizations ({rate:,.0f}/s)", flush=True)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> float:
+    started = time.monotonic()
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return time.monotonic() - started
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() - started > timeout:
+            raise RuntimeError(f"the server did not start; see {log}")
+        time.sleep(0.05)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def entryway(database_url: str, workdir: Path, organizations: int, workers: int) -> Iterator[tuple[Target, float]]:
+    """Migrate and seed a fresh database; serve it with uvicorn (`workers` processes). Yields the target and
+    the start-up time (process start to the first healthy answer)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "ENTRYWAY_DATA_DIR": str(workdir),
+        "ENTRYWAY_DATABASE_URL": database_url,
+        "ENTRYWAY_MASTER_KEY": new_master_key_text(),
+        "ENTRYWAY_PUBLIC_URL": base,
+    }
+    rt = Runtime.build(load_settings(env=env))
+    upgrade(rt.engine)
+    seed = seed_development(rt, base, CALLBACK_URL)
+    assert seed.plain_secret is not None
+    with rt.engine.connect() as conn:
+        certificate = conn.execute(
+            select(connections.c.saml_config).where(connections.c.id == seed.connection_id)
+        ).scalar_one()["idp_certificates"][0]
+    seed_organizations(rt, seed.environment.id, base, certificate, organizations)
+    rt.engine.dispose()
+    command = [
+        sys.executable, "-m", "uvicorn", "entryway.asgi:create", "--factory", "--host", "127.0.0.1",
+        "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    log_path = workdir / "server.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            startup = _wait_healthy(f"{base}/healthz", process, log_path)
+            if workers > 1:
+                # /healthz answers once one worker is up; wait for every worker (their pids appear as children)
+                deadline = time.monotonic() + 60
+                while len(process_tree(process.pid)) < workers + 1 and time.monotonic() < deadline:
+                    time.sleep(0.05)
+            target = Target("entryway", base, seed.client_id, seed.plain_secret, organizations)
+            target.pids = process_tree(process.pid)
+            yield target, startup
+        finally:
+            _stop(process)
+
+
+def jackson_installed() -> bool:
+    return (JACKSON_DIR / "node_modules" / "@boxyhq" / "saml-jackson").is_dir()
+
+
+def install_jackson() -> None:
+    """npm ci from the lock file, once (the Makefile's bench target does the same)."""
+    marker = JACKSON_DIR / "node_modules" / ".package-lock.json"
+    lock = JACKSON_DIR / "package-lock.json"
+    if marker.exists() and marker.stat().st_mtime >= lock.stat().st_mtime:
+        return
+    print("installing SAML Jackson (npm ci in bench/jackson) …", flush=True)
+    subprocess.run(["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=JACKSON_DIR, check=True)
+
+
+@contextmanager
+def jackson(engine: str, database: str, workdir: Path, organizations: int) -> Iterator[tuple[Target, float]]:
+    log_path = workdir / f"jackson-{engine}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            ["node", "server.mjs", engine, database, str(organizations)],
+            cwd=JACKSON_DIR,
+            stdout=subprocess.PIPE,
+            stderr=log,
+        )
+        try:
+            assert process.stdout is not None
+            line = b""
+            while not line.startswith(b"listening"):
+                line = process.stdout.readline()
+                if not line and process.poll() is not None:
+                    raise RuntimeError(f"the Jackson harness did not start; see {log_path}")
+            base, ready = line.split()[1].decode(), float(line.split()[2])
+            # The harness's own count: process start to Jackson ready, before it seeds its connections.
+            startup = ready
+            _wait_healthy(f"{base}/healthz", process, log_path)
+            target = Target("jackson", base, "", "dummy", organizations)
+            target.pids = process_tree(process.pid)
+            yield target, startup
+        finally:
+            _stop(process)
