@@ -16,6 +16,7 @@ from entryway.cli.keys import keys_group
 from entryway.cli.organizations import orgs_group
 from entryway.cli.redirect_uris import initiate_login_group, redirect_uris_group
 from entryway.cli.server import dev, migrate, serve
+from entryway.cli.webhooks import webhooks_group
 from entryway.model.errors import ApiError
 
 
@@ -50,5 +51,6 @@ for command in (
     domains_group,
     connections_group,
     keys_group,
+    webhooks_group,
 ):
     main.add_command(command)

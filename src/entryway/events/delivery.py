@@ -114,14 +114,16 @@ def claim_due(rt: Runtime, limit: int = 16) -> list[Claim]:
             .limit(limit)
         )
         if conn.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        # The lease condition is repeated outside the subquery: a row another worker claimed meanwhile fails it
-        # when PostgreSQL re-checks the row after waiting for its lock.
+            # Lock the chosen rows first (skipping rows another worker holds), then stamp exactly those: a LIMIT
+            # inside an UPDATE's IN (…) is not guaranteed to be evaluated once.
+            chosen: Any = list(conn.scalars(due.with_for_update(skip_locked=True)))
+        else:
+            chosen = due.scalar_subquery()  # SQLite: one writer at a time, so one statement is atomic
+        # The lease condition is repeated: a row claimed meanwhile fails it when the UPDATE re-checks the row.
         conn.execute(
             update(D)
-            .where(D.c.id.in_(due.scalar_subquery()), D.c.status == "PENDING", _lease_free(now))
+            .where(D.c.id.in_(chosen), D.c.status == "PENDING", _lease_free(now))
             .values(lease_owner=token, lease_expire_time=now + _lease(rt))
-            .execution_options(synchronize_session=False)
         )
         return _claims(rt, conn, token, now)
 
