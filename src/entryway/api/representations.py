@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from entryway.connectors.oidc.discovery import ProviderCheck
 from entryway.model.connections import ConnectionType, Domain, Organization, SsoConnection
 from entryway.services.connections import (
     SEALED_SECRET_KEY,
@@ -152,4 +153,20 @@ def auth_event(row: Any) -> dict[str, Any]:
         "email": row.email,
         "client_ip": row.client_ip,
         "create_time": rfc3339(row.create_time),
+    }
+
+
+def provider_check(checked: ProviderCheck) -> dict[str, Any]:
+    """What a successful OIDC IdP check read (the endpoints logins will use)."""
+    found = checked.provider
+    return {
+        "ok": True,
+        "issuer": found.issuer,
+        "authorization_endpoint": found.authorization_endpoint,
+        "token_endpoint": found.token_endpoint,
+        "userinfo_endpoint": found.userinfo_endpoint,
+        "jwks_uri": found.jwks_uri,
+        "end_session_endpoint": found.end_session_endpoint,
+        "id_token_signing_alg_values_supported": list(found.signing_algs),
+        "signing_keys": checked.signing_keys,
     }

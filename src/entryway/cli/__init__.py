@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from entryway.cli.api_clients import api_clients_group
+from entryway.cli.branding import branding_group
 from entryway.cli.client_secrets import secrets_group
 from entryway.cli.connections import connections_group
 from entryway.cli.context import CliContext, fail_on_api_error
@@ -51,6 +52,7 @@ for command in (
     domains_group,
     connections_group,
     keys_group,
+    branding_group,
     webhooks_group,
 ):
     main.add_command(command)

@@ -384,3 +384,38 @@ certificate_notices = Table(
     Column("event_id", ID, nullable=False),
     Column("create_time", UTCDateTime, nullable=False),
 )
+
+# Branding (services/branding.py). Images are content-addressed per environment: id = SHA-256 of the bytes, so
+# the URL that serves one never changes meaning and can be cached forever.
+brand_images = Table(
+    "brand_images",
+    metadata,
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("content_type", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("width", Integer, nullable=True),
+    Column("height", Integer, nullable=True),
+    Column("create_time", UTCDateTime, nullable=False),
+)
+
+environment_branding = Table(
+    "environment_branding",
+    metadata,
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), primary_key=True),
+    Column("display_name", String(100), nullable=True),
+    Column("accent_color", String(7), nullable=True),
+    Column("logo_image_id", String(64), nullable=True),
+    Column("favicon_image_id", String(64), nullable=True),
+    Column("update_time", UTCDateTime, nullable=False),
+)
+
+organization_branding = Table(
+    "organization_branding",
+    metadata,
+    Column("organization_id", ID, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("display_name", String(100), nullable=True),
+    Column("logo_image_id", String(64), nullable=True),
+    Column("update_time", UTCDateTime, nullable=False),
+)

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from html import unescape
+from typing import Any
 from urllib.parse import urlencode, urljoin
 
 import httpx
@@ -19,7 +20,10 @@ from fastapi.testclient import TestClient
 
 from entryway.app import create_app
 from entryway.clock import FrozenClock
+from entryway.connectors.oidc.discovery import URL_FIELDS
+from entryway.model.connections import SsoConnection
 from entryway.runtime import Runtime
+from entryway.services import connection_checks
 from entryway.services import connections as connection_service
 from entryway.services.bootstrap import DevSeed, seed_development
 from tests.connectors.oidc.support import CALLBACK, ENV_URL, app_result, last_failure, query, redeem, start
@@ -40,6 +44,24 @@ class World:
     clock: FrozenClock
 
 
+def _draft(ort: Runtime, seed: DevSeed, oidc_config: dict[str, Any]) -> SsoConnection:
+    """The connection without its IdP URLs: its ID is the redirect URI the OP must know before it starts, and
+    a connection naming an IdP is saved only once that IdP answers."""
+    draft = {k: v for k, v in oidc_config.items() if k not in URL_FIELDS}
+    with ort.engine.begin() as db:
+        return connection_service.create_connection(
+            ort, db, seed.environment, seed.organization_id, type="OIDC", provider="CUSTOM", oidc_config=draft
+        )
+
+
+def _point_at_idp_and_enable(ort: Runtime, seed: DevSeed, connection_id: str, oidc_config: dict[str, Any]) -> None:
+    changes = {"oidc_config": {k: v for k, v in oidc_config.items() if k in URL_FIELDS}}
+    checked = connection_checks.check_before_update(ort, seed.environment, connection_id, changes)
+    with ort.engine.begin() as db:
+        connection_service.update_connection(ort, db, seed.environment, connection_id, changes, provider_check=checked)
+        connection_service.set_enabled(ort, db, seed.environment, connection_id, True, provider_check=checked)
+
+
 def _world(rt: Runtime, clock: FrozenClock, auth_method: str, **config: object) -> Iterator[World]:
     ort = Runtime.build(replace(rt.settings, allow_private_fetch=True), clock=clock, engine=rt.engine)
     seed = seed_development(ort, ENV_URL, CALLBACK)
@@ -52,15 +74,11 @@ def _world(rt: Runtime, clock: FrozenClock, auth_method: str, **config: object) 
         "token_auth_type": "BASIC_AUTH" if auth_method == "client_secret_basic" else "URL_PARAMS",
         **config,
     }
-    with ort.engine.begin() as db:
-        conn = connection_service.create_connection(
-            ort, db, seed.environment, seed.organization_id, type="OIDC", provider="CUSTOM", oidc_config=oidc_config
-        )
+    conn = _draft(ort, seed, oidc_config)
     redirect_uri = f"{ENV_URL}/sso/v1/oidc/{conn.id}/callback"
     with node_op(port, CLIENT_ID, CLIENT_SECRET, redirect_uri, auth_method) as started:
         assert started == issuer
-        with ort.engine.begin() as db:
-            connection_service.set_enabled(ort, db, seed.environment, conn.id, True)
+        _point_at_idp_and_enable(ort, seed, conn.id, oidc_config)
         with TestClient(create_app(ort), base_url=ENV_URL, follow_redirects=False) as http:
             yield World(ort, seed, http, issuer, conn.id, clock)
 
@@ -139,29 +157,21 @@ def test_wrong_issuer(rt: Runtime, frozen: FrozenClock) -> None:
     real = f"http://127.0.0.1:{port}"
     ort = Runtime.build(replace(rt.settings, allow_private_fetch=True), clock=frozen, engine=rt.engine)
     seed = seed_development(ort, ENV_URL, CALLBACK)
-    with ort.engine.begin() as db:
-        conn = connection_service.create_connection(
-            ort,
-            db,
-            seed.environment,
-            seed.organization_id,
-            type="OIDC",
-            provider="CUSTOM",
-            oidc_config={
-                "issuer": "https://login.other.example",
-                "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET,
-                "authorize_uri": f"{real}/auth",
-                "token_uri": f"{real}/token",
-                "jwks_uri": f"{real}/jwks",
-            },
-        )
-        connection_service.set_enabled(ort, db, seed.environment, conn.id, True)
+    oidc_config = {
+        "issuer": "https://login.other.example",
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "authorize_uri": f"{real}/auth",
+        "token_uri": f"{real}/token",
+        "jwks_uri": f"{real}/jwks",
+    }
+    conn = _draft(ort, seed, oidc_config)
     redirect_uri = f"{ENV_URL}/sso/v1/oidc/{conn.id}/callback"
     with (
         node_op(port, CLIENT_ID, CLIENT_SECRET, redirect_uri, "client_secret_post"),
         TestClient(create_app(ort), base_url=ENV_URL, follow_redirects=False) as http,
     ):
+        _point_at_idp_and_enable(ort, seed, conn.id, oidc_config)
         started = start(http, seed, conn.id)
         back = sign_in_at_op(started.location)
         # RFC 9207: the iss parameter already names another issuer, before any code exchange
