@@ -58,7 +58,7 @@ def test_create_shows_the_secret_once(api: TestClient, loopback_allowed: None) -
         ("https://169.254.169.254/latest/meta-data", "non-public address"),
         ("https://[::1]/hook", "non-public address"),
         ("https://localhost/hook", "non-public address"),
-        ("https://no-such-host.invalid/hook", "does not resolve"),
+        ("https://no-such-host.invalid/hook", "could not be resolved"),
         ("https://example.com/" + "a" * 2100, "at most 2048"),
     ],
 )
