@@ -419,3 +419,15 @@ organization_branding = Table(
     Column("logo_image_id", String(64), nullable=True),
     Column("update_time", UTCDateTime, nullable=False),
 )
+
+# The IdP's ID token of each completed OIDC login, sealed with the master key, kept only so that logout can send
+# it to the IdP's end_session_endpoint as id_token_hint (Okta requires one). Deleted when used, purged once expired.
+upstream_id_tokens = Table(
+    "upstream_id_tokens",
+    metadata,
+    Column("session_id", ID, primary_key=True),  # the sid of the ID token Entryway issued for the login
+    Column("environment_id", ID, nullable=False),
+    Column("connection_id", ID, nullable=False),
+    Column("sealed_id_token", LargeBinary, nullable=False),
+    Column("expire_time", UTCDateTime, nullable=False, index=True),
+)
