@@ -128,7 +128,7 @@ AUTH_EVENT = _object(
     {
         "id": STRING,
         "auth_request_id": OPTIONAL_STRING,
-        "status": {"enum": ["SUCCESS", "FAILURE"]},
+        "status": {"enum": ["INITIATED", "PENDING", "SUCCESS", "FAILED"]},
         "step": OPTIONAL_STRING,
         "error_code": OPTIONAL_STRING,
         "message": OPTIONAL_STRING,
@@ -138,6 +138,28 @@ AUTH_EVENT = _object(
         "email": OPTIONAL_STRING,
         "client_ip": OPTIONAL_STRING,
         "create_time": TIME,
+    }
+)
+
+CHECK_STATUS = {"enum": ["pass", "warn", "fail"]}
+CHECKLIST = _object(
+    {
+        "environment_id": STRING,
+        "status": CHECK_STATUS,
+        "counts": _object({"pass": {"type": "integer"}, "warn": {"type": "integer"}, "fail": {"type": "integer"}}),
+        "checks": {
+            "type": "array",
+            "items": _object(
+                {
+                    "rule": STRING,
+                    "title": STRING,
+                    "status": CHECK_STATUS,
+                    "detail": STRING,
+                    "fix": OPTIONAL_STRING,
+                    "docs": STRING,
+                }
+            ),
+        },
     }
 )
 
@@ -282,6 +304,7 @@ SUCCESS: dict[str, dict[str, Any]] = {
     "set_secret_status": wrapped("secret", SECRET),
     "delete_secret": EMPTY,
     "list_auth_requests": page("auth_requests", AUTH_EVENT),
+    "get_checklist": wrapped("checklist", CHECKLIST),
     "get_environment_branding": ENVIRONMENT_BRANDING,
     "update_environment_branding": ENVIRONMENT_BRANDING,
     "get_organization_branding": ORGANIZATION_BRANDING,

@@ -212,7 +212,7 @@ auth_events = Table(
     Column("id", ID, primary_key=True),  # err_… for failures, evt_… for successes
     Column("environment_id", ID, nullable=False),
     Column("auth_request_id", ID, nullable=True),
-    Column("status", String(16), nullable=False),  # SUCCESS | FAILURE
+    Column("status", String(16), nullable=False),  # INITIATED | PENDING | SUCCESS | FAILED (services/auth_log.py)
     Column("step", String(32), nullable=False),
     Column("error_code", String(64), nullable=True),
     Column("message", Text, nullable=True),
@@ -223,6 +223,7 @@ auth_events = Table(
     Column("client_ip", String(64), nullable=True),
     Column("create_time", UTCDateTime, nullable=False),
     Index("ix_auth_events_env_time", "environment_id", "create_time"),
+    Index("ix_auth_events_auth_request_id", "auth_request_id"),
 )
 
 # Idempotency-Key on management API POSTs (api/idempotency.py): the first successful answer to a key, kept 24 h.
