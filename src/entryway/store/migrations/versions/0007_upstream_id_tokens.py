@@ -1,7 +1,7 @@
 """upstream_id_tokens: the IdP's sealed ID token per OIDC login session, for id_token_hint at upstream logout
 
-Revision ID: 0006_upstream_id_tokens
-Revises: 0005_branding
+Revision ID: 0007_upstream_id_tokens
+Revises: 0006_auth_log_statuses
 Create Date: 2026-11-27 13:10:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import entryway.store.types
 
-revision = "0006_upstream_id_tokens"
-down_revision = "0005_branding"
+revision = "0007_upstream_id_tokens"
+down_revision = "0006_auth_log_statuses"
 branch_labels = None
 depends_on = None
 
