@@ -62,14 +62,20 @@ def schedule_new(rt: Runtime, rng: random.Random | None = None) -> int:
             .outerjoin(R, R.c.connection_id == connections.c.id)
             .where(connections.c.type == ConnectionType.SAML.value, R.c.connection_id.is_(None))
         ).all()
-        for connection_id, env_id in missing:
+        if missing:
+            # One executemany, not a statement per connection: the first pass after an upgrade may schedule
+            # 100,000 connections while the server is taking logins.
             conn.execute(
-                insert(R).values(
-                    connection_id=connection_id,
-                    environment_id=env_id,
-                    next_time=now + _interval(rt) * rng.random(),
-                    consecutive_failures=0,
-                )
+                insert(R),
+                [
+                    dict(
+                        connection_id=connection_id,
+                        environment_id=env_id,
+                        next_time=now + _interval(rt) * rng.random(),
+                        consecutive_failures=0,
+                    )
+                    for connection_id, env_id in missing
+                ],
             )
     return len(missing)
 
