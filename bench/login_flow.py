@@ -103,9 +103,11 @@ def measure(
             row["paced"] = {"rate": rate, **half}
             print(f"  {label}: at {rate:.1f} logins/s, p99 per step "
                   + ", ".join(f"{s} {half[f'{s}_p99']:.1f} ms" for s in SP_STEPS), flush=True)  # fmt: skip
-        workers = target.pids[1:] if target.product == "entryway" and len(target.pids) > 1 else target.pids
-        row["rss_mb"] = [servers.rss_mb(pid) for pid in workers]
-        row["workers"] = len(workers)
+        # Read the process tree again: a worker that died and was replaced during the run shows up here.
+        pids = servers.process_tree(target.pids[0])
+        workers = pids[1:] if target.product == "entryway" and len(pids) > 1 else pids
+        row["rss_mb"] = [m for m in (servers.rss_mb(pid) for pid in workers) if m]
+        row["workers_replaced"] = len(set(workers) - set(target.pids))
     return row
 
 
@@ -158,6 +160,8 @@ def print_tables(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         rss = "/".join(f"{m:.0f}" for m in row["rss_mb"])
         print(f"{row['label']:<28}{row['flows']:>6}{row['failures']:>5}{row['flows_per_s']:>9.1f}"
               f"{row['cpu_ms_per_flow']:>8.2f}{cells}{rss:>15}{row['startup_s']:>9.2f}")  # fmt: skip
+        if row.get("workers_replaced"):
+            print(f"    {row['workers_replaced']} worker(s) died and were replaced during the run")
         if row["first_failure"]:
             print(f"    first failure: {row['first_failure'][:300]}")
 
@@ -227,7 +231,7 @@ def main() -> None:
             rows.extend(entryway_runs(args, workdir, args.large_organizations, large))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    print_tables(rows, args)
+        print_tables(rows, args)  # what was measured, even when a later server failed
     print(f"\nload average after the run: {os.getloadavg()[0]:.2f}")
 
 
