@@ -71,7 +71,9 @@ def record(
         )
     )
     rt.metrics.login_event(status, error_code, step)
-    event_type = _LOGIN_EVENTS.get((status, step)) or ("sso.login_failed" if status == "FAILURE" else None)
+    event_type = _LOGIN_EVENTS.get((status, step)) or (
+        "sso.login_failed" if status == "FAILURE" and step not in _LOGOUT_STEPS else None
+    )
     if event_type is not None:
         # The webhook says what the auth log says, in the same transaction: no event for a login not recorded.
         emit_event(
@@ -97,7 +99,14 @@ def record(
 
 
 # Successful steps that complete a login (the code issued to the app, or the IdP-initiated hand-off).
-_LOGIN_EVENTS = {("SUCCESS", "callback"): "sso.login_succeeded", ("SUCCESS", "idp_initiated"): "sso.login_succeeded"}
+_LOGIN_EVENTS = {
+    ("SUCCESS", "callback"): "sso.login_succeeded",
+    ("SUCCESS", "idp_initiated"): "sso.login_succeeded",
+    # The back-channel of SAML IdP-initiated logout: which sessions (sid) the IdP ended.
+    ("SUCCESS", "idp_logout"): "sso.idp_logout",
+}
+# Single logout steps: a failed logout is not a failed login.
+_LOGOUT_STEPS = frozenset({"logout", "idp_logout"})
 
 
 def get_event(conn: Connection, event_id: str) -> AuthEvent | None:

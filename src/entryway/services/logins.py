@@ -186,8 +186,12 @@ def complete_login(
     connection: SsoConnection,
     profile: Profile,
     client_ip: str | None = None,
+    session_id: str | None = None,
 ) -> str:
     """Finish a pending auth request: issue a single-use code and return the app redirect URL.
+
+    `session_id` becomes the sid of the tokens the code yields (a new one when not given): a connector that
+    records something about the login session (SAML, for single logout) chooses it first.
 
     The pending -> completed transition is a conditional update, so a request can complete once only, even
     when two instances race on the same response.
@@ -230,7 +234,7 @@ def complete_login(
             nonce=request.nonce,
             code_challenge=request.code_challenge,
             scope=request.scope,
-            session_id=new_id("ses"),
+            session_id=session_id or new_id("ses"),
             connection_id=connection.id,
             organization_id=connection.organization_id,
             profile=profile.to_dict(),
