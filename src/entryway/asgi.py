@@ -8,8 +8,11 @@ from entryway.app import create_app
 from entryway.config import load_settings
 from entryway.observability import json_logs
 from entryway.runtime import Runtime
+from entryway.services.auth_log_retention import start_purger
 
 
 def create() -> FastAPI:
     json_logs.configure("INFO", json_lines=True)
-    return create_app(Runtime.build(load_settings()))
+    rt = Runtime.build(load_settings())
+    start_purger(rt)
+    return create_app(rt)

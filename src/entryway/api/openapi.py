@@ -128,7 +128,7 @@ AUTH_EVENT = _object(
     {
         "id": STRING,
         "auth_request_id": OPTIONAL_STRING,
-        "status": {"enum": ["SUCCESS", "FAILURE"]},
+        "status": {"enum": ["INITIATED", "PENDING", "SUCCESS", "FAILED"]},
         "step": OPTIONAL_STRING,
         "error_code": OPTIONAL_STRING,
         "message": OPTIONAL_STRING,
@@ -138,6 +138,28 @@ AUTH_EVENT = _object(
         "email": OPTIONAL_STRING,
         "client_ip": OPTIONAL_STRING,
         "create_time": TIME,
+    }
+)
+
+CHECK_STATUS = {"enum": ["pass", "warn", "fail"]}
+CHECKLIST = _object(
+    {
+        "environment_id": STRING,
+        "status": CHECK_STATUS,
+        "counts": _object({"pass": {"type": "integer"}, "warn": {"type": "integer"}, "fail": {"type": "integer"}}),
+        "checks": {
+            "type": "array",
+            "items": _object(
+                {
+                    "rule": STRING,
+                    "title": STRING,
+                    "status": CHECK_STATUS,
+                    "detail": STRING,
+                    "fix": OPTIONAL_STRING,
+                    "docs": STRING,
+                }
+            ),
+        },
     }
 )
 
@@ -188,6 +210,65 @@ DOMAIN_VERIFICATION = _object(
     }
 )
 
+_BRAND_IMAGE = {
+    "type": ["object", "null"],
+    "required": ["url", "content_type", "width", "height", "size_bytes"],
+    "properties": {
+        "url": STRING,
+        "content_type": {"enum": ["image/png", "image/svg+xml", "image/webp", "image/x-icon"]},
+        "width": {"type": ["integer", "null"]},
+        "height": {"type": ["integer", "null"]},
+        "size_bytes": {"type": "integer"},
+    },
+}
+RESOLVED_BRANDING = _object(
+    {
+        "display_name": STRING,
+        "accent_color": STRING,
+        "accent_foreground": STRING,
+        "link_color": STRING,
+        "logo_url": OPTIONAL_STRING,
+        "favicon_url": STRING,
+    }
+)
+BRANDING_WARNINGS = {
+    "type": "array",
+    "items": _object({"field": STRING, "description": STRING, "contrast_ratio": {"type": "number"}}),
+}
+ENVIRONMENT_BRANDING = _object(
+    {
+        "branding": _object(
+            {
+                "display_name": OPTIONAL_STRING,
+                "accent_color": OPTIONAL_STRING,
+                "logo": _BRAND_IMAGE,
+                "favicon": _BRAND_IMAGE,
+                "update_time": OPTIONAL_TIME,
+                "resolved": RESOLVED_BRANDING,
+            }
+        ),
+        "warnings": BRANDING_WARNINGS,
+    }
+)
+ORGANIZATION_BRANDING = wrapped(
+    "branding",
+    _object(
+        {
+            "organization_id": STRING,
+            "display_name": OPTIONAL_STRING,
+            "logo": _BRAND_IMAGE,
+            "update_time": OPTIONAL_TIME,
+            "resolved": RESOLVED_BRANDING,
+        }
+    ),
+)
+BRANDING_PREVIEW = _object(
+    {
+        "preview": _object({"page": STRING, "html": STRING, "branding": RESOLVED_BRANDING}),
+        "warnings": BRANDING_WARNINGS,
+    }
+)
+
 # The success answer of each call, by handler name.
 SUCCESS: dict[str, dict[str, Any]] = {
     "create_organization": wrapped("organization", ORGANIZATION),
@@ -223,7 +304,16 @@ SUCCESS: dict[str, dict[str, Any]] = {
     "set_secret_status": wrapped("secret", SECRET),
     "delete_secret": EMPTY,
     "list_auth_requests": page("auth_requests", AUTH_EVENT),
+    "get_checklist": wrapped("checklist", CHECKLIST),
+    "get_environment_branding": ENVIRONMENT_BRANDING,
+    "update_environment_branding": ENVIRONMENT_BRANDING,
+    "get_organization_branding": ORGANIZATION_BRANDING,
+    "update_organization_branding": ORGANIZATION_BRANDING,
+    "preview_branding": BRANDING_PREVIEW,
 }
+
+# Calls that also answer another media type when the Accept header asks for it.
+ALSO_SERVED: dict[str, dict[str, Any]] = {"preview_branding": {"text/html": {"schema": STRING}}}
 
 _ERRORS = {
     "400": "Invalid input: every violated field is listed (also a bad page_token or page_size)",
@@ -231,7 +321,7 @@ _ERRORS = {
     "403": "The token's scopes do not allow the call",
     "404": "The resource does not exist in this environment",
     "409": "A duplicate, or an Idempotency-Key whose first request is still running",
-    "413": "The body is larger than 64 KiB",
+    "413": "The body is larger than 64 KiB (512 KiB for branding calls, which carry images)",
     "415": "The body is not application/json",
     "422": "An Idempotency-Key reused with a different request; for :check, an OIDC IdP that cannot be used "
     "(the field to fix is named, with what was wanted and what was got)",
@@ -301,9 +391,8 @@ def describe(router: APIRouter) -> None:
         route.response_model = None
         route.response_field = None
         status = str(route.status_code or 200)
-        responses: dict[int | str, dict[str, Any]] = {
-            status: {"description": "Success", "content": {"application/json": {"schema": success}}}
-        }
+        content: dict[str, Any] = {"application/json": {"schema": success}, **ALSO_SERVED.get(route.name, {})}
+        responses: dict[int | str, dict[str, Any]] = {status: {"description": "Success", "content": content}}
         for code in _errors_of(route, has_body=body_of(route) is not None):
             text = _ERRORS[code]
             answer: dict[str, Any] = {"description": text, "content": {"application/json": {"schema": ERROR}}}

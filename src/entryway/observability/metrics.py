@@ -55,6 +55,11 @@ class Metrics:
             buckets=_BUCKETS,
             registry=self.registry,
         )
+        self.database_unavailable = Counter(
+            "entryway_database_unavailable",
+            "Requests answered 503 because the database could not be reached",
+            registry=self.registry,
+        )
 
         self.webhook_attempts = Counter(
             "entryway_webhook_attempts",

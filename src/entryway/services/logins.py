@@ -121,6 +121,7 @@ def create_auth_request(
     code_challenge_method: str | None,
     connection: SsoConnection,
     login_hint: str | None,
+    client_ip: str | None = None,
 ) -> AuthRequest:
     now = rt.clock.now()
     values: dict[str, Any] = dict(
@@ -142,6 +143,18 @@ def create_auth_request(
         expire_time=now + timedelta(seconds=rt.settings.auth_request_ttl_seconds),
     )
     conn.execute(insert(auth_requests).values(**values))
+    auth_log.record(
+        rt,
+        conn,
+        environment_id=env.id,
+        status=auth_log.INITIATED,
+        step="authorize",
+        auth_request_id=values["id"],
+        organization_id=connection.organization_id,
+        connection_id=connection.id,
+        email=login_hint,
+        client_ip=client_ip,
+    )
     return AuthRequest(**values)
 
 
@@ -248,7 +261,7 @@ def complete_login(
         rt,
         conn,
         environment_id=request.environment_id,
-        status="SUCCESS",
+        status=auth_log.PENDING,  # SUCCESS when the app exchanges the code (oidc_provider/token.py)
         step="callback",
         auth_request_id=request.id,
         organization_id=connection.organization_id,
@@ -278,7 +291,7 @@ def fail_login(
             rt,
             conn,
             environment_id=env_id,
-            status="FAILURE",
+            status=auth_log.FAILED,
             step=step,
             auth_request_id=request.id if request else None,
             error_code=error.code,

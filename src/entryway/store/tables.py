@@ -212,7 +212,7 @@ auth_events = Table(
     Column("id", ID, primary_key=True),  # err_… for failures, evt_… for successes
     Column("environment_id", ID, nullable=False),
     Column("auth_request_id", ID, nullable=True),
-    Column("status", String(16), nullable=False),  # SUCCESS | FAILURE
+    Column("status", String(16), nullable=False),  # INITIATED | PENDING | SUCCESS | FAILED (services/auth_log.py)
     Column("step", String(32), nullable=False),
     Column("error_code", String(64), nullable=True),
     Column("message", Text, nullable=True),
@@ -223,6 +223,7 @@ auth_events = Table(
     Column("client_ip", String(64), nullable=True),
     Column("create_time", UTCDateTime, nullable=False),
     Index("ix_auth_events_env_time", "environment_id", "create_time"),
+    Index("ix_auth_events_auth_request_id", "auth_request_id"),
 )
 
 # Idempotency-Key on management API POSTs (api/idempotency.py): the first successful answer to a key, kept 24 h.
@@ -383,6 +384,41 @@ certificate_notices = Table(
     Column("stage", String(16), primary_key=True),
     Column("event_id", ID, nullable=False),
     Column("create_time", UTCDateTime, nullable=False),
+)
+
+# Branding (services/branding.py). Images are content-addressed per environment: id = SHA-256 of the bytes, so
+# the URL that serves one never changes meaning and can be cached forever.
+brand_images = Table(
+    "brand_images",
+    metadata,
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("content_type", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("width", Integer, nullable=True),
+    Column("height", Integer, nullable=True),
+    Column("create_time", UTCDateTime, nullable=False),
+)
+
+environment_branding = Table(
+    "environment_branding",
+    metadata,
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), primary_key=True),
+    Column("display_name", String(100), nullable=True),
+    Column("accent_color", String(7), nullable=True),
+    Column("logo_image_id", String(64), nullable=True),
+    Column("favicon_image_id", String(64), nullable=True),
+    Column("update_time", UTCDateTime, nullable=False),
+)
+
+organization_branding = Table(
+    "organization_branding",
+    metadata,
+    Column("organization_id", ID, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("display_name", String(100), nullable=True),
+    Column("logo_image_id", String(64), nullable=True),
+    Column("update_time", UTCDateTime, nullable=False),
 )
 
 # SAML single logout. A login through a SAML connection records the NameID and SessionIndex the IdP gave it,

@@ -19,6 +19,7 @@ from entryway.connectors.oidc.id_token import Expected, validate_id_token
 from entryway.model.connections import ConnectionType, SsoConnection
 from entryway.model.errors import LoginError
 from entryway.oidc_provider.params import MalformedParameter, RepeatedParameter, first_repeated, single
+from entryway.outbound import policy_for
 from entryway.runtime import Runtime
 from entryway.services import logins
 from entryway.services.connections import find_connection, oidc_client_secret
@@ -113,7 +114,7 @@ def _finish(
         )
     state = str(request.upstream_request_id)
     config = connection.oidc_config
-    allow_private = rt.settings.allow_private_fetch
+    policy = policy_for(rt.settings)
     tokens = client.exchange_code(
         provider,
         config,
@@ -121,7 +122,7 @@ def _finish(
         code=code,
         callback=client.redirect_uri(env.url, connection.id),
         code_verifier=binding.verifier_for(rt, state) if config.get("pkce_enabled", True) is not False else None,
-        allow_private=allow_private,
+        policy=policy,
     )
     expected = Expected(
         provider=provider,
@@ -133,7 +134,7 @@ def _finish(
     claims = validate_id_token(rt, tokens["id_token"], expected)
     access_token = tokens.get("access_token")
     if provider.userinfo_endpoint and isinstance(access_token, str) and access_token:
-        userinfo = client.fetch_userinfo(provider, access_token, allow_private=allow_private)
+        userinfo = client.fetch_userinfo(provider, access_token, policy=policy)
         claims = merge_userinfo(claims, userinfo)
     return claims
 
@@ -167,4 +168,5 @@ def finish_login(
             reference=reference,
             hint="Start the sign-in again from the application. If it keeps failing, give your administrator "
             "the reference above.",
+            organization_id=connection.organization_id if connection is not None else None,
         )

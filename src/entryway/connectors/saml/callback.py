@@ -169,6 +169,7 @@ def finish_login(
             reference=reference,
             hint="Start the sign-in again from the application. If it keeps failing, give your administrator "
             "the reference above.",
+            organization_id=connection.organization_id if connection is not None else None,
         )
 
 

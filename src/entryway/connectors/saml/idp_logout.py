@@ -70,7 +70,7 @@ def answer_logout_request(
                 rt,
                 db,
                 environment_id=env.id,
-                status="SUCCESS",
+                status=auth_log.SUCCESS,
                 step="idp_logout",
                 organization_id=connection.organization_id,
                 connection_id=connection.id,

@@ -1,7 +1,7 @@
 """SAML single logout: login sessions (NameID, SessionIndex) and pending SP-initiated logouts
 
-Revision ID: 0005_saml_slo
-Revises: 0004_webhooks
+Revision ID: 0007_saml_slo
+Revises: 0006_auth_log_statuses
 Create Date: 2026-11-27 13:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import entryway.store.types
 
-revision = "0005_saml_slo"
-down_revision = "0004_webhooks"
+revision = "0007_saml_slo"
+down_revision = "0006_auth_log_statuses"
 branch_labels = None
 depends_on = None
 
