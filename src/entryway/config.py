@@ -37,6 +37,10 @@ class Settings:
     code_ttl_seconds: int = 300
     id_token_ttl_seconds: int = 3600
     access_token_ttl_seconds: int = 86399
+    # How often the server refreshes IdP metadata from each SAML connection's metadata URL (0: never by itself).
+    metadata_refresh_seconds: int = 86400
+    # How long the IdP's ID token of an OIDC login is kept (sealed) for id_token_hint at upstream logout.
+    upstream_id_token_ttl_seconds: int = 12 * 3600
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     # "host:port" (or "[v6]:port") of the DNS server that domain verification asks; None = the system resolver
     dns_nameserver: str | None = None
@@ -140,6 +144,8 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         redis_url=source.get("ENTRYWAY_REDIS_URL") or None,
         dev_callback_url=source.get("ENTRYWAY_DEV_CALLBACK_URL", "http://localhost:3000/callback"),
         clock_skew_seconds=int(source.get("ENTRYWAY_CLOCK_SKEW_SECONDS", "120")),
+        metadata_refresh_seconds=int(source.get("ENTRYWAY_METADATA_REFRESH_SECONDS", "86400")),
+        upstream_id_token_ttl_seconds=int(source.get("ENTRYWAY_UPSTREAM_ID_TOKEN_TTL_SECONDS", str(12 * 3600))),
         trusted_proxies=proxies,
         dns_nameserver=source.get("ENTRYWAY_DNS_NAMESERVER") or None,
         allow_private_fetch=allow_private,

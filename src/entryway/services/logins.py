@@ -199,8 +199,12 @@ def complete_login(
     connection: SsoConnection,
     profile: Profile,
     client_ip: str | None = None,
+    session_id: str | None = None,
 ) -> str:
     """Finish a pending auth request: issue a single-use code and return the app redirect URL.
+
+    `session_id` (the `sid` of the tokens the code yields) may be chosen by the caller, to store with it what
+    belongs to the login session (the OIDC connector keeps the IdP's ID token for logout).
 
     The pending -> completed transition is a conditional update, so a request can complete once only, even
     when two instances race on the same response.
@@ -243,7 +247,7 @@ def complete_login(
             nonce=request.nonce,
             code_challenge=request.code_challenge,
             scope=request.scope,
-            session_id=new_id("ses"),
+            session_id=session_id or new_id("ses"),
             connection_id=connection.id,
             organization_id=connection.organization_id,
             profile=profile.to_dict(),

@@ -421,6 +421,36 @@ organization_branding = Table(
     Column("update_time", UTCDateTime, nullable=False),
 )
 
+# The IdP's ID token of each completed OIDC login, sealed with the master key, kept only so that logout can send
+# it to the IdP's end_session_endpoint as id_token_hint (Okta requires one). Deleted when used, purged once expired.
+upstream_id_tokens = Table(
+    "upstream_id_tokens",
+    metadata,
+    Column("session_id", ID, primary_key=True),  # the sid of the ID token Entryway issued for the login
+    Column("environment_id", ID, nullable=False),
+    Column("connection_id", ID, nullable=False),
+    Column("sealed_id_token", LargeBinary, nullable=False),
+    Column("expire_time", UTCDateTime, nullable=False, index=True),
+)
+
+# The server's periodic refresh of IdP metadata from each SAML connection's idp_metadata_url
+# (connectors/saml/metadata_schedule.py): when it is next due, which worker holds it now (a lease, so that one
+# instance at a time refreshes a connection), and how the last attempts went.
+metadata_refreshes = Table(
+    "metadata_refreshes",
+    metadata,
+    Column("connection_id", ID, ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True),
+    Column("environment_id", ID, nullable=False),
+    Column("next_time", UTCDateTime, nullable=False, index=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expire_time", UTCDateTime, nullable=True),
+    Column("last_attempt_time", UTCDateTime, nullable=True),
+    Column("last_success_time", UTCDateTime, nullable=True),
+    Column("last_change", JSON, nullable=True),  # the change record of the last refresh that changed something
+    Column("last_error", JSON, nullable=True),  # {"time", "message"} of the last failure, cleared by a success
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+)
+
 # The developers who may sign in to an environment's dashboard (services/owners.py). Only an argon2id hash.
 dashboard_owners = Table(
     "dashboard_owners",

@@ -1,7 +1,7 @@
 """dashboard owners (argon2id password hashes) and one-time form submission tokens
 
-Revision ID: 0007_dashboard
-Revises: 0006_auth_log_statuses
+Revision ID: 0009_dashboard
+Revises: 0008_metadata_refreshes
 Create Date: 2026-11-27 13:10:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import entryway.store.types
 
-revision = "0007_dashboard"
-down_revision = "0006_auth_log_statuses"
+revision = "0009_dashboard"
+down_revision = "0008_metadata_refreshes"
 branch_labels = None
 depends_on = None
 
