@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,6 +19,7 @@ from entryway.connectors.simulator.routes import router as simulator_router
 from entryway.dashboard.routes import router as dashboard_router
 from entryway.dashboard.session import SignInRequired, sign_in_redirect
 from entryway.events.delivery import backlog
+from entryway.events.worker import DeliveryWorker
 from entryway.model.errors import ApiError, FieldViolation, OAuthError
 from entryway.observability.json_logs import quiet_libraries
 from entryway.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -37,7 +40,21 @@ log = logging.getLogger("entryway")
 
 def create_app(rt: Runtime) -> FastAPI:
     quiet_libraries()  # whatever logging the host process set up, these never log secrets or assertions
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Each server process sends webhooks unless told not to; leases keep several processes from double-sending.
+        worker = DeliveryWorker(rt) if rt.settings.webhook_worker else None
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Entryway",
         version=__version__,
         docs_url=None,

@@ -20,6 +20,7 @@ from entryway.cli.organizations import orgs_group
 from entryway.cli.owners import owners_group
 from entryway.cli.redirect_uris import initiate_login_group, redirect_uris_group
 from entryway.cli.server import dev, migrate, serve
+from entryway.cli.webhooks import webhooks_group
 from entryway.model.errors import ApiError
 
 
@@ -58,5 +59,6 @@ for command in (
     owners_group,
     check,
     branding_group,
+    webhooks_group,
 ):
     main.add_command(command)
