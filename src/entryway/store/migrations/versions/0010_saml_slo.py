@@ -1,7 +1,7 @@
 """SAML single logout: login sessions (NameID, SessionIndex) and pending SP-initiated logouts
 
-Revision ID: 0009_saml_slo
-Revises: 0008_metadata_refreshes
+Revision ID: 0010_saml_slo
+Revises: 0009_dashboard
 Create Date: 2026-11-27 13:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import entryway.store.types
 
-revision = "0009_saml_slo"
-down_revision = "0008_metadata_refreshes"
+revision = "0010_saml_slo"
+down_revision = "0009_dashboard"
 branch_labels = None
 depends_on = None
 
