@@ -450,3 +450,26 @@ metadata_refreshes = Table(
     Column("last_error", JSON, nullable=True),  # {"time", "message"} of the last failure, cleared by a success
     Column("consecutive_failures", Integer, nullable=False, default=0),
 )
+
+# The developers who may sign in to an environment's dashboard (services/owners.py). Only an argon2id hash.
+dashboard_owners = Table(
+    "dashboard_owners",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("last_sign_in_time", UTCDateTime, nullable=True),
+    UniqueConstraint("environment_id", "email"),
+)
+
+# Each dashboard form carries a one-time token; claiming it in the change's own transaction makes a form sent
+# twice (a double click, a reload of the answer) change nothing the second time (dashboard/forms.py).
+form_submissions = Table(
+    "form_submissions",
+    metadata,
+    Column("token", String(64), primary_key=True),
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    Column("create_time", UTCDateTime, nullable=False, index=True),
+)
