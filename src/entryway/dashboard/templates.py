@@ -19,6 +19,7 @@ NAV = (
     ("redirects", "/dashboard/redirects", "Redirects"),
     ("organizations", "/dashboard/organizations", "Organizations"),
     ("logs", "/dashboard/logs", "Auth log"),
+    ("webhooks", "/dashboard/webhooks", "Webhooks"),
     ("checklist", "/dashboard/checklist", "Checklist"),
 )
 
