@@ -16,6 +16,8 @@ from entryway.api.routes import router as api_router
 from entryway.connectors.oidc.routes import router as oidc_rp_router
 from entryway.connectors.saml.routes import router as saml_router
 from entryway.connectors.simulator.routes import router as simulator_router
+from entryway.dashboard.routes import router as dashboard_router
+from entryway.dashboard.session import SignInRequired, sign_in_redirect
 from entryway.events.delivery import backlog
 from entryway.events.worker import DeliveryWorker
 from entryway.model.errors import ApiError, FieldViolation, OAuthError
@@ -68,6 +70,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(simulator_router, include_in_schema=False)
     app.include_router(brand_assets_router, include_in_schema=False)
     app.include_router(api_router, prefix="/api/v1")
+    app.include_router(dashboard_router, include_in_schema=False)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -105,6 +108,10 @@ def create_app(rt: Runtime) -> FastAPI:
             status=404,
             hint="Use the environment URL exactly as Entryway printed it (ENTRYWAY_ENV_URL).",
         )
+
+    @app.exception_handler(SignInRequired)
+    def sign_in_required(request: Request, exc: SignInRequired) -> Response:
+        return sign_in_redirect(exc)
 
     @app.exception_handler(SessionRefused)
     def session_refused(request: Request, exc: SessionRefused) -> Response:

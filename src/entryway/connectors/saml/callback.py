@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import RedirectResponse, Response
 
+from entryway.connectors.saml import login_sessions
 from entryway.connectors.saml.attributes import map_profile
 from entryway.connectors.saml.certificates import connection_certificates
 from entryway.connectors.saml.decryption import decrypt_assertion
@@ -23,6 +24,7 @@ from entryway.connectors.saml.parsing import decode_base64, malformed, parse_xml
 from entryway.connectors.saml.replay import forget_expired, remember_assertion, replayed
 from entryway.connectors.saml.response import envelope, validate_response
 from entryway.connectors.saml.sp_key import decryption_keys
+from entryway.ids import new_id
 from entryway.model.connections import ConnectionType, SsoConnection
 from entryway.model.errors import LoginError
 from entryway.runtime import Runtime
@@ -70,7 +72,7 @@ def parse_form(body: bytes | None, content_type: str | None) -> dict[str, str]:
         raise malformed("The POST body is not a valid form", "a url-encoded form", "an unreadable body") from exc
     form: dict[str, str] = {}
     for name, value in pairs:
-        if name in form and name in ("SAMLResponse", "RelayState"):
+        if name in form and name in ("SAMLResponse", "SAMLRequest", "RelayState"):
             raise malformed(f"The form repeats {name}", f"one {name}", f"several {name} fields")
         form[name] = value
     return form
@@ -130,17 +132,27 @@ def finish_login(
             profile = map_profile(assertion, connection.attribute_mapping, _required(connection))
             return _redirect(idp_initiated_redirect(rt, env, connection, assertion, profile, relay_state, client_ip))
         profile = map_profile(assertion, connection.attribute_mapping, _required(connection))
+        session_id = new_id("ses")
         try:
             # One transaction: find the login the signed InResponseTo answers, remember the assertion, finish.
             with rt.engine.begin() as db:
                 request = _answered_request(db, env, connection, assertion.in_response_to, relay_state)
                 remember_assertion(db, assertion.assertion_id, connection.id, assertion.retain_until)
-                url = logins.complete_login(rt, db, request, connection, profile, client_ip)
+                url = logins.complete_login(rt, db, request, connection, profile, client_ip, session_id=session_id)
+                login_sessions.record_session(
+                    db,
+                    session_id=session_id,
+                    environment_id=env.id,
+                    connection_id=connection.id,
+                    assertion=assertion,
+                    now=rt.clock.now(),
+                )
         except IntegrityError as exc:
             raise replayed(connection.id) from exc
         if secrets.randbelow(PURGE_ONE_IN) == 0:
             with rt.engine.begin() as db:
                 forget_expired(db, rt.clock.now())
+                login_sessions.forget_expired(db, rt.clock.now())
         return _redirect(url)
     except LoginError as error:
         if request is None and connection is not None:

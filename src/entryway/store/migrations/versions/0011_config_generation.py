@@ -1,7 +1,7 @@
 """config generation counter, bumped by triggers on every configuration write
 
-Revision ID: 0009_config_generation
-Revises: 0008_metadata_refreshes
+Revision ID: 0011_config_generation
+Revises: 0010_saml_slo
 Create Date: 2026-11-27 12:40:00
 
 Triggers rather than application code, so a change made by any process, the CLI or an operator's SQL is
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_config_generation"
-down_revision = "0008_metadata_refreshes"
+revision = "0011_config_generation"
+down_revision = "0010_saml_slo"
 branch_labels = None
 depends_on = None
 
