@@ -174,6 +174,17 @@ DOMAIN_VERIFICATION = _object(
     }
 )
 
+PORTAL_LINK = _object(
+    {
+        "id": STRING,
+        "organization_id": STRING,
+        "link_type": {"type": "string", "enum": ["SHAREABLE", "EMBEDDABLE"]},
+        "location": OPTIONAL_STRING,
+        "create_time": TIME,
+        "expire_time": TIME,
+    }
+)
+
 # The success answer of each call, by handler name.
 SUCCESS: dict[str, dict[str, Any]] = {
     "create_organization": wrapped("organization", ORGANIZATION),
@@ -208,6 +219,9 @@ SUCCESS: dict[str, dict[str, Any]] = {
     "set_secret_status": wrapped("secret", SECRET),
     "delete_secret": EMPTY,
     "list_auth_requests": page("auth_requests", AUTH_EVENT),
+    "create_portal_link": wrapped("link", PORTAL_LINK),
+    "list_portal_links": page("links", PORTAL_LINK),
+    "revoke_portal_link": EMPTY,
 }
 
 _ERRORS = {

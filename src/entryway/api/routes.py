@@ -13,6 +13,7 @@ from entryway.api import (
     idempotency,
     openapi,
     organizations,
+    portal_links,
 )
 from entryway.api.rate_limit import rate_limit
 from entryway.model.errors import ApiError, FieldViolation, invalid
@@ -27,7 +28,7 @@ def no_nul_characters(request: Request) -> None:
 
 
 router = APIRouter(dependencies=[Depends(no_nul_characters), Depends(rate_limit)])
-for module in (organizations, domains, connections, environment, client_secrets, auth_logs):
+for module in (organizations, domains, connections, portal_links, environment, client_secrets, auth_logs):
     openapi.describe(module.router)
     idempotency.apply(module.router)
     router.include_router(module.router)

@@ -14,6 +14,7 @@ from entryway.cli.domains import domains_group
 from entryway.cli.environments import env_group
 from entryway.cli.keys import keys_group
 from entryway.cli.organizations import orgs_group
+from entryway.cli.portal_links import portal_links_group
 from entryway.cli.redirect_uris import initiate_login_group, redirect_uris_group
 from entryway.cli.server import dev, migrate, serve
 from entryway.model.errors import ApiError
@@ -49,6 +50,7 @@ for command in (
     orgs_group,
     domains_group,
     connections_group,
+    portal_links_group,
     keys_group,
 ):
     main.add_command(command)

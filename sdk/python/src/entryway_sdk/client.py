@@ -17,9 +17,11 @@ from entryway_sdk.resources import (
     AsyncConnections,
     AsyncDomains,
     AsyncOrganizations,
+    AsyncPortalLinks,
     Connections,
     Domains,
     Organizations,
+    PortalLinks,
 )
 from entryway_sdk.transport import AsyncTransport, RetryPolicy, SyncTransport
 
@@ -162,6 +164,7 @@ class EntrywayClient(_LoginHelpers):
         self.organizations = Organizations(self._transport)
         self.domains = Domains(self._transport)
         self.connections = Connections(self._transport)
+        self.portal_links = PortalLinks(self._transport)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> EntrywayClient:
@@ -239,6 +242,7 @@ class AsyncEntrywayClient(_LoginHelpers):
         self.organizations = AsyncOrganizations(self._transport)
         self.domains = AsyncDomains(self._transport)
         self.connections = AsyncConnections(self._transport)
+        self.portal_links = AsyncPortalLinks(self._transport)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> AsyncEntrywayClient:
