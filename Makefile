@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint format typecheck lock bench clean interop-deps
+.PHONY: dev test lint format typecheck lock bench clean interop-deps fault-deps
 
 $(STAMP): requirements.lock pyproject.toml sdk/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,14 @@ interop-deps:
 	  [ "$$dir/node_modules/.package-lock.json" -nt "$$lock" ] || (cd "$$dir" && npm ci --silent --no-audit --no-fund); \
 	done
 
+# The fault tests (tests/operations) stop and restart a PostgreSQL and a Redis of their own, never the shared
+# ones: they need Debian's server binaries (initdb/pg_ctl, redis-server), not running services.
+fault-deps:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null); } || echo "pg_ctl missing: install Debian's postgresql"
+	@command -v redis-server >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null); } || echo "redis-server missing: install Debian's redis-server"
+
 # The suite runs on SQLite and on PostgreSQL (ENTRYWAY_TEST_POSTGRES_URL, default the local `test` database).
-test: $(STAMP) interop-deps
+test: $(STAMP) interop-deps fault-deps
 	$(BIN)/ruff check src tests bench sdk
 	$(BIN)/python -m pytest -n 2 -q tests sdk/python/tests
 

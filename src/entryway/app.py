@@ -14,15 +14,19 @@ from entryway.api.routes import router as api_router
 from entryway.connectors.oidc.routes import router as oidc_rp_router
 from entryway.connectors.saml.routes import router as saml_router
 from entryway.connectors.simulator.routes import router as simulator_router
+from entryway.events.delivery import backlog
 from entryway.model.errors import ApiError, FieldViolation, OAuthError
 from entryway.observability.json_logs import quiet_libraries
 from entryway.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from entryway.observability.metrics import LatencyMiddleware
+from entryway.observability.outage import database_unavailable
 from entryway.observability.request_id import RequestIdMiddleware
 from entryway.oidc_provider.routes import router as oidc_router
 from entryway.portal.routes import router as portal_router
 from entryway.runtime import Runtime
 from entryway.store.migrate import current_revision, head_revision
+from entryway.web.brand_assets import router as brand_assets_router
+from entryway.web.page_context import PageContextMiddleware
 from entryway.web.pages import error_page
 from entryway.web.requests import UnknownHost
 from entryway.web.session_cookies import SessionRefused, refusal_page
@@ -47,6 +51,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(oidc_rp_router, include_in_schema=False)
     app.include_router(simulator_router, include_in_schema=False)
     app.include_router(portal_router, include_in_schema=False)
+    app.include_router(brand_assets_router, include_in_schema=False)
     app.include_router(api_router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)
@@ -69,6 +74,11 @@ def create_app(rt: Runtime) -> FastAPI:
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
+        try:
+            with rt.engine.connect() as conn:
+                rt.metrics.set_webhook_backlog(*backlog(conn, rt.clock.now()))
+        except OperationalError:
+            log.warning("webhook backlog not measured: the database is unavailable")
         return Response(rt.metrics.exposition(), media_type=METRICS_CONTENT_TYPE)
 
     @app.exception_handler(UnknownHost)
@@ -117,13 +127,10 @@ def create_app(rt: Runtime) -> FastAPI:
 
     @app.exception_handler(OperationalError)
     def database_down(request: Request, exc: OperationalError) -> Response:
-        log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else "OperationalError")
-        return JSONResponse(
-            ApiError(503, "The database is unavailable; retry shortly").body(),
-            status_code=503,
-            headers={"Retry-After": "2"},
-        )
+        return database_unavailable(rt, request, exc)
 
+    # Innermost: pages rendered anywhere below find their request (for branding) through it.
+    app.add_middleware(PageContextMiddleware)
     # Outermost first: the request ID is set before anything else runs, so every log line carries it.
     app.add_middleware(LatencyMiddleware, metrics=rt.metrics)
     app.add_middleware(RequestIdMiddleware)

@@ -231,25 +231,36 @@ def test_simulator_connection_in_development_is_ready_to_enable(api: TestClient,
     assert api.patch(f"{base(org_id)}/{conn['id']}:enable").json()["connection"]["enabled"] is True
 
 
-def test_oidc_secret_is_sealed_never_returned_and_enable_refused_when_discovery_fails(
+def test_oidc_secret_is_sealed_never_returned_and_an_unreadable_issuer_is_refused_on_save(
     rt: Runtime, api: TestClient, org_id: str, seed: DevSeed
 ) -> None:
     body = {
         "type": "OIDC",
         "provider": "GOOGLE",
         "oidc_config": {
-            # .invalid never resolves (RFC 6761), so enabling fails at discovery with or without internet access
+            # .invalid never resolves (RFC 6761), so the save fails at discovery with or without internet access
             "issuer": "https://idp.example.invalid",
             "client_id": "abc.apps.googleusercontent.com",
             "client_secret": "very-secret-value",
             "scopes": ["openid", "email"],
         },
     }
-    conn = create(api, org_id, body)
+    before = dump(rt.engine)
+    refused = api.post(base(org_id), json=body)
+    assert_error(refused, 400, "oidc_config.issuer")
+    assert (
+        "could not be resolved"
+        in refused.json()["details"][0]["validation_error_info"]["field_violations"][0]["description"]
+    )
+    assert dump(rt.engine) == before
+    # Without an issuer the connection is a draft: stored (secret sealed), not enabled until its IdP is named.
+    draft = {**body, "oidc_config": {k: v for k, v in body["oidc_config"].items() if k != "issuer"}}
+    conn = create(api, org_id, draft)
     assert "very-secret-value" not in str(conn)
     config = conn["oidc_config"]
     assert "client_secret" not in config and config["client_secret_set"] is True
     assert config["redirect_uri"] == f"{seed.environment.url}/sso/v1/oidc/{conn['id']}/callback"
+    assert conn["missing_configuration"] == ["issuer"]
     assert "very-secret-value" not in str(dump(rt.engine))
     with rt.engine.connect() as db:
         stored = connection_service.get_connection(db, seed.environment.id, conn["id"])
@@ -257,11 +268,10 @@ def test_oidc_secret_is_sealed_never_returned_and_enable_refused_when_discovery_
     listed = api.get(base(org_id)).json()
     assert "very-secret-value" not in str(listed)
     before = dump(rt.engine)
-    response = api.patch(f"{base(org_id)}/{conn['id']}:enable")
-    assert_error(response, 400)
-    assert "OIDC" in response.json()["message"]
+    assert_error(api.patch(f"{base(org_id)}/{conn['id']}:enable"), 400, "oidc_config.issuer")
+    assert_error(api.patch(f"{base(org_id)}/{conn['id']}", json={"oidc_config": body["oidc_config"]}), 400)
     assert dump(rt.engine) == before
-    assert_error(api.post(base(org_id), json={**body, "saml_config": {}}), 400, "saml_config")
+    assert_error(api.post(base(org_id), json={**draft, "saml_config": {}}), 400, "saml_config")
     rotated = api.patch(f"{base(org_id)}/{conn['id']}", json={"oidc_config": {"client_secret": "new-secret"}})
     assert rotated.status_code == 200
     with rt.engine.connect() as db:

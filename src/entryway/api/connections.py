@@ -15,7 +15,7 @@ from entryway.api.transactions import reading, writing
 from entryway.connectors.saml.metadata_import import prefetch
 from entryway.connectors.saml.metadata_refresh import refresh_metadata
 from entryway.model.errors import FieldViolation, invalid
-from entryway.services import connections, domains, organizations
+from entryway.services import connection_checks, connections, domains, organizations
 from entryway.web.requests import runtime
 
 router = APIRouter()
@@ -39,6 +39,8 @@ def create_connection(
     given = body.model_dump(exclude_unset=True)
     allow_http = caller.environment.is_development
     fetched = prefetch(rt, allow_http=allow_http, saml_config=given.get("saml_config")) if body.type == "SAML" else None
+    # The IdP is read before the transaction: a slow one must not hold the database.
+    checked = connection_checks.check_before_create(rt, caller.environment, body.type, given.get("oidc_config"))
     with writing(rt) as conn:
         created = connections.create_connection(
             rt,
@@ -51,6 +53,7 @@ def create_connection(
             oidc_config=given.get("oidc_config"),
             attribute_mapping=given.get("attribute_mapping"),
             fetched_metadata=fetched,
+            provider_check=checked,
         )
     return {"connection": _render(caller)(created)}
 
@@ -103,8 +106,10 @@ def search_connections(
 
 def _switch(request: Request, caller: Caller, org_id: str, connection_id: str, enabled: bool) -> dict[str, Any]:
     rt = runtime(request)
+    env = caller.environment
+    checked = connection_checks.check_before_enable(rt, env, connection_id, org_id=org_id) if enabled else None
     with writing(rt) as conn:
-        changed = connections.set_enabled(rt, conn, caller.environment, connection_id, enabled, org_id=org_id)
+        changed = connections.set_enabled(rt, conn, env, connection_id, enabled, org_id=org_id, provider_check=checked)
     return {"connection": _render(caller)(changed)}
 
 
@@ -132,6 +137,15 @@ def refresh_connection_metadata(
     return {"connection": _render(caller)(changed)}
 
 
+@router.post("/organizations/{org_id}/connections/{connection_id}:check")
+def check_connection(
+    request: Request, org_id: str, connection_id: str, caller: Caller = Depends(READ)
+) -> dict[str, Any]:
+    """Read an OIDC connection's IdP now (discovery document and JWKS); 422 naming the field when it fails."""
+    checked = connection_checks.check_stored(runtime(request), caller.environment, connection_id, org_id=org_id)
+    return {"check": view.provider_check(checked)}
+
+
 @router.get("/organizations/{org_id}/connections/{connection_id}")
 def get_connection(request: Request, org_id: str, connection_id: str, caller: Caller = Depends(READ)) -> dict[str, Any]:
     with reading(runtime(request)) as conn:
@@ -149,10 +163,12 @@ def update_connection(
 ) -> dict[str, Any]:
     rt = runtime(request)
     changes = body.model_dump(exclude_unset=True)
-    fetched = prefetch(rt, allow_http=caller.environment.is_development, saml_config=changes.get("saml_config"))
+    env = caller.environment
+    fetched = prefetch(rt, allow_http=env.is_development, saml_config=changes.get("saml_config"))
+    checked = connection_checks.check_before_update(rt, env, connection_id, changes, org_id=org_id)
     with writing(rt) as conn:
         changed = connections.update_connection(
-            rt, conn, caller.environment, connection_id, changes, org_id=org_id, fetched_metadata=fetched
+            rt, conn, env, connection_id, changes, org_id=org_id, fetched_metadata=fetched, provider_check=checked
         )
     return {"connection": _render(caller)(changed)}
 

@@ -128,7 +128,7 @@ AUTH_EVENT = _object(
     {
         "id": STRING,
         "auth_request_id": OPTIONAL_STRING,
-        "status": {"enum": ["SUCCESS", "FAILURE"]},
+        "status": {"enum": ["INITIATED", "PENDING", "SUCCESS", "FAILED"]},
         "step": OPTIONAL_STRING,
         "error_code": OPTIONAL_STRING,
         "message": OPTIONAL_STRING,
@@ -138,6 +138,42 @@ AUTH_EVENT = _object(
         "email": OPTIONAL_STRING,
         "client_ip": OPTIONAL_STRING,
         "create_time": TIME,
+    }
+)
+
+CHECK_STATUS = {"enum": ["pass", "warn", "fail"]}
+CHECKLIST = _object(
+    {
+        "environment_id": STRING,
+        "status": CHECK_STATUS,
+        "counts": _object({"pass": {"type": "integer"}, "warn": {"type": "integer"}, "fail": {"type": "integer"}}),
+        "checks": {
+            "type": "array",
+            "items": _object(
+                {
+                    "rule": STRING,
+                    "title": STRING,
+                    "status": CHECK_STATUS,
+                    "detail": STRING,
+                    "fix": OPTIONAL_STRING,
+                    "docs": STRING,
+                }
+            ),
+        },
+    }
+)
+
+PROVIDER_CHECK = _object(
+    {
+        "ok": {"const": True},
+        "issuer": STRING,
+        "authorization_endpoint": STRING,
+        "token_endpoint": STRING,
+        "userinfo_endpoint": OPTIONAL_STRING,
+        "jwks_uri": STRING,
+        "end_session_endpoint": OPTIONAL_STRING,
+        "id_token_signing_alg_values_supported": {"type": "array", "items": STRING},
+        "signing_keys": {"type": "integer", "minimum": 1},
     }
 )
 
@@ -184,6 +220,64 @@ PORTAL_LINK = _object(
         "expire_time": TIME,
     }
 )
+_BRAND_IMAGE = {
+    "type": ["object", "null"],
+    "required": ["url", "content_type", "width", "height", "size_bytes"],
+    "properties": {
+        "url": STRING,
+        "content_type": {"enum": ["image/png", "image/svg+xml", "image/webp", "image/x-icon"]},
+        "width": {"type": ["integer", "null"]},
+        "height": {"type": ["integer", "null"]},
+        "size_bytes": {"type": "integer"},
+    },
+}
+RESOLVED_BRANDING = _object(
+    {
+        "display_name": STRING,
+        "accent_color": STRING,
+        "accent_foreground": STRING,
+        "link_color": STRING,
+        "logo_url": OPTIONAL_STRING,
+        "favicon_url": STRING,
+    }
+)
+BRANDING_WARNINGS = {
+    "type": "array",
+    "items": _object({"field": STRING, "description": STRING, "contrast_ratio": {"type": "number"}}),
+}
+ENVIRONMENT_BRANDING = _object(
+    {
+        "branding": _object(
+            {
+                "display_name": OPTIONAL_STRING,
+                "accent_color": OPTIONAL_STRING,
+                "logo": _BRAND_IMAGE,
+                "favicon": _BRAND_IMAGE,
+                "update_time": OPTIONAL_TIME,
+                "resolved": RESOLVED_BRANDING,
+            }
+        ),
+        "warnings": BRANDING_WARNINGS,
+    }
+)
+ORGANIZATION_BRANDING = wrapped(
+    "branding",
+    _object(
+        {
+            "organization_id": STRING,
+            "display_name": OPTIONAL_STRING,
+            "logo": _BRAND_IMAGE,
+            "update_time": OPTIONAL_TIME,
+            "resolved": RESOLVED_BRANDING,
+        }
+    ),
+)
+BRANDING_PREVIEW = _object(
+    {
+        "preview": _object({"page": STRING, "html": STRING, "branding": RESOLVED_BRANDING}),
+        "warnings": BRANDING_WARNINGS,
+    }
+)
 
 # The success answer of each call, by handler name.
 SUCCESS: dict[str, dict[str, Any]] = {
@@ -204,6 +298,7 @@ SUCCESS: dict[str, dict[str, Any]] = {
     "enable_connection": wrapped("connection", CONNECTION),
     "disable_connection": wrapped("connection", CONNECTION),
     "refresh_connection_metadata": wrapped("connection", CONNECTION),
+    "check_connection": wrapped("check", PROVIDER_CHECK),
     "get_connection": wrapped("connection", CONNECTION),
     "update_connection": wrapped("connection", CONNECTION),
     "delete_connection": EMPTY,
@@ -222,7 +317,16 @@ SUCCESS: dict[str, dict[str, Any]] = {
     "create_portal_link": wrapped("link", PORTAL_LINK),
     "list_portal_links": page("links", PORTAL_LINK),
     "revoke_portal_link": EMPTY,
+    "get_checklist": wrapped("checklist", CHECKLIST),
+    "get_environment_branding": ENVIRONMENT_BRANDING,
+    "update_environment_branding": ENVIRONMENT_BRANDING,
+    "get_organization_branding": ORGANIZATION_BRANDING,
+    "update_organization_branding": ORGANIZATION_BRANDING,
+    "preview_branding": BRANDING_PREVIEW,
 }
+
+# Calls that also answer another media type when the Accept header asks for it.
+ALSO_SERVED: dict[str, dict[str, Any]] = {"preview_branding": {"text/html": {"schema": STRING}}}
 
 _ERRORS = {
     "400": "Invalid input: every violated field is listed (also a bad page_token or page_size)",
@@ -230,9 +334,10 @@ _ERRORS = {
     "403": "The token's scopes do not allow the call",
     "404": "The resource does not exist in this environment",
     "409": "A duplicate, or an Idempotency-Key whose first request is still running",
-    "413": "The body is larger than 64 KiB",
+    "413": "The body is larger than 64 KiB (512 KiB for branding calls, which carry images)",
     "415": "The body is not application/json",
-    "422": "An Idempotency-Key reused with a different request",
+    "422": "An Idempotency-Key reused with a different request; for :check, an OIDC IdP that cannot be used "
+    "(the field to fix is named, with what was wanted and what was got)",
     "429": "Rate limited: retry after Retry-After seconds",
     "503": "The database is unreachable: retry after Retry-After seconds",
     # Declared so that FastAPI does not describe its own 422 body, which this API never sends (bodies and
@@ -299,9 +404,8 @@ def describe(router: APIRouter) -> None:
         route.response_model = None
         route.response_field = None
         status = str(route.status_code or 200)
-        responses: dict[int | str, dict[str, Any]] = {
-            status: {"description": "Success", "content": {"application/json": {"schema": success}}}
-        }
+        content: dict[str, Any] = {"application/json": {"schema": success}, **ALSO_SERVED.get(route.name, {})}
+        responses: dict[int | str, dict[str, Any]] = {status: {"description": "Success", "content": content}}
         for code in _errors_of(route, has_body=body_of(route) is not None):
             text = _ERRORS[code]
             answer: dict[str, Any] = {"description": text, "content": {"application/json": {"schema": ERROR}}}

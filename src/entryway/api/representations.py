@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from entryway.connectors.oidc.discovery import ProviderCheck
 from entryway.model.connections import ConnectionType, Domain, Organization, SsoConnection
 from entryway.services.connections import (
     SEALED_SECRET_KEY,
@@ -165,4 +166,20 @@ def portal_link(link: PortalLink, location: str | None) -> dict[str, Any]:
         "location": location,
         "create_time": rfc3339(link.create_time),
         "expire_time": rfc3339(link.expire_time),
+    }
+
+
+def provider_check(checked: ProviderCheck) -> dict[str, Any]:
+    """What a successful OIDC IdP check read (the endpoints logins will use)."""
+    found = checked.provider
+    return {
+        "ok": True,
+        "issuer": found.issuer,
+        "authorization_endpoint": found.authorization_endpoint,
+        "token_endpoint": found.token_endpoint,
+        "userinfo_endpoint": found.userinfo_endpoint,
+        "jwks_uri": found.jwks_uri,
+        "end_session_endpoint": found.end_session_endpoint,
+        "id_token_signing_alg_values_supported": list(found.signing_algs),
+        "signing_keys": checked.signing_keys,
     }

@@ -6,6 +6,8 @@ from fastapi import APIRouter, Depends, Request
 
 from entryway.api import (
     auth_logs,
+    branding,
+    checklist,
     client_secrets,
     connections,
     domains,
@@ -28,7 +30,17 @@ def no_nul_characters(request: Request) -> None:
 
 
 router = APIRouter(dependencies=[Depends(no_nul_characters), Depends(rate_limit)])
-for module in (organizations, domains, connections, portal_links, environment, client_secrets, auth_logs):
+for module in (
+    organizations,
+    domains,
+    connections,
+    portal_links,
+    environment,
+    branding,
+    checklist,
+    client_secrets,
+    auth_logs,
+):
     openapi.describe(module.router)
     idempotency.apply(module.router)
     router.include_router(module.router)

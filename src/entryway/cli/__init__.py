@@ -7,12 +7,15 @@ from typing import Any
 import click
 
 from entryway.cli.api_clients import api_clients_group
+from entryway.cli.branding import branding_group
+from entryway.cli.check import check
 from entryway.cli.client_secrets import secrets_group
 from entryway.cli.connections import connections_group
 from entryway.cli.context import CliContext, fail_on_api_error
 from entryway.cli.domains import domains_group
 from entryway.cli.environments import env_group
 from entryway.cli.keys import keys_group
+from entryway.cli.logs import logs_group
 from entryway.cli.organizations import orgs_group
 from entryway.cli.portal_links import portal_links_group
 from entryway.cli.redirect_uris import initiate_login_group, redirect_uris_group
@@ -52,5 +55,8 @@ for command in (
     connections_group,
     portal_links_group,
     keys_group,
+    logs_group,
+    check,
+    branding_group,
 ):
     main.add_command(command)

@@ -1,4 +1,4 @@
-"""`entryway connections create|list|get|enable|disable|delete|refresh-metadata` (SAML by hand or from metadata)."""
+"""`entryway connections create|list|get|check|enable|disable|delete|refresh-metadata`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from entryway.connectors.saml.metadata_import import prefetch
 from entryway.connectors.saml.metadata_refresh import refresh_metadata, refreshable
 from entryway.model.connections import ConnectionType, Provider
 from entryway.model.errors import ApiError
-from entryway.services import connections, domains
+from entryway.services import connection_checks, connections, domains
 from entryway.services.connections import SAML_BINDINGS
 
 _PEM_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
@@ -59,7 +59,16 @@ def _saml_config(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _oidc_config(options: dict[str, Any]) -> dict[str, Any]:
-    names = ("issuer", "authorize_uri", "token_uri", "user_info_uri", "jwks_uri", "client_id", "client_secret")
+    names = (
+        "issuer",
+        "discovery_endpoint",
+        "authorize_uri",
+        "token_uri",
+        "user_info_uri",
+        "jwks_uri",
+        "client_id",
+        "client_secret",
+    )
     return {name: options[f"oidc_{name}"] for name in names if options.get(f"oidc_{name}") is not None}
 
 
@@ -113,7 +122,8 @@ def connections_group() -> None:
 @click.option("--allow-idp-initiated-login/--no-allow-idp-initiated-login", default=None)
 @click.option("--sp-entity-id", default=None, help="SAML import: keep the SP entity ID the IdP already knows.")
 @click.option("--sp-assertion-url", default=None, help="SAML import: keep the ACS URL the IdP already knows.")
-@click.option("--oidc-issuer", default=None)
+@click.option("--oidc-issuer", default=None, help="OIDC: the IdP's issuer (its discovery document is read now).")
+@click.option("--oidc-discovery-endpoint", default=None, help="OIDC: the discovery URL, when not under the issuer.")
 @click.option("--oidc-authorize-uri", default=None)
 @click.option("--oidc-token-uri", default=None)
 @click.option("--oidc-user-info-uri", default=None)
@@ -140,6 +150,7 @@ def create(
     saml = _saml_config(options)
     oidc = _oidc_config(options)
     fetched = prefetch(rt, allow_http=env.is_development, saml_config=saml) if type_ == "SAML" else None
+    checked = connection_checks.check_before_create(rt, env, type_, oidc if type_ == "OIDC" else None)
     with writing(rt) as conn:
         created = connections.create_connection(
             rt,
@@ -151,9 +162,10 @@ def create(
             saml_config=saml if type_ == "SAML" or saml else None,
             oidc_config=oidc if type_ == "OIDC" or oidc else None,
             fetched_metadata=fetched,
+            provider_check=checked,
         )
         if enable:
-            created = connections.set_enabled(rt, conn, env, created.id, True)
+            created = connections.set_enabled(rt, conn, env, created.id, True, provider_check=checked)
     item = view.connection(created, env.url)
     if as_json:
         show(item, True)
@@ -206,11 +218,29 @@ def get(obj: CliContext, connection_id: str, env_id: str | None, as_json: bool) 
         _summary(item)
 
 
+@connections_group.command("check")
+@click.argument("connection_id")
+@env_option
+@json_option
+@click.pass_obj
+def check(obj: CliContext, connection_id: str, env_id: str | None, as_json: bool) -> None:
+    """Read the IdP of OIDC connection CONNECTION_ID now: its discovery document and signing keys."""
+    env = obj.environment(env_id)
+    click.echo(f"reading the IdP configuration of {connection_id}…", err=True)
+    found = view.provider_check(connection_checks.check_stored(obj.runtime(), env, connection_id))
+    if as_json:
+        emit_json({"check": found})
+        return
+    for key, value in found.items():
+        click.echo(f"  {key}  {value}")
+
+
 def _switch(obj: CliContext, connection_id: str, enabled: bool, env_id: str | None, as_json: bool) -> None:
     env = obj.environment(env_id)
     rt = obj.runtime()
+    checked = connection_checks.check_before_enable(rt, env, connection_id) if enabled else None
     with writing(rt) as conn:
-        changed = connections.set_enabled(rt, conn, env, connection_id, enabled)
+        changed = connections.set_enabled(rt, conn, env, connection_id, enabled, provider_check=checked)
     if as_json:
         show(view.connection(changed, env.url), True)
     else:

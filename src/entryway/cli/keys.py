@@ -1,4 +1,4 @@
-"""`entryway keys list|rotate`: the environment's OIDC signing keys and their rotation."""
+"""`entryway keys list|rotate`: the environment's signing keys (OIDC tokens, SAML SP) and their rotation."""
 
 from __future__ import annotations
 
@@ -8,7 +8,17 @@ from entryway.api.transactions import writing
 from entryway.cli.context import CliContext
 from entryway.cli.options import env_option, json_option
 from entryway.cli.output import show, show_list
+from entryway.connectors.saml.sp_key import connections_relying_on_sp_key
 from entryway.keys import rotation
+
+purpose_option = click.option(
+    "--purpose",
+    type=click.Choice(rotation.PURPOSES),
+    default="oidc",
+    show_default=True,
+    help="oidc: the key that signs tokens (published at /keys). saml_sp: the SAML SP key that signs "
+    "AuthnRequests and LogoutRequests and decrypts assertions (published in every SP metadata).",
+)
 
 
 @click.group("keys")
@@ -24,25 +34,28 @@ def _state(state: rotation.KeyState) -> dict[str, object]:
         "activate_time": state.activate_time.isoformat() if state.activate_time else None,
         "retire_time": state.retire_time.isoformat() if state.retire_time else None,
         "published_until": state.published_until.isoformat() if state.published_until else None,
+        "retained_until": state.retained_until.isoformat() if state.retained_until else None,
     }
 
 
 @keys_group.command("list")
+@purpose_option
 @env_option
 @json_option
 @click.pass_obj
-def list_keys(obj: CliContext, env_id: str | None, as_json: bool) -> None:
-    """List the OIDC signing keys: next (published, not signing yet), active, retired (published until)."""
+def list_keys(obj: CliContext, purpose: str, env_id: str | None, as_json: bool) -> None:
+    """List the signing keys: next (published, not signing yet), active, retired (published until)."""
     rt = obj.runtime()
     env = obj.environment(env_id)
     with writing(rt) as conn:
-        items = [_state(s) for s in rotation.key_states(rt, conn, env.id)]
+        items = [_state(s) for s in rotation.key_states(rt, conn, env.id, purpose)]
+    last = "decrypts until" if purpose == "saml_sp" else "published until"
     show_list(
         items,
         as_json,
         "keys",
-        ["kid", "status", "signs from", "retires", "published until"],
-        ["kid", "status", "activate_time", "retire_time", "published_until"],
+        ["kid", "status", "signs from", "retires", last],
+        ["kid", "status", "activate_time", "retire_time", "retained_until"],
     )
 
 
@@ -50,25 +63,36 @@ def list_keys(obj: CliContext, env_id: str | None, as_json: bool) -> None:
 @click.option(
     "--grace",
     type=int,
-    default=rotation.DEFAULT_GRACE_SECONDS,
-    show_default=True,
-    help=f"Seconds between publishing the new key and signing with it (at least {rotation.MIN_GRACE_SECONDS}).",
+    default=None,
+    help="Seconds between publishing the new key and signing with it (at least "
+    f"{rotation.MIN_GRACE_SECONDS}; default {rotation.DEFAULT_GRACE_BY_PURPOSE['oidc']} for oidc, "
+    f"{rotation.DEFAULT_GRACE_BY_PURPOSE['saml_sp']} (7 days) for saml_sp).",
 )
+@purpose_option
 @env_option
 @json_option
 @click.pass_obj
-def rotate_keys(obj: CliContext, grace: int, env_id: str | None, as_json: bool) -> None:
+def rotate_keys(obj: CliContext, grace: int | None, purpose: str, env_id: str | None, as_json: bool) -> None:
     """Publish a new signing key now; sign with it after the grace period."""
     rt = obj.runtime()
     env = obj.environment(env_id)
     with writing(rt) as conn:
-        done = rotation.rotate(rt, conn, env.id, grace)
-    show(
-        {
-            "kid": done.new_kid,
-            "signs_from": done.signs_from.isoformat(),
-            "replaces": ", ".join(done.replaced),
-            "replaced_published_until": done.replaced_published_until.isoformat(),
-        },
-        as_json,
-    )
+        done = rotation.rotate(rt, conn, env.id, grace, purpose)
+        relying = connections_relying_on_sp_key(conn, env.id) if purpose == "saml_sp" else []
+    result: dict[str, object] = {
+        "purpose": purpose,
+        "kid": done.new_kid,
+        "signs_from": done.signs_from.isoformat(),
+        "replaces": ", ".join(done.replaced),
+        "replaced_published_until": done.replaced_published_until.isoformat(),
+    }
+    if purpose == "saml_sp":
+        # These IdPs verify the SP's signatures or encrypt to it: each must read the SP metadata again in time.
+        result["update_idp_metadata_before_signs_from"] = relying
+    show(result, as_json)
+    if purpose == "saml_sp" and relying and not as_json:
+        click.echo(
+            f"Give the IdP of each connection above its SP metadata again before {done.signs_from.isoformat()} "
+            "(IdPs that fetch it by URL pick it up by themselves).",
+            err=True,
+        )

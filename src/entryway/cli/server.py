@@ -9,6 +9,8 @@ import uvicorn
 
 from entryway.app import create_app
 from entryway.cli.context import CliContext
+from entryway.cli.supervisor import run_workers
+from entryway.connectors.saml.metadata_schedule import start_refresher
 from entryway.observability import json_logs
 from entryway.services.bootstrap import seed_development
 from entryway.store.migrate import upgrade
@@ -71,24 +73,52 @@ def dev(obj: CliContext, host: str, port: int, callback_url: str | None, new_sec
     if no_serve:
         return
     json_logs.configure("INFO", json_lines=False)  # a person reads `make dev`'s output
+    start_refresher(rt)
     uvicorn.run(create_app(rt), host=host, port=port, log_config=None, proxy_headers=False)
+
+
+# Seconds a stopping server gives its requests in flight before it closes their connections.
+GRACEFUL_SHUTDOWN_SECONDS = 30
 
 
 @click.command()
 @click.option("--host", default="0.0.0.0", show_default=True)  # noqa: S104 - a server binds where it is told
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1, max=64),
+    help="Worker processes sharing the port (about one per CPU core); each is stateless.",
+)
+@click.option(
+    "--graceful-timeout",
+    default=GRACEFUL_SHUTDOWN_SECONDS,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="On SIGTERM, seconds to finish requests in flight (new connections are refused at once).",
+)
 @click.pass_obj
-def serve(obj: CliContext, host: str, port: int, workers: int) -> None:
-    """Serve Entryway (production). Needs ENTRYWAY_MASTER_KEY and a migrated database."""
+def serve(obj: CliContext, host: str, port: int, workers: int, graceful_timeout: int) -> None:
+    """Serve Entryway (production). Needs ENTRYWAY_MASTER_KEY and a migrated database.
+
+    On SIGTERM or SIGINT it stops listening at once, finishes the requests in flight, and exits.
+    """
     obj.settings()  # fail early, with a clear message, on a bad configuration
-    uvicorn.run(
+    json_logs.configure("INFO", json_lines=True)  # the supervisor's own lines; each worker configures its own
+    config = uvicorn.Config(
         "entryway.asgi:create",
         factory=True,
         host=host,
         port=port,
         workers=workers,
         log_config=None,  # each worker configures JSON logs itself (entryway.asgi)
-        proxy_headers=False,
-        timeout_graceful_shutdown=30,
+        proxy_headers=False,  # X-Forwarded-* are believed only from ENTRYWAY_TRUSTED_PROXIES (web/requests.py)
+        timeout_graceful_shutdown=graceful_timeout,
+        # A worker busy starting on a loaded machine is not hung: give it time before the supervisor replaces it.
+        timeout_worker_healthcheck=30,
     )
+    if workers == 1:
+        uvicorn.Server(config).run()
+    else:
+        run_workers(config)

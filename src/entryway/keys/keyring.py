@@ -57,6 +57,10 @@ class KeyRow:
             return False
         return self.retire_time is None or self.retire_time + retain > now
 
+    def in_service_at(self, now: datetime) -> bool:
+        """Signing now or planned to (a "next" key): what an SP metadata document lists."""
+        return self.published_at(now, timedelta(0))
+
 
 @dataclass
 class _EnvKeys:
@@ -128,6 +132,20 @@ class KeyRing:
             for r in self.rows(environment_id)
             if r.purpose == "oidc" and r.public_jwk and r.published_at(at, self._retain)
         ]
+
+    def published(self, environment_id: str, purpose: str, now: datetime, *, retained: bool) -> list[SigningKey]:
+        """Keys of `purpose`, the signing one first: in service (active and next), or, with `retained`, also
+        the retired ones still within their retention (which may still have to decrypt what was sent to them).
+        """
+        signing = signer(self.rows(environment_id), purpose, now)
+        kids = [
+            r.kid
+            for r in self.rows(environment_id)
+            if r.purpose == purpose and (r.published_at(now, self._retain) if retained else r.in_service_at(now))
+        ]
+        if signing is not None:
+            kids = [signing.kid] + [k for k in kids if k != signing.kid]
+        return [self.by_kid(k) for k in kids]
 
     def active(self, environment_id: str, purpose: str = "oidc", now: datetime | None = None) -> SigningKey:
         at = now or datetime.now(UTC)

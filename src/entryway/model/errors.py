@@ -24,6 +24,7 @@ INTEGRATION_ERRORS: dict[str, str] = {
     "invalid_user_domain": "The login_hint is not an email address with a domain.",
     "access_denied": "The login was refused.",
     "server_error": "Entryway could not complete the request; the reference names the recorded cause.",
+    "temporarily_unavailable": "Entryway's database cannot be reached right now; retry after Retry-After seconds.",
 }
 
 IDP_ERRORS: dict[str, str] = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -55,6 +55,38 @@ class Metrics:
             buckets=_BUCKETS,
             registry=self.registry,
         )
+        self.database_unavailable = Counter(
+            "entryway_database_unavailable",
+            "Requests answered 503 because the database could not be reached",
+            registry=self.registry,
+        )
+
+        self.webhook_attempts = Counter(
+            "entryway_webhook_attempts",
+            "Webhook delivery attempts made by this process, by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
+        # Read from the database at each scrape (shared by all instances, so any instance reports the backlog).
+        self.webhook_backlog = Gauge(
+            "entryway_webhook_backlog",
+            "Webhook deliveries not yet delivered: all pending ones, and those due now",
+            ["state"],
+            registry=self.registry,
+        )
+        self.webhook_oldest_due = Gauge(
+            "entryway_webhook_oldest_due_seconds",
+            "How long the oldest due webhook delivery has been waiting for a worker",
+            registry=self.registry,
+        )
+
+    def webhook_attempt(self, outcome: str) -> None:
+        self.webhook_attempts.labels(outcome).inc()
+
+    def set_webhook_backlog(self, pending: int, due: int, oldest_due_seconds: float) -> None:
+        self.webhook_backlog.labels("pending").set(pending)
+        self.webhook_backlog.labels("due").set(due)
+        self.webhook_oldest_due.set(oldest_due_seconds)
 
     def login_event(self, status: str, error_code: str | None, step: str) -> None:
         self.logins.labels(status.lower(), error_code or "", step).inc()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,28 +48,51 @@ class LocalCounters:
 
 
 class RedisCounters:
+    """Counters in Redis, shared by every instance. While Redis cannot be reached they are kept in this process
+    (limits then hold per instance), and Redis is not asked again for RETRY_SECONDS: a Redis that hangs must
+    not add its timeout to every token request."""
+
+    RETRY_SECONDS = 5.0
+
     def __init__(self, url: str) -> None:
         import redis
 
         self._redis: Any = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._fallback = LocalCounters()
+        self._down_until = 0.0
+
+    def _usable(self) -> bool:
+        return time.monotonic() >= self._down_until
+
+    def _failed(self, exc: Exception) -> None:
+        if self._usable():  # one warning per outage period, not one per request
+            log.warning(
+                "redis unavailable: counting failed client authentications in this process",
+                extra={"reason": type(exc).__name__},
+            )
+        self._down_until = time.monotonic() + self.RETRY_SECONDS
 
     def get(self, key: str) -> int:
+        if not self._usable():
+            return self._fallback.get(key)
         try:
             value = self._redis.get(key)
         except Exception as exc:  # an unreachable Redis must not stop logins: count in this process instead
-            log.warning("redis unavailable for auth-failure counters: %s", type(exc).__name__)
+            self._failed(exc)
             return self._fallback.get(key)
-        return int(value) if value is not None else self._fallback.get(key)
+        return max(int(value) if value is not None else 0, self._fallback.get(key))
 
     def incr(self, key: str) -> None:
+        if not self._usable():
+            self._fallback.incr(key)
+            return
         try:
             with self._redis.pipeline() as pipe:
                 pipe.incr(key)
                 pipe.expire(key, WINDOW_SECONDS * 2)
                 pipe.execute()
         except Exception as exc:
-            log.warning("redis unavailable for auth-failure counters: %s", type(exc).__name__)
+            self._failed(exc)
             self._fallback.incr(key)
 
 

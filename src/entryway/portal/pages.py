@@ -33,7 +33,6 @@ def portal_page(
     shared = {
         "org": org,
         "env": live.env,
-        "brand_name": org.display_name,
         "csrf": live.csrf,
         "portal_data": {
             "origins": exact_origins(origins),
@@ -43,7 +42,7 @@ def portal_page(
             "organization_id": org.id,
         },
     }
-    return render(template, {**shared, **context}, status=status, csp=portal_csp(origins))
+    return render(template, {**shared, **context}, status=status, csp=portal_csp(origins), organization_id=org.id)
 
 
 def framable_error(rt: Runtime, env_id: str, response: HTMLResponse) -> HTMLResponse:

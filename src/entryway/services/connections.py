@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from entryway.connectors.oidc.discovery import discover
-from entryway.connectors.oidc.fetch import FetchError
+from entryway.connectors.oidc.discovery import ProviderCheck, needs_provider, settings_source
 from entryway.connectors.saml.metadata_import import METADATA_INPUTS, import_metadata
+from entryway.events import payloads
+from entryway.events.outbox import emit_event
 from entryway.ids import new_id
 from entryway.keys.material import certificate_fingerprint, certificate_pem, load_certificate
 from entryway.model.connections import DEFAULT_ATTRIBUTE_MAPPING, ConnectionType, Provider, SsoConnection
@@ -149,7 +150,21 @@ def insert_connection(
     _changed(rt)
     found = find_connection(conn, env_id, connection_id)
     assert found is not None
+    _emit(conn, "organization.sso_created", found, now)
+    if enabled:
+        _emit(conn, "organization.sso_enabled", found, now)
     return found
+
+
+def _emit(conn: Connection, event_type: str, connection: SsoConnection, now: datetime | None) -> None:
+    emit_event(
+        conn,
+        event_type,
+        environment_id=connection.environment_id,
+        organization_id=connection.organization_id,
+        data=payloads.connection(connection),
+        occurred_at=now,
+    )
 
 
 def _changed(rt: Runtime) -> None:
@@ -238,7 +253,7 @@ def oidc_client_secret(rt: Runtime, connection: SsoConnection) -> str | None:
 # --- validation ------------------------------------------------------------------------------------------
 
 
-def _url_problems(value: Any, env: Environment) -> list[str]:
+def url_problems(value: Any, env: Environment) -> list[str]:
     if not isinstance(value, str) or not value:
         return ["must be a non-empty URL"]
     if len(value) > MAX_URL:
@@ -317,7 +332,7 @@ def _check_saml(
             violations.extend(FieldViolation(field, p) for p in problems)
             out[name] = value
         elif name in ("idp_sso_url", "idp_slo_url", "sp_assertion_url"):
-            violations.extend(FieldViolation(field, p) for p in _url_problems(value, env))
+            violations.extend(FieldViolation(field, p) for p in url_problems(value, env))
             out[name] = value
         elif name == "sp_entity_id":
             problems = _text_problems(value, 1024)
@@ -378,6 +393,17 @@ def _merge(base: Mapping[str, Any], changes: Mapping[str, Any], defaults: Mappin
     return merged
 
 
+def _require_provider_check(check: ProviderCheck | None, config: Mapping[str, Any]) -> None:
+    """An OIDC connection naming an IdP is saved or enabled only with a check of exactly these URL values,
+    made before the transaction (services/connection_checks.py)."""
+    if not needs_provider(dict(config)):
+        return
+    if check is None:
+        raise RuntimeError("the IdP of an OIDC connection must be checked (connection_checks) before it is saved")
+    if check.source != settings_source(dict(config)):
+        raise ApiError(409, "The connection's IdP settings changed while they were being checked: retry the request")
+
+
 def _check_oidc(
     rt: Runtime,
     given: Mapping[str, Any],
@@ -396,7 +422,7 @@ def _check_oidc(
             out[SEALED_SECRET_KEY if name == "client_secret" else name] = None
             continue
         if name in OIDC_URL_FIELDS:
-            violations.extend(FieldViolation(field, p) for p in _url_problems(value, env))
+            violations.extend(FieldViolation(field, p) for p in url_problems(value, env))
             out[name] = value
         elif name == "client_id":
             violations.extend(FieldViolation(field, p) for p in _text_problems(value, 256))
@@ -499,8 +525,10 @@ def create_connection(
     oidc_config: Mapping[str, Any] | None = None,
     attribute_mapping: Mapping[str, Any] | None = None,
     fetched_metadata: bytes | None = None,
+    provider_check: ProviderCheck | None = None,
 ) -> SsoConnection:
-    """`fetched_metadata` is the document at saml_config.idp_metadata_url, fetched before the transaction."""
+    """`fetched_metadata` is the document at saml_config.idp_metadata_url, and `provider_check` the OIDC IdP
+    read from the settings given (connection_checks.check_before_create), both fetched before the transaction."""
     get_organization(conn, env.id, org_id)
     violations: list[FieldViolation] = []
     type_ = _parse_enum(ConnectionType, type, "type", violations)
@@ -529,6 +557,8 @@ def create_connection(
     )
     if violations:
         raise invalid(violations)
+    if oidc is not None:
+        _require_provider_check(provider_check, oidc)
     return insert_connection(
         rt,
         conn,
@@ -553,6 +583,7 @@ def update_connection(
     *,
     org_id: str | None = None,
     fetched_metadata: bytes | None = None,
+    provider_check: ProviderCheck | None = None,
 ) -> SsoConnection:
     """Apply a PATCH: configs are merged field by field (null resets a field); type and SP values are fixed.
 
@@ -592,6 +623,8 @@ def update_connection(
         values["attribute_mapping"] = _check_mapping(changes["attribute_mapping"], violations)
     if violations:
         raise invalid(violations)
+    if "oidc_config" in values and any(name in changes["oidc_config"] for name in OIDC_URL_FIELDS):
+        _require_provider_check(provider_check, oidc)
     if current.enabled:
         candidate = replace(current, saml_config=saml, oidc_config=oidc)
         missing = missing_for_enable(candidate)
@@ -612,22 +645,18 @@ def update_connection(
     return get_connection(conn, env.id, connection_id)
 
 
-def check_oidc_provider(rt: Runtime, env: Environment, connection: SsoConnection) -> None:
-    """Enabling an OIDC connection reads its IdP's configuration now, so a bad issuer is a 400, not a failed login."""
-    try:
-        discover(rt, connection.oidc_config, allow_http=env.is_development or rt.settings.allow_private_fetch)
-    except FetchError as exc:
-        field = "discovery_endpoint" if connection.oidc_config.get("discovery_endpoint") else "issuer"
-        raise ApiError(
-            400,
-            f"the IdP's OIDC configuration could not be read: {exc.message}",
-            [FieldViolation(f"oidc_config.{field}", exc.message)],
-        ) from exc
-
-
 def set_enabled(
-    rt: Runtime, conn: Connection, env: Environment, connection_id: str, enabled: bool, *, org_id: str | None = None
+    rt: Runtime,
+    conn: Connection,
+    env: Environment,
+    connection_id: str,
+    enabled: bool,
+    *,
+    org_id: str | None = None,
+    provider_check: ProviderCheck | None = None,
 ) -> SsoConnection:
+    """Enabling an OIDC connection needs `provider_check` (connection_checks.check_before_enable), so a bad
+    issuer is a 400 now, not a failed login later."""
     current = get_connection(conn, env.id, connection_id, org_id)
     if enabled:
         missing = missing_for_enable(current)
@@ -641,15 +670,15 @@ def set_enabled(
                 ],
             )
         if current.type is ConnectionType.OIDC:
-            check_oidc_provider(rt, env, current)
-    if current.enabled != enabled:
-        conn.execute(
-            update(connections)
-            .where(connections.c.id == current.id)
-            .values(enabled=enabled, update_time=rt.clock.now())
-        )
-        _changed(rt)
-    return get_connection(conn, env.id, connection_id)
+            _require_provider_check(provider_check, current.oidc_config)
+    if current.enabled == enabled:
+        return current
+    now = rt.clock.now()
+    conn.execute(update(connections).where(connections.c.id == current.id).values(enabled=enabled, update_time=now))
+    _changed(rt)
+    changed = get_connection(conn, env.id, connection_id)
+    _emit(conn, "organization.sso_enabled" if enabled else "organization.sso_disabled", changed, now)
+    return changed
 
 
 def delete_connection(
@@ -658,3 +687,4 @@ def delete_connection(
     current = get_connection(conn, env_id, connection_id, org_id)
     conn.execute(delete(connections).where(connections.c.id == current.id))
     _changed(rt)
+    _emit(conn, "organization.sso_deleted", current, rt.clock.now())

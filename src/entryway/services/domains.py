@@ -6,6 +6,7 @@ import ipaddress
 import re
 import secrets
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 import dns.exception
 import dns.resolver
@@ -13,6 +14,8 @@ import idna
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from entryway.config import Settings
+from entryway.events import payloads
+from entryway.events.outbox import emit_event
 from entryway.ids import new_id
 from entryway.model.connections import Domain, DomainType
 from entryway.model.errors import FieldViolation, conflict, invalid, not_found
@@ -157,12 +160,26 @@ def create_domain(
             update_time=now,
         )
     )
-    return get_domain(conn, env_id, org_id, domain_id)
+    created = get_domain(conn, env_id, org_id, domain_id)
+    _emit(conn, "organization.domain_created", created, now)
+    return created
 
 
 def delete_domain(conn: Connection, env_id: str, org_id: str, domain_id: str) -> None:
     found = get_domain(conn, env_id, org_id, domain_id)
     conn.execute(delete(domains).where(domains.c.id == found.id))
+    _emit(conn, "organization.domain_deleted", found, None)
+
+
+def _emit(conn: Connection, event_type: str, dom: Domain, now: datetime | None) -> None:
+    emit_event(
+        conn,
+        event_type,
+        environment_id=dom.environment_id,
+        organization_id=dom.organization_id,
+        data=payloads.domain(dom),
+        occurred_at=now,
+    )
 
 
 # --- DNS verification ------------------------------------------------------------------------------------
@@ -253,4 +270,7 @@ def verify_domain(rt: Runtime, env_id: str, org_id: str, domain_id: str) -> tupl
         )
         if done.rowcount != 1:
             raise not_found("domain", domain_id)
-    return replace(found, verification_status=status, update_time=now), check
+        changed = replace(found, verification_status=status, update_time=now)
+        outcome = "success" if status == "VERIFIED" else "failed"
+        _emit(conn, f"organization.domain_dns_verification_{outcome}", changed, now)
+    return changed, check

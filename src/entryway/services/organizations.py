@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from entryway.events import payloads
+from entryway.events.outbox import emit_event
 from entryway.ids import new_id
 from entryway.model.connections import Organization
 from entryway.model.errors import FieldViolation, conflict, invalid, not_found
@@ -212,7 +215,9 @@ def create_organization(
             update_time=now,
         )
     )
-    return get_organization(conn, env_id, org_id)
+    created = get_organization(conn, env_id, org_id)
+    _emit(conn, "organization.created", created, now)
+    return created
 
 
 def update_organization(
@@ -231,14 +236,28 @@ def update_organization(
         values["display_name"] = values["display_name"].strip()
     if "metadata" in values:
         values["metadata"] = values["metadata"] or {}
-    if values:
-        conn.execute(
-            update(organizations).where(organizations.c.id == current.id).values(**values, update_time=rt.clock.now())
-        )
-    return get_organization(conn, env_id, org_id)
+    if not values:
+        return current
+    now = rt.clock.now()
+    conn.execute(update(organizations).where(organizations.c.id == current.id).values(**values, update_time=now))
+    updated = get_organization(conn, env_id, org_id)
+    _emit(conn, "organization.updated", updated, now)
+    return updated
 
 
 def delete_organization(conn: Connection, env_id: str, org_id: str) -> None:
     """Delete an organization; its domains and connections go with it (ON DELETE CASCADE)."""
     current = get_organization(conn, env_id, org_id)
     conn.execute(delete(organizations).where(organizations.c.id == current.id))
+    _emit(conn, "organization.deleted", current, None)
+
+
+def _emit(conn: Connection, event_type: str, org: Organization, now: datetime | None) -> None:
+    emit_event(
+        conn,
+        event_type,
+        environment_id=org.environment_id,
+        organization_id=org.id,
+        data=payloads.organization(org),
+        occurred_at=now,
+    )

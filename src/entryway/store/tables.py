@@ -212,7 +212,7 @@ auth_events = Table(
     Column("id", ID, primary_key=True),  # err_… for failures, evt_… for successes
     Column("environment_id", ID, nullable=False),
     Column("auth_request_id", ID, nullable=True),
-    Column("status", String(16), nullable=False),  # SUCCESS | FAILURE
+    Column("status", String(16), nullable=False),  # INITIATED | PENDING | SUCCESS | FAILED (services/auth_log.py)
     Column("step", String(32), nullable=False),
     Column("error_code", String(64), nullable=True),
     Column("message", Text, nullable=True),
@@ -223,6 +223,7 @@ auth_events = Table(
     Column("client_ip", String(64), nullable=True),
     Column("create_time", UTCDateTime, nullable=False),
     Index("ix_auth_events_env_time", "environment_id", "create_time"),
+    Index("ix_auth_events_auth_request_id", "auth_request_id"),
 )
 
 # Idempotency-Key on management API POSTs (api/idempotency.py): the first successful answer to a key, kept 24 h.
@@ -300,4 +301,152 @@ portal_test_logins = Table(
     Column("auth_request_id", ID, nullable=False),
     Column("sealed_claims", LargeBinary, nullable=True),
     Column("create_time", UTCDateTime, nullable=False),
+)
+
+# --- events and webhooks (events/): the outbox is written in the transaction of the change it reports --------
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", ID, primary_key=True),  # evt_…, time-ordered
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    Column("organization_id", ID, nullable=True),  # no foreign key: organization.deleted outlives its organization
+    Column("type", String(64), nullable=False),
+    Column("object", String(32), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Index("ix_events_env_id", "environment_id", "id"),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", ID, primary_key=True),  # wh_…
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("description", String(500), nullable=True),
+    Column("event_types", JSON, nullable=False),
+    Column("secret", LargeBinary, nullable=False),  # the whsec_ secret, sealed under the master key
+    Column("previous_secret", LargeBinary, nullable=True),  # still signs (second signature) until its expiry
+    Column("previous_secret_expire_time", UTCDateTime, nullable=True),
+    Column("status", String(16), nullable=False),  # ENABLED | DISABLED
+    Column("disabled_reason", String(500), nullable=True),
+    Column("failing_since", UTCDateTime, nullable=True),  # first failed attempt since the last success
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("update_time", UTCDateTime, nullable=False),
+    UniqueConstraint("environment_id", "url"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", ID, primary_key=True),  # dlv_…
+    Column("environment_id", ID, nullable=False),
+    Column("endpoint_id", ID, ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", ID, ForeignKey("events.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),  # PENDING | SUCCEEDED | FAILED
+    Column("attempt_count", Integer, nullable=False),
+    Column("next_attempt_time", UTCDateTime, nullable=True),  # set while PENDING
+    Column("lease_owner", String(64), nullable=True),  # the worker sending it now
+    Column("lease_expire_time", UTCDateTime, nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("update_time", UTCDateTime, nullable=False),
+    UniqueConstraint("endpoint_id", "event_id"),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_time"),
+    Index("ix_webhook_deliveries_endpoint", "endpoint_id", "id"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", ID, ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("attempt", Integer, nullable=False),
+    Column("trigger", String(16), nullable=False),  # scheduled | replay | test
+    Column("outcome", String(16), nullable=False),  # SUCCESS | FAILURE
+    Column("status_code", Integer, nullable=True),
+    Column("error", String(500), nullable=True),
+    Column("response_excerpt", Text, nullable=True),
+    Column("latency_ms", Integer, nullable=False),
+    Column("worker", String(64), nullable=False),
+    Column("create_time", UTCDateTime, nullable=False),
+)
+
+# One row per certificate and stage (expiring / expired) already announced: the primary key makes the scan's
+# event happen once, however many instances scan.
+certificate_notices = Table(
+    "certificate_notices",
+    metadata,
+    Column("connection_id", ID, ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True),
+    Column("fingerprint_sha256", String(128), primary_key=True),
+    Column("stage", String(16), primary_key=True),
+    Column("event_id", ID, nullable=False),
+    Column("create_time", UTCDateTime, nullable=False),
+)
+
+# Branding (services/branding.py). Images are content-addressed per environment: id = SHA-256 of the bytes, so
+# the URL that serves one never changes meaning and can be cached forever.
+brand_images = Table(
+    "brand_images",
+    metadata,
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("content_type", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("width", Integer, nullable=True),
+    Column("height", Integer, nullable=True),
+    Column("create_time", UTCDateTime, nullable=False),
+)
+
+environment_branding = Table(
+    "environment_branding",
+    metadata,
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), primary_key=True),
+    Column("display_name", String(100), nullable=True),
+    Column("accent_color", String(7), nullable=True),
+    Column("logo_image_id", String(64), nullable=True),
+    Column("favicon_image_id", String(64), nullable=True),
+    Column("update_time", UTCDateTime, nullable=False),
+)
+
+organization_branding = Table(
+    "organization_branding",
+    metadata,
+    Column("organization_id", ID, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("display_name", String(100), nullable=True),
+    Column("logo_image_id", String(64), nullable=True),
+    Column("update_time", UTCDateTime, nullable=False),
+)
+
+# The IdP's ID token of each completed OIDC login, sealed with the master key, kept only so that logout can send
+# it to the IdP's end_session_endpoint as id_token_hint (Okta requires one). Deleted when used, purged once expired.
+upstream_id_tokens = Table(
+    "upstream_id_tokens",
+    metadata,
+    Column("session_id", ID, primary_key=True),  # the sid of the ID token Entryway issued for the login
+    Column("environment_id", ID, nullable=False),
+    Column("connection_id", ID, nullable=False),
+    Column("sealed_id_token", LargeBinary, nullable=False),
+    Column("expire_time", UTCDateTime, nullable=False, index=True),
+)
+
+# The server's periodic refresh of IdP metadata from each SAML connection's idp_metadata_url
+# (connectors/saml/metadata_schedule.py): when it is next due, which worker holds it now (a lease, so that one
+# instance at a time refreshes a connection), and how the last attempts went.
+metadata_refreshes = Table(
+    "metadata_refreshes",
+    metadata,
+    Column("connection_id", ID, ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True),
+    Column("environment_id", ID, nullable=False),
+    Column("next_time", UTCDateTime, nullable=False, index=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expire_time", UTCDateTime, nullable=True),
+    Column("last_attempt_time", UTCDateTime, nullable=True),
+    Column("last_success_time", UTCDateTime, nullable=True),
+    Column("last_change", JSON, nullable=True),  # the change record of the last refresh that changed something
+    Column("last_error", JSON, nullable=True),  # {"time", "message"} of the last failure, cleared by a success
+    Column("consecutive_failures", Integer, nullable=False, default=0),
 )

@@ -43,3 +43,12 @@ def op() -> Iterator[Provider]:
 def http(ort: Runtime, seed: DevSeed) -> Iterator[TestClient]:
     with TestClient(create_app(ort), base_url=ENV_URL, follow_redirects=False) as client:
         yield client
+
+
+@pytest.fixture
+def api(ort: Runtime, seed: DevSeed) -> Iterator[TestClient]:
+    """The management API as the app client (every scope), on the runtime allowed to reach loopback IdPs."""
+    from tests.api.conftest import client_with, token_for
+
+    with client_with(ort, seed, token_for(ort, seed, ["*"])) as client:
+        yield client

@@ -66,6 +66,8 @@ class Provider:
     userinfo_status: int = 200
     userinfo_claims: dict[str, Any] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    probe: Any = None  # called with each request's path as it arrives (to observe Entryway meanwhile)
+    jwks_override: tuple[int, str, bytes] | None = None  # status, content type, body
     token_requests: list[dict[str, Any]] = field(default_factory=list)
     logouts: list[dict[str, str]] = field(default_factory=list)
 
@@ -181,6 +183,8 @@ def _handler(op: Provider) -> type[BaseHTTPRequestHandler]:
         def _route(self, method: str) -> None:
             path = urlsplit(self.path).path
             op.requests.append((method, path))
+            if op.probe is not None:
+                op.probe(path)
             time.sleep(op.delay.get(path, 0))
             if path == "/.well-known/openid-configuration":
                 if op.discovery_override is not None:
@@ -188,6 +192,8 @@ def _handler(op: Provider) -> type[BaseHTTPRequestHandler]:
                     return self._send(status, body, content_type)
                 return self._json(200, op.discovery())
             if path == "/jwks":
+                if op.jwks_override is not None:
+                    return self._send(op.jwks_override[0], op.jwks_override[2], op.jwks_override[1])
                 return self._json(200, {"keys": op.published})
             if path == "/token" and method == "POST":
                 length = int(self.headers.get("content-length", "0"))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from entryway.model.connections import SsoConnection
 from entryway.runtime import Runtime
+from entryway.services import connection_checks
 from entryway.services import connections as connection_service
 from entryway.services.bootstrap import DevSeed
 from entryway.store.tables import auth_events
@@ -30,6 +31,9 @@ def make_connection(
 ) -> SsoConnection:
     mapping = config.pop("attribute_mapping", None)
     oidc_config = {"issuer": op.issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, **config}
+    given = {k: v for k, v in oidc_config.items() if v is not None}
+    # As the API does: the IdP is read before the transaction, and the save accepts that check only.
+    checked = connection_checks.check_before_create(rt, seed.environment, "OIDC", given)
     with rt.engine.begin() as db:
         made = connection_service.create_connection(
             rt,
@@ -38,11 +42,12 @@ def make_connection(
             seed.organization_id,
             type="OIDC",
             provider=provider,
-            oidc_config={k: v for k, v in oidc_config.items() if v is not None},
+            oidc_config=given,
             attribute_mapping=mapping,
+            provider_check=checked,
         )
         if enable:
-            made = connection_service.set_enabled(rt, db, seed.environment, made.id, True)
+            made = connection_service.set_enabled(rt, db, seed.environment, made.id, True, provider_check=checked)
     return made
 
 
@@ -110,7 +115,7 @@ def redeem(http: TestClient, seed: DevSeed, code: str) -> dict[str, Any]:
 def last_failure(rt: Runtime) -> dict[str, Any]:
     with rt.engine.connect() as db:
         row = db.execute(
-            select(auth_events).where(auth_events.c.status == "FAILURE").order_by(auth_events.c.id.desc())
+            select(auth_events).where(auth_events.c.status == "FAILED").order_by(auth_events.c.id.desc())
         ).first()
     assert row is not None
     return dict(row._mapping)

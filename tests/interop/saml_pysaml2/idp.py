@@ -49,6 +49,11 @@ class Pysaml2Idp:
     def entity_id(self) -> str:
         return self.base_url + "/metadata"
 
+    def reload_sp_metadata(self, path: Path, sp_metadata: str) -> None:
+        """Read the SP metadata again, as an IdP that refreshes it does (it replaces the copy from `path`)."""
+        path.write_text(sp_metadata)
+        self.server.metadata.load("local", str(path))
+
     def metadata(self) -> str:
         return create_metadata_string(None, config=self.server.config, valid=24).decode()
 

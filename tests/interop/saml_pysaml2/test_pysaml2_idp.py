@@ -16,9 +16,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import update
 
+from entryway.keys import rotation
 from entryway.runtime import Runtime
 from entryway.services.bootstrap import DevSeed, seed_development
+from entryway.store.tables import signing_keys
 from tests.api.conftest import token_for
 from tests.interop.saml_pysaml2.idp import Pysaml2Idp, posted_form, running_idp
 from tests.support.server import free_port, running_server
@@ -193,3 +196,37 @@ def test_signed_authn_request_verified_by_pysaml2(signing_setup: Setup) -> None:
     assert refused.status_code == 400 and refused.text.startswith("refused"), refused.text
     unsigned = again.split("&SigAlg=")[0]
     assert setup.http.get(unsigned).status_code == 400
+
+
+def test_signed_requests_verify_at_pysaml2_throughout_an_sp_key_rollover(
+    signing_setup: Setup, rt: Runtime, tmp_path: Path
+) -> None:
+    """The next SP key is published, pysaml2 re-reads the metadata, the switch happens: every AuthnRequest on
+    the way verifies at pysaml2, which knows only what the SP metadata told it."""
+    setup = signing_setup
+    env_id = setup.seed.environment.id
+    metadata_url = f"{setup.base}/sso/v1/saml/{setup.connection_id}/metadata"
+
+    def login(state: str) -> None:
+        page = setup.http.get(_authorize(setup, state).headers["location"])
+        assert page.status_code == 200, page.text  # pysaml2 verified the AuthnRequest's signature
+        action, fields = posted_form(page.text)
+        assert query(setup.http.post(action, data=fields).headers["location"]).get("code")
+
+    with rt.engine.begin() as db:
+        done = rotation.rotate(rt, db, env_id, rotation.MIN_GRACE_SECONDS, purpose="saml_sp")
+    published = setup.http.get(metadata_url).text
+    assert published.count("<ds:X509Certificate>") == 2
+    setup.idp.reload_sp_metadata(tmp_path / "sp.xml", published)
+    login("before-the-switch")
+    # The grace period passes (the stored times say so; every instance follows them).
+    now = rt.clock.now()
+    with rt.engine.begin() as db:
+        db.execute(update(signing_keys).where(signing_keys.c.id == done.new_kid).values(activate_time=now))
+        db.execute(update(signing_keys).where(signing_keys.c.id.in_(done.replaced)).values(retire_time=now))
+    rt.keyring.invalidate(env_id)
+    assert rt.keyring.active(env_id, "saml_sp", now=rt.clock.now()).kid == done.new_kid
+    login("after-the-switch")
+    assert setup.http.get(metadata_url).text.count("<ds:X509Certificate>") == 1
+    setup.idp.reload_sp_metadata(tmp_path / "sp.xml", setup.http.get(metadata_url).text)
+    login("after-the-old-key-left-the-metadata")

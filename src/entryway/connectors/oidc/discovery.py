@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from entryway.connectors.oidc.fetch import FetchError, request_json
 from entryway.model.connections import SsoConnection
+from entryway.outbound import policy_for
 from entryway.runtime import Runtime
 
 WELL_KNOWN = "/.well-known/openid-configuration"
@@ -37,6 +38,28 @@ class ProviderConfig:
 
 class DiscoveryError(FetchError):
     """The IdP's configuration could not be found or used."""
+
+
+URL_FIELDS = ("issuer", "discovery_endpoint", "authorize_uri", "token_uri", "user_info_uri", "jwks_uri")
+
+
+def settings_source(config: dict[str, Any]) -> tuple[Any, ...]:
+    """The oidc_config values the IdP's configuration is read from: a check holds for these values only."""
+    return tuple(config.get(name) for name in URL_FIELDS)
+
+
+def needs_provider(config: dict[str, Any]) -> bool:
+    """Whether the configuration names an IdP that can (and so must) be checked: an issuer or discovery URL."""
+    return bool(config.get("issuer") or config.get("discovery_endpoint"))
+
+
+@dataclass(frozen=True)
+class ProviderCheck:
+    """The IdP configuration read, and its signing keys counted, for one version of the connection's URLs."""
+
+    source: tuple[Any, ...]
+    provider: ProviderConfig
+    signing_keys: int
 
 
 def discovery_url(config: dict[str, Any]) -> str | None:
@@ -127,7 +150,7 @@ def discover(rt: Runtime, config: dict[str, Any], *, allow_http: bool) -> Provid
     url = discovery_url(config)
     if url is None:
         return manual_config(config)
-    doc = request_json("GET", url, allow_private=rt.settings.allow_private_fetch)
+    doc = request_json("GET", url, policy=policy_for(rt.settings))
     return parse_document(doc, url, config, allow_http=allow_http)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import jwt
 
 from entryway.connectors.oidc.fetch import FetchError, request_json
+from entryway.outbound import policy_for
 from entryway.runtime import Runtime
 
 CACHE_SECONDS = 3600
@@ -50,8 +51,13 @@ def _parse(doc: Any, url: str, now: datetime) -> KeySet:
     return KeySet(now, tuple(parsed))
 
 
-def _fetch(rt: Runtime, url: str) -> KeySet:
-    return _parse(request_json("GET", url, allow_private=rt.settings.allow_private_fetch), url, rt.clock.now())
+def fetch_key_set(rt: Runtime, url: str) -> KeySet:
+    """The key set at `url`, fetched now (and kept in the cache for the logins that follow)."""
+    fresh = _parse(request_json("GET", url, policy=policy_for(rt.settings)), url, rt.clock.now())
+    cache: dict[str, KeySet] = rt.caches.setdefault("oidc_jwks", {})  # type: ignore[assignment]
+    with _lock:
+        cache[url] = fresh
+    return fresh
 
 
 def candidate_keys(rt: Runtime, url: str, kid: str | None) -> list[tuple[dict[str, Any], jwt.PyJWK]]:
@@ -63,7 +69,4 @@ def candidate_keys(rt: Runtime, url: str, kid: str | None) -> list[tuple[dict[st
         found = current.find(kid)
         if found or now - current.fetched_at < timedelta(seconds=REFETCH_SECONDS):
             return found
-    fresh = _fetch(rt, url)
-    with _lock:
-        cache[url] = fresh
-    return fresh.find(kid)
+    return fetch_key_set(rt, url).find(kid)

@@ -21,6 +21,7 @@ from entryway.connectors.saml.idp_initiated import ensure_allowed, idp_initiated
 from entryway.connectors.saml.parsing import decode_base64, malformed, parse_xml
 from entryway.connectors.saml.replay import forget_expired, remember_assertion, replayed
 from entryway.connectors.saml.response import envelope, validate_response
+from entryway.connectors.saml.sp_key import decryption_keys
 from entryway.model.connections import ConnectionType, SsoConnection
 from entryway.model.errors import LoginError
 from entryway.runtime import Runtime
@@ -162,20 +163,20 @@ def finish_login(
             reference=reference,
             hint="Start the sign-in again from the application. If it keeps failing, give your administrator "
             "the reference above.",
+            organization_id=connection.organization_id if connection is not None else None,
         )
 
 
 def _decrypt(rt: Runtime, env: Environment, encrypted: etree._Element) -> etree._Element:
-    try:
-        key = rt.keyring.active(env.id, "saml_sp")
-    except LookupError as exc:
+    keys = decryption_keys(rt, env.id, rt.clock.now())
+    if not keys:
         raise LoginError.wanted_got(
             "invalid_saml_response",
             "This environment has no SAML SP key to decrypt assertions with",
             "an active SAML SP key",
             "none",
-        ) from exc
-    return decrypt_assertion(encrypted, key)
+        )
+    return decrypt_assertion(encrypted, keys)
 
 
 def _required(connection: SsoConnection) -> list[str]:

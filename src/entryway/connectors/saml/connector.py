@@ -7,6 +7,7 @@ from starlette.responses import Response
 from entryway.connectors.saml import bindings
 from entryway.connectors.saml.authn_request import build_authn_request
 from entryway.connectors.saml.request_signing import sign_request_xml, signed_query, signs_requests
+from entryway.connectors.saml.sp_key import signing_key
 from entryway.model.connections import SsoConnection
 from entryway.model.errors import LoginError
 from entryway.runtime import Runtime
@@ -39,7 +40,7 @@ class SamlConnector:
                 connection_id=connection.id,
             )
         authn = build_authn_request(connection, rt.clock.now())
-        sp_key = rt.keyring.active(env.id, "saml_sp") if signs_requests(connection) else None
+        sp_key = signing_key(rt, env.id, rt.clock.now()) if signs_requests(connection) else None
         with rt.engine.begin() as db:
             logins.bind_upstream_request(db, request.id, authn.id)
         if binding == "HTTP_POST":

@@ -83,20 +83,34 @@ def _check_algorithms(encrypted: etree._Element, data: etree._Element) -> None:
             raise _refused("a key transport algorithm outside the allow-list (RSA-OAEP only)", algorithm=algorithm)
 
 
-def decrypt_assertion(encrypted: etree._Element, key: SigningKey) -> etree._Element:
-    """The Assertion inside a saml:EncryptedAssertion, decrypted with the SP key and parsed strictly."""
-    datas = encrypted.findall(xenc("EncryptedData"))
-    if len(datas) != 1:
-        raise _refused(f"{len(datas)} EncryptedData elements")
-    _check_algorithms(encrypted, datas[0])
+def _decrypt_with(encrypted: etree._Element, key: SigningKey) -> object:
     work = copy.deepcopy(encrypted)  # xmlsec rewrites the tree it decrypts; the caller's stays as received
     xmlsec.tree.add_ids(work, ["Id", "ID"])  # so a RetrievalMethod URI="#…" finds a sibling EncryptedKey
     manager = xmlsec.KeysManager()
     manager.add_key(_xmlsec_key(key))
-    try:
-        decrypted = xmlsec.EncryptionContext(manager).decrypt(work.find(xenc("EncryptedData")))
-    except Exception as exc:  # xmlsec.Error and friends: the same answer for every failure (no oracle)
-        raise _refused("decryption failed", error=type(exc).__name__) from exc
+    return xmlsec.EncryptionContext(manager).decrypt(work.find(xenc("EncryptedData")))
+
+
+def decrypt_assertion(encrypted: etree._Element, keys: list[SigningKey]) -> etree._Element:
+    """The Assertion inside a saml:EncryptedAssertion, decrypted with an SP key and parsed strictly.
+
+    `keys` are tried in order (the signing key first): during an SP key rollover the IdP may have encrypted to
+    the next key or, a little late, to the previous one. Every failure still gives the one answer.
+    """
+    datas = encrypted.findall(xenc("EncryptedData"))
+    if len(datas) != 1:
+        raise _refused(f"{len(datas)} EncryptedData elements")
+    _check_algorithms(encrypted, datas[0])
+    decrypted: object = None
+    errors: list[str] = []
+    for key in keys:
+        try:
+            decrypted = _decrypt_with(encrypted, key)
+            break
+        except Exception as exc:  # xmlsec.Error and friends: the same answer for every failure (no oracle)
+            errors.append(type(exc).__name__)
+    else:
+        raise _refused("decryption failed", error=", ".join(errors) or "no SP key", keys_tried=len(keys))
     if not isinstance(decrypted, etree._Element) or decrypted.tag != saml("Assertion"):
         raise _refused("the decrypted content is not one saml:Assertion")
     try:

@@ -1,7 +1,9 @@
-"""The SP metadata document an IdP admin imports (CONTRACT §4): entity ID, ACS, NameID format, signing key.
+"""The SP metadata document an IdP admin imports (CONTRACT §4): entity ID, ACS, SLO, NameID format, SP keys.
 
-It changes only when the connection or the environment's SP key changes, so it is built once per
-(connection version, key) and served from memory.
+Every SP key in service is listed: during a rollover the next key appears beside the one signing today, so an
+IdP that re-reads the metadata within the grace period trusts both before the switch (keys/rotation.py). The
+document changes only when the connection or that set of keys changes, so it is built once per (connection
+version, keys) and served from memory.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from lxml import etree
 from entryway.connectors.saml.decryption import ADVERTISED
 from entryway.connectors.saml.namespaces import BINDING_HTTP_POST, DS, MD, NAMEID_UNSPECIFIED, SAMLP, ds, md
 from entryway.connectors.saml.request_signing import signs_requests
+from entryway.connectors.saml.sp_key import metadata_keys
 from entryway.keys.keyring import SigningKey
 from entryway.keys.material import certificate_body
 from entryway.model.connections import SsoConnection
@@ -22,7 +25,7 @@ MEDIA_TYPE = "application/samlmetadata+xml"
 _lock = threading.Lock()
 
 
-def build_metadata(connection: SsoConnection, sp_key: SigningKey) -> bytes:
+def build_metadata(connection: SsoConnection, sp_keys: list[SigningKey]) -> bytes:
     config = connection.saml_config
     root = etree.Element(md("EntityDescriptor"), nsmap={"md": MD, "ds": DS})
     root.set("entityID", str(config["sp_entity_id"]))
@@ -33,14 +36,15 @@ def build_metadata(connection: SsoConnection, sp_key: SigningKey) -> bytes:
     # The SP key also decrypts: published for encryption when the connection expects encrypted assertions
     # (Shibboleth refuses to answer an SP without one; AD FS encrypts whenever one is published).
     uses = ("signing", "encryption") if config.get("assertion_encrypted") is True else ("signing",)
-    for use in uses if sp_key.certificate_pem else ():
-        key_descriptor = etree.SubElement(sp, md("KeyDescriptor"))
-        key_descriptor.set("use", use)
-        x509_data = etree.SubElement(etree.SubElement(key_descriptor, ds("KeyInfo")), ds("X509Data"))
-        etree.SubElement(x509_data, ds("X509Certificate")).text = certificate_body(str(sp_key.certificate_pem))
-        if use == "encryption":
-            for algorithm in ADVERTISED:
-                etree.SubElement(key_descriptor, md("EncryptionMethod")).set("Algorithm", algorithm)
+    for sp_key in sp_keys:
+        for use in uses if sp_key.certificate_pem else ():
+            key_descriptor = etree.SubElement(sp, md("KeyDescriptor"))
+            key_descriptor.set("use", use)
+            x509_data = etree.SubElement(etree.SubElement(key_descriptor, ds("KeyInfo")), ds("X509Data"))
+            etree.SubElement(x509_data, ds("X509Certificate")).text = certificate_body(str(sp_key.certificate_pem))
+            if use == "encryption":
+                for algorithm in ADVERTISED:
+                    etree.SubElement(key_descriptor, md("EncryptionMethod")).set("Algorithm", algorithm)
     etree.SubElement(sp, md("NameIDFormat")).text = str(config.get("idp_name_id_format") or NAMEID_UNSPECIFIED)
     acs = etree.SubElement(sp, md("AssertionConsumerService"))
     acs.set("Binding", BINDING_HTTP_POST)
@@ -51,15 +55,15 @@ def build_metadata(connection: SsoConnection, sp_key: SigningKey) -> bytes:
 
 
 def cached_metadata(rt: Runtime, connection: SsoConnection) -> bytes:
-    sp_key = rt.keyring.active(connection.environment_id, "saml_sp")
-    cache: dict[str, tuple[tuple[object, str], bytes]] = rt.caches.setdefault(  # type: ignore[assignment]
+    sp_keys = metadata_keys(rt, connection.environment_id, rt.clock.now())
+    cache: dict[str, tuple[tuple[object, tuple[str, ...]], bytes]] = rt.caches.setdefault(  # type: ignore[assignment]
         "saml_sp_metadata", {}
     )
-    version = (connection.update_time, sp_key.kid)
+    version = (connection.update_time, tuple(k.kid for k in sp_keys))
     hit = cache.get(connection.id)
     if hit is not None and hit[0] == version:
         return hit[1]
-    document = build_metadata(connection, sp_key)
+    document = build_metadata(connection, sp_keys)
     with _lock:
         cache[connection.id] = (version, document)
     return document

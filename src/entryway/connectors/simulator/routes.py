@@ -96,6 +96,7 @@ def _form_page(
             "outcomes": outcomes,
             "acs_url": sim.connection.saml_config.get("sp_assertion_url"),
         },
+        organization_id=sim.connection.organization_id,
     )
 
 

@@ -1,0 +1,178 @@
+"""The event outbox: `emit_event` records an event in the caller's transaction, with one delivery per endpoint.
+
+Usage, from any service that changes something (pass the connection of the transaction making the change):
+
+    from entryway.events.outbox import emit_event
+
+    with rt.engine.begin() as conn:
+        ...the change...
+        emit_event(conn, "organization.created", environment_id=env_id, organization_id=org.id,
+                   data=payloads.organization(org), occurred_at=rt.clock.now())
+
+- The event row and its webhook deliveries are inserted on `conn`, so they commit with the change or not at all:
+  a rolled-back change sends nothing, and a process that dies after the commit loses nothing (the delivery
+  worker, `entryway.events.delivery`, finds the pending deliveries in the database).
+- `event_type` must be one of `entryway.events.types.EVENT_TYPES` (a ValueError otherwise: a programming error).
+- `data` is a JSON object describing the resource (see `entryway.events.payloads`); never secrets, tokens or
+  raw assertions. It is sent as the envelope's `data`, beside `spec_version`, `id`, `type`, `object`,
+  `environment_id`, `organization_id` and `occurred_at` (CONTRACT §6).
+- Deliveries are created for each ENABLED endpoint of the environment subscribed to the type at emit time.
+- Returns the event ID (`evt_…`), which is also the `webhook-id` of every delivery of the event.
+
+Reading: `list_events` and `get_event` (newest first) for the API and the dashboard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from entryway.events.payloads import timestamp
+from entryway.events.types import EVENT_TYPES, TEST_EVENT_TYPE, object_of
+from entryway.ids import new_id
+from entryway.store.tables import events, webhook_deliveries, webhook_endpoints
+
+SPEC_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    environment_id: str
+    organization_id: str | None
+    type: str
+    object: str
+    data: dict[str, Any]
+    occurred_at: datetime
+
+    def envelope(self) -> dict[str, Any]:
+        """The JSON body a receiver gets (CONTRACT §6)."""
+        return {
+            "spec_version": SPEC_VERSION,
+            "id": self.id,
+            "type": self.type,
+            "object": self.object,
+            "environment_id": self.environment_id,
+            "organization_id": self.organization_id,
+            "occurred_at": timestamp(self.occurred_at),
+            "data": self.data,
+        }
+
+
+def event_from_row(row: Any) -> Event:
+    return event_from_mapping(row._mapping)
+
+
+def event_from_mapping(r: Any) -> Event:
+    return Event(
+        r["id"], r["environment_id"], r["organization_id"], r["type"], r["object"], r["data"], r["occurred_at"]
+    )
+
+
+def insert_event(
+    conn: Connection,
+    event_type: str,
+    *,
+    environment_id: str,
+    data: dict[str, Any],
+    organization_id: str | None = None,
+    occurred_at: datetime | None = None,
+) -> Event:
+    """Store the event only (no deliveries); emit_event and the test-event call build on it."""
+    if event_type not in EVENT_TYPES and event_type != TEST_EVENT_TYPE:
+        raise ValueError(f"{event_type!r} is not an Entryway event type")
+    event = Event(
+        new_id("evt"),
+        environment_id,
+        organization_id,
+        event_type,
+        object_of(event_type),
+        data,
+        occurred_at or datetime.now(UTC),
+    )
+    conn.execute(
+        insert(events).values(
+            id=event.id,
+            environment_id=environment_id,
+            organization_id=organization_id,
+            type=event_type,
+            object=event.object,
+            data=data,
+            occurred_at=event.occurred_at,
+        )
+    )
+    return event
+
+
+def insert_delivery(conn: Connection, event: Event, endpoint_id: str, now: datetime) -> str:
+    delivery_id = new_id("dlv")
+    conn.execute(
+        insert(webhook_deliveries).values(
+            id=delivery_id,
+            environment_id=event.environment_id,
+            endpoint_id=endpoint_id,
+            event_id=event.id,
+            status="PENDING",
+            attempt_count=0,
+            next_attempt_time=now,
+            create_time=now,
+            update_time=now,
+        )
+    )
+    return delivery_id
+
+
+def emit_event(
+    conn: Connection,
+    event_type: str,
+    *,
+    environment_id: str,
+    data: dict[str, Any],
+    organization_id: str | None = None,
+    occurred_at: datetime | None = None,
+) -> str:
+    event = insert_event(
+        conn,
+        event_type,
+        environment_id=environment_id,
+        data=data,
+        organization_id=organization_id,
+        occurred_at=occurred_at,
+    )
+    subscribed = conn.execute(
+        select(webhook_endpoints.c.id, webhook_endpoints.c.event_types).where(
+            webhook_endpoints.c.environment_id == environment_id, webhook_endpoints.c.status == "ENABLED"
+        )
+    ).all()
+    for endpoint_id, types in subscribed:
+        if event_type in (types or []):
+            insert_delivery(conn, event, endpoint_id, event.occurred_at)
+    return event.id
+
+
+def get_event(conn: Connection, environment_id: str, event_id: str) -> Event | None:
+    row = conn.execute(select(events).where(events.c.id == event_id, events.c.environment_id == environment_id)).first()
+    return event_from_row(row) if row is not None else None
+
+
+def list_events(
+    conn: Connection,
+    environment_id: str,
+    *,
+    event_type: str | None = None,
+    organization_id: str | None = None,
+    before_id: str | None = None,
+    limit: int = 50,
+) -> list[Event]:
+    """Newest first; `before_id` continues a previous page."""
+    query = select(events).where(events.c.environment_id == environment_id)
+    if event_type is not None:
+        query = query.where(events.c.type == event_type)
+    if organization_id is not None:
+        query = query.where(events.c.organization_id == organization_id)
+    if before_id is not None:
+        query = query.where(events.c.id < before_id)
+    return [event_from_row(r) for r in conn.execute(query.order_by(events.c.id.desc()).limit(limit))]

@@ -1,0 +1,49 @@
+"""The answer while the database cannot be reached: 503 with Retry-After, in the shape each caller reads.
+
+Nothing was changed (the request's transaction never committed), so the caller may simply retry: the app's
+backend reads a JSON error, the management API its contract body, a browser a page that says to try again.
+SQLAlchemy has already discarded the pool's connections when it saw the disconnect, so the first request
+after the database returns opens fresh ones: no restart of Entryway is needed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
+
+from entryway.model.errors import ApiError
+from entryway.runtime import Runtime
+from entryway.web.pages import error_page
+
+log = logging.getLogger("entryway.database")
+
+RETRY_AFTER_SECONDS = 2
+CODE = "temporarily_unavailable"  # RFC 6749 §4.1.2.1
+MESSAGE = "Entryway's database is unavailable right now; nothing was changed. Retry in a few seconds."
+# The endpoints an app's backend calls: they answer in OAuth's JSON error shape.
+_BACKEND_PATHS = ("/oauth/token", "/userinfo", "/keys", "/.well-known/openid-configuration")
+
+
+def database_unavailable(rt: Runtime, request: Request, exc: OperationalError) -> Response:
+    # The driver's class name says what happened (refused, reset, shutting down) without any query or value.
+    reason = type(exc.orig).__name__ if exc.orig is not None else "OperationalError"
+    log.error("database unavailable", extra={"reason": reason, "path": request.url.path})
+    rt.metrics.database_unavailable.inc()
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    path = request.url.path
+    if path.startswith("/api/"):
+        return JSONResponse(ApiError(503, MESSAGE).body(), status_code=503, headers=headers)
+    if path in _BACKEND_PATHS:
+        return JSONResponse({"error": CODE, "error_description": MESSAGE}, status_code=503, headers=headers)
+    page = error_page(
+        "Try again in a moment",
+        MESSAGE,
+        code=CODE,
+        status=503,
+        hint="Your sign-in was not lost: go back and submit again, or start the sign-in again from the app.",
+    )
+    page.headers.update(headers)
+    return page

@@ -1,0 +1,17 @@
+"""Fixtures for events and webhooks: a seeded development environment and endpoints on loopback receivers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from entryway.runtime import Runtime
+from entryway.services.bootstrap import DevSeed, seed_development
+
+
+@pytest.fixture
+def seed(rt: Runtime) -> DevSeed:
+    # Receivers in these tests listen on 127.0.0.1, which the private-address policy refuses unless allowed.
+    rt.settings = replace(rt.settings, allow_private_fetch=True, webhook_timeout_seconds=2.0)
+    return seed_development(rt, "http://localhost:8000", "http://localhost:3000/callback")

@@ -1,0 +1,280 @@
+"""Faults, each provoked for real: PostgreSQL stopped under load, an instance SIGKILLed mid-login, one SAML
+response posted to two instances at once, Redis gone. PostgreSQL and Redis here are private servers of the
+test's own (tests/support/private_services.py); the machine's shared ones are never stopped."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import redis
+
+from tests.operations.conftest import REDIS_URL, Deployment, deploy
+from tests.support.instances import Balancer, Instance, running_instance, running_instances
+from tests.support.login_steps import Login, acs, authorize, full_login, idp_answer, token, userinfo
+from tests.support.private_services import PrivatePostgres, private_postgres, private_redis
+
+pytestmark = pytest.mark.e2e
+
+
+def _waiting_on_lock(database_url: str, count: int = 1) -> bool:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        ).fetchone()
+    return bool(row and row[0] >= count)
+
+
+def _wait_for(condition: object, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def _codes_per_login(database_url: str) -> dict[str, int]:
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute("SELECT auth_request_id, count(*) FROM auth_codes GROUP BY auth_request_id").fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+# --- PostgreSQL stopped under load ---------------------------------------------------------------------------
+
+
+@dataclass
+class LoadReport:
+    completed: list[Login] = field(default_factory=list)
+    unavailable: list[httpx.Response] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _step_until_done(lb: Balancer, at: Instance, login: Login, step: object, wanted: int, report: LoadReport,
+                     stop: threading.Event) -> bool:  # fmt: skip
+    """One step, resubmitted (as a person would) while Entryway answers 503; False when the load is stopped."""
+    while True:
+        try:
+            response = step(lb, at, login)  # type: ignore[operator]
+        except httpx.TransportError as exc:
+            with report.lock:
+                report.unexpected.append(f"{step.__name__}: {type(exc).__name__}")  # type: ignore[attr-defined]
+            return False
+        if response.status_code == wanted and (step is not acs or login.code):
+            return True
+        if response.status_code == 503:
+            with report.lock:
+                report.unavailable.append(response)
+            if stop.is_set():
+                return False
+            time.sleep(0.2)
+            continue
+        with report.lock:
+            report.unexpected.append(f"{step.__name__}: {response.status_code} {response.text[:200]}")  # type: ignore[attr-defined]
+        return False
+
+
+def _load(lb: Balancer, instances: list[Instance], deployment: Deployment, report: LoadReport,
+          stop: threading.Event, offset: int) -> None:  # fmt: skip
+    steps = [(authorize, 302), (idp_answer, 200), (acs, 302), (token, 200), (userinfo, 200)]
+    n = offset
+    while not stop.is_set():
+        login = Login(deployment.app)
+        for index, (step, wanted) in enumerate(steps):
+            if not _step_until_done(lb, instances[(n + index) % len(instances)], login, step, wanted, report, stop):
+                return
+        with report.lock:
+            report.completed.append(login)
+        n += 1
+
+
+@pytest.fixture
+def private_pg() -> Iterator[PrivatePostgres]:
+    with private_postgres() as server:
+        yield server
+
+
+def test_postgres_stopped_under_load(private_pg: PrivatePostgres, tmp_path: Path) -> None:
+    deployment = deploy(private_pg.create_database("entryway"), tmp_path)
+    with running_instances(2, deployment.env()) as instances:
+        lb = Balancer(deployment.app.env_url)
+        report, stop = LoadReport(), threading.Event()
+        workers = [threading.Thread(target=_load, args=(lb, instances, deployment, report, stop, k)) for k in range(3)]
+        for w in workers:
+            w.start()
+        try:
+            _wait_for(lambda: len(report.completed) >= 3, "no login completed before the outage", 120)
+            private_pg.stop("fast")
+            before = len(report.completed)
+            _wait_for(lambda: len(report.unavailable) >= 6, "no 503 while PostgreSQL was down", 60)
+
+            ready = lb.http.get(f"{instances[0].base}/readyz")
+            assert ready.status_code == 503 and ready.json()["database"] == "unreachable"
+            assert lb.http.get(f"{instances[0].base}/healthz").status_code == 200
+            time.sleep(1)
+
+            private_pg.start()  # the same instances keep running: no restart of Entryway
+            _wait_for(
+                lambda: len(report.completed) >= before + 6, "logins did not resume after PostgreSQL came back", 120
+            )
+            assert lb.http.get(f"{instances[1].base}/readyz").status_code == 200
+        finally:
+            stop.set()
+            for w in workers:
+                w.join(timeout=60)
+            lb.close()
+
+    assert not report.unexpected, report.unexpected
+    # Every answer while PostgreSQL was down was a clear 503 carrying a contract error and Retry-After.
+    for response in report.unavailable:
+        assert response.headers["retry-after"] == "2"
+        if response.headers["content-type"].startswith("application/json"):
+            assert response.json()["error"] == "temporarily_unavailable", response.text
+        else:
+            assert "temporarily_unavailable" in response.text and "Try again" in response.text
+    # No code lost (every login that got one redeemed it) and none issued twice.
+    codes = [login.code for login in report.completed]
+    assert len(codes) == len(set(codes))
+    per_login = _codes_per_login(deployment.database_url)
+    assert set(per_login.values()) == {1}, per_login
+    assert all(login.tokens.get("access_token") for login in report.completed)
+
+
+# --- an instance killed mid-login ----------------------------------------------------------------------------
+
+
+def test_instance_killed_mid_login_completes_on_another(deployment: Deployment) -> None:
+    with (
+        running_instance("doomed", deployment.env()) as doomed,
+        running_instance("survivor", deployment.env()) as survivor,
+    ):
+        lb = Balancer(deployment.app.env_url)
+        try:
+            login = Login(deployment.app)
+            assert authorize(lb, doomed, login).status_code == 302
+            assert idp_answer(lb, doomed, login).status_code == 200
+            outcome: list[object] = []
+            # The ACS request is in flight on `doomed` (held on a lock inside its transaction) when it is killed.
+            with psycopg.connect(deployment.database_url) as blocker:
+                blocker.execute("LOCK TABLE auth_codes IN ACCESS EXCLUSIVE MODE")
+
+                def post() -> None:
+                    try:
+                        outcome.append(acs(lb, doomed, login))
+                    except httpx.TransportError as exc:
+                        outcome.append(exc)
+
+                thread = threading.Thread(target=post)
+                thread.start()
+                _wait_for(
+                    lambda: _waiting_on_lock(deployment.database_url), "the ACS request never reached the database"
+                )
+                doomed.kill()
+                doomed.wait()
+                thread.join(timeout=30)
+                blocker.rollback()
+            assert outcome and isinstance(outcome[0], httpx.TransportError), outcome
+            assert login.code is None
+
+            # The browser posts the same response again; the balancer sends it to the surviving instance.
+            response = acs(lb, survivor, login)
+            assert response.status_code == 302 and login.code, response.text
+            assert token(lb, survivor, login).status_code == 200
+            assert userinfo(lb, survivor, login).json()["email"] == "jane@example.com"
+            assert list(_codes_per_login(deployment.database_url).values()) == [1]
+        finally:
+            lb.close()
+
+
+# --- one SAML response posted to two instances at once -------------------------------------------------------
+
+
+def test_same_saml_response_on_two_instances_at_once_succeeds_once(deployment: Deployment) -> None:
+    with running_instances(2, deployment.env()) as (first, second):
+        lb = Balancer(deployment.app.env_url)
+        try:
+            login = Login(deployment.app)
+            assert authorize(lb, first, login).status_code == 302
+            assert idp_answer(lb, second, login).status_code == 200
+            answers: list[httpx.Response] = []
+            twins = [
+                Login(deployment.app, verifier=login.verifier, state=login.state, answer=login.answer) for _ in range(2)
+            ]
+            # Both posts wait on the same lock, so they truly race once it is released.
+            with psycopg.connect(deployment.database_url) as blocker:
+                blocker.execute("LOCK TABLE auth_requests, saml_replay IN ACCESS EXCLUSIVE MODE")
+                threads = [
+                    threading.Thread(target=lambda i=i, t=t: answers.append(acs(lb, i, t)))
+                    for i, t in zip((first, second), twins, strict=True)
+                ]
+                for t in threads:
+                    t.start()
+                _wait_for(lambda: _waiting_on_lock(deployment.database_url, 2), "both posts never reached the database")
+                blocker.rollback()
+            for t in threads:
+                t.join(timeout=30)
+        finally:
+            lb.close()
+
+    assert len(answers) == 2 and all(a.status_code == 302 for a in answers), [a.text for a in answers]
+    winners = [t for t in twins if t.code]
+    assert len(winners) == 1, [a.headers["location"] for a in answers]
+    loser = next(a for a in answers if "code=" not in a.headers["location"])
+    assert "error=" in loser.headers["location"]
+    assert list(_codes_per_login(deployment.database_url).values()) == [1]
+
+
+# --- Redis down ----------------------------------------------------------------------------------------------
+
+
+def _bad_secret(lb: Balancer, at: Instance, deployment: Deployment) -> int:
+    response = lb.request(
+        at,
+        "POST",
+        f"{deployment.app.env_url}/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": deployment.app.client_id, "client_secret": "wrong"},
+    )
+    return response.status_code
+
+
+def test_redis_down_keeps_logins_working_with_limits_in_process(deployment: Deployment) -> None:
+    with private_redis() as server:
+        env = deployment.env(ENTRYWAY_REDIS_URL=server.url)
+        with running_instances(2, env) as (first, second):
+            lb = Balancer(deployment.app.env_url)
+            try:
+                # With Redis up, the failure limit is shared: failures on one instance lock the client on the other.
+                assert [_bad_secret(lb, first, deployment) for _ in range(10)] == [401] * 10
+                assert _bad_secret(lb, second, deployment) == 429
+                assert redis.Redis.from_url(server.url).keys("entryway:authfail:*")
+
+                server.stop()
+                # Logins go on, every step on another instance.
+                for _ in range(2):
+                    assert full_login(lb, [first, second], deployment.app).tokens["access_token"]
+                # The limit still holds, counted in each process: a client that keeps guessing is stopped.
+                statuses = [_bad_secret(lb, first, deployment) for _ in range(12)]
+                assert statuses[-1] == 429 and 401 in statuses, statuses
+            finally:
+                lb.close()
+        warnings = [
+            line for i in (first, second) for line in i.lines if "redis unavailable" in str(line.get("message"))
+        ]
+        assert warnings
+
+
+def test_shared_redis_is_used_when_configured(deployment: Deployment) -> None:
+    """The counterpart of the test above on the machine's Redis: the keys really are written there."""
+    with running_instance("r", deployment.env(ENTRYWAY_REDIS_URL=REDIS_URL)) as instance:
+        lb = Balancer(deployment.app.env_url)
+        try:
+            assert _bad_secret(lb, instance, deployment) == 401
+        finally:
+            lb.close()
+    client_keys = redis.Redis.from_url(REDIS_URL).keys(f"entryway:authfail:client:*:{deployment.app.client_id}:*")
+    assert client_keys

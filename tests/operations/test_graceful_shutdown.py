@@ -1,0 +1,67 @@
+"""`entryway serve` stops gracefully on SIGTERM: a request in flight is finished and answered, no new
+connection is accepted, and the process exits 0."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+import time
+
+import httpx
+import psycopg
+import pytest
+
+from tests.operations.conftest import Deployment
+from tests.support.instances import Balancer, running_instance
+from tests.support.login_steps import Login, authorize
+
+pytestmark = pytest.mark.e2e
+
+
+def _connect_refused(port: int) -> bool:
+    """Refused outright, as a load balancer needs to see it; a connection left hanging in a backlog is not."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            return False
+    except ConnectionRefusedError:
+        return True
+
+
+def _waiting_on_lock(database_url: str) -> bool:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        ).fetchone()
+    return bool(row and row[0])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigterm_finishes_the_request_in_flight_and_refuses_new_ones(deployment: Deployment, workers: int) -> None:
+    with running_instance("graceful", deployment.env(), workers=workers) as instance:
+        lb = Balancer(deployment.app.env_url, timeout=60)
+        answers: list[httpx.Response] = []
+        # The in-flight request is made slow for real: its INSERT waits on a lock another session holds.
+        with psycopg.connect(deployment.database_url) as blocker:
+            blocker.execute("LOCK TABLE auth_requests IN ACCESS EXCLUSIVE MODE")
+            slow = threading.Thread(target=lambda: answers.append(authorize(lb, instance, Login(deployment.app))))
+            slow.start()
+            deadline = time.monotonic() + 30
+            while not _waiting_on_lock(deployment.database_url):
+                assert time.monotonic() < deadline, "the authorize request never reached the database"
+                time.sleep(0.05)
+
+            instance.terminate()
+            deadline = time.monotonic() + 15
+            while not _connect_refused(instance.port):
+                assert time.monotonic() < deadline, "new connections were still served after SIGTERM"
+                time.sleep(0.1)
+            assert instance.process.poll() is None, "the server quit before its request in flight was answered"
+            blocker.rollback()  # releases the lock: the request in flight goes on
+
+        slow.join(timeout=30)
+        lb.close()
+        assert answers and answers[0].status_code == 302, answers
+        # uvicorn re-raises the SIGTERM once it has shut down, so a supervisor sees how its child ended.
+        assert instance.wait(timeout=30) in (0, -signal.SIGTERM), instance.output()
+        assert any(line.get("message") == "Shutting down" for line in instance.lines), instance.output()
