@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint format typecheck lock bench clean interop-deps fault-deps
+.PHONY: dev test lint format typecheck lock bench clean interop-deps fault-deps browser-deps
 
 $(STAMP): requirements.lock pyproject.toml sdk/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,13 @@ fault-deps:
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null); } || echo "pg_ctl missing: install Debian's postgresql"
 	@command -v redis-server >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null); } || echo "redis-server missing: install Debian's redis-server"
 
+# Debian's Chromium for the admin portal's browser tests: Playwright (PyPI) drives it by its path, so Playwright's
+# own browser download is never needed.
+browser-deps:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || echo "chromium missing: install Debian's chromium"
+
 # The suite runs on SQLite and on PostgreSQL (ENTRYWAY_TEST_POSTGRES_URL, default the local `test` database).
-test: $(STAMP) interop-deps fault-deps
+test: $(STAMP) interop-deps fault-deps browser-deps
 	$(BIN)/ruff check src tests bench sdk
 	$(BIN)/python -m pytest -n 2 -q tests sdk/python/tests
 
@@ -57,4 +62,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/login_flow.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) data artifacts .pytest_cache .ruff_cache .mypy_cache

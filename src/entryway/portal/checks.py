@@ -14,14 +14,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
-from entryway.connectors.oidc.discovery import ProviderConfig, discover
-from entryway.connectors.oidc.fetch import FetchError
+from entryway.connectors.oidc.discovery import ProviderCheck, ProviderConfig
 from entryway.connectors.saml.metadata_import import prefetch
 from entryway.keys.material import certificate_fingerprint, load_certificate
 from entryway.model.connections import ConnectionType, SsoConnection
 from entryway.model.errors import ApiError
 from entryway.runtime import Runtime
-from entryway.services import connections
+from entryway.services import connection_checks, connections
 from entryway.services.environments import Environment
 
 EXPIRY_WARNING = timedelta(days=30)
@@ -133,12 +132,20 @@ def _apply(
     fetched: bytes | None,
     *,
     commit: bool,
+    provider_check: ProviderCheck | None = None,
 ) -> SsoConnection:
     with rt.engine.connect() as conn:
         transaction = conn.begin()
         try:
             updated = connections.update_connection(
-                rt, conn, env, connection.id, changes, org_id=connection.organization_id, fetched_metadata=fetched
+                rt,
+                conn,
+                env,
+                connection.id,
+                changes,
+                org_id=connection.organization_id,
+                fetched_metadata=fetched,
+                provider_check=provider_check,
             )
         except BaseException:
             transaction.rollback()
@@ -208,29 +215,27 @@ def _provider_facts(found: ProviderConfig) -> list[tuple[str, str]]:
 def check_oidc(
     rt: Runtime, env: Environment, connection: SsoConnection, oidc_config: dict[str, Any], *, commit: bool
 ) -> CheckReport:
+    """The IdP is read (discovery document and keys) by connection_checks, as the API's PATCH reads it."""
     report = CheckReport()
+    changes = {"oidc_config": oidc_config}
     try:
-        candidate = _apply(rt, env, connection, {"oidc_config": oidc_config}, None, commit=False)
+        found = connection_checks.check_before_update(
+            rt, env, connection.id, changes, org_id=connection.organization_id
+        )
+        candidate = _apply(rt, env, connection, changes, None, commit=False, provider_check=found)
     except ApiError as exc:
         report.problems.extend(_violations(exc))
         return report
-    config = candidate.oidc_config
-    if config.get("issuer") or config.get("discovery_endpoint"):
-        try:
-            found = discover(rt, config, allow_http=env.is_development or rt.settings.allow_private_fetch)
-        except FetchError as exc:
-            report.problems.append(f"the IdP's OpenID configuration could not be read: {exc.message}")
-            return report
-        report.facts = _provider_facts(found)
-        if found.signing_algs and not set(found.signing_algs) & {"RS256", "RS384", "RS512", "ES256", "ES384", "PS256"}:
-            report.problems.append("the IdP signs ID tokens only with " + ", ".join(found.signing_algs))
+    if found is not None:
+        report.facts = _provider_facts(found.provider)
+        report.facts.append(("Signing keys published", str(found.signing_keys)))
     missing = connections.missing_for_enable(candidate)
     if missing:
         needed = ", ".join(_LABELS.get(name, name) for name in missing)
         report.warnings.append("still needed before the connection can be turned on: " + needed)
     if report.ok and commit:
         try:
-            report.saved = _apply(rt, env, connection, {"oidc_config": oidc_config}, None, commit=True)
+            report.saved = _apply(rt, env, connection, changes, None, commit=True, provider_check=found)
         except ApiError as exc:
             report.problems.extend(_violations(exc))
     return report

@@ -24,7 +24,7 @@ from entryway.portal import checks, test_logins
 from entryway.portal.choices import IdpChoice, choice, choice_for, choices
 from entryway.portal.pages import framable_error, portal_page
 from entryway.runtime import Runtime
-from entryway.services import connections, domains, logins, portal_links
+from entryway.services import connection_checks, connections, domains, logins, portal_links
 from entryway.services.environments import Environment
 from entryway.services.portal_links import LinkRefused, LinkType
 from entryway.web.pages import error_page
@@ -493,8 +493,13 @@ async def edit_mapping(request: Request, connection_id: str, live: LiveSession =
 def _switch(rt: Runtime, live: LiveSession, connection_id: str, enabled: bool) -> Response:
     connection = _connection(rt, live, connection_id)
     try:
+        org_id = live.session.subject
+        # An OIDC IdP is read again before it is turned on (outside the transaction), as the API does.
+        found = connection_checks.check_before_enable(rt, live.env, connection.id, org_id=org_id) if enabled else None
         with rt.engine.begin() as conn:
-            changed = connections.set_enabled(rt, conn, live.env, connection.id, enabled, org_id=live.session.subject)
+            changed = connections.set_enabled(
+                rt, conn, live.env, connection.id, enabled, org_id=org_id, provider_check=found
+            )
             action = "connection.enabled" if enabled else "connection.disabled"
             detail = {"connection_type": changed.type.value, "provider": changed.provider.value}
             event = audit(rt, conn, live.session, action, target=changed.id, detail=detail, client_ip=live.client_ip)

@@ -24,7 +24,7 @@ from entryway.connectors.saml.response import VerifiedAssertion
 from entryway.model.connections import ConnectionType, SsoConnection
 from entryway.model.profile import Profile
 from entryway.runtime import Runtime
-from entryway.services import logins
+from entryway.services import auth_log, logins
 from entryway.services.auth_log import AuthEvent
 from entryway.services.environments import Environment
 from entryway.services.logins import PORTAL_TEST_CLIENT, AuthRequest, hash_code
@@ -83,13 +83,10 @@ def _newest_request(conn: Connection, connection: SsoConnection) -> AuthRequest 
 def _failure(conn: Connection, request_id: str) -> AuthEvent | None:
     row = conn.execute(
         select(auth_events)
-        .where(auth_events.c.auth_request_id == request_id, auth_events.c.status == "FAILURE")
+        .where(auth_events.c.auth_request_id == request_id, auth_events.c.status == auth_log.FAILED)
         .order_by(auth_events.c.create_time.desc())
     ).first()
-    if row is None:
-        return None
-    r = row._mapping
-    return AuthEvent(**{k: r[k] for k in AuthEvent.__dataclass_fields__})
+    return auth_log.event_of(row) if row is not None else None
 
 
 def finish(rt: Runtime, env: Environment, connection: SsoConnection, params: dict[str, str]) -> LoginTestOutcome:

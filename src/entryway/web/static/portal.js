@@ -39,19 +39,27 @@
   var left = Number(data.seconds_left) * 1000;
   var warnAt = left - Number(data.warn_before) * 1000;
   var base = { organization_id: data.organization_id };
-  function endsAt() { return new Date(Date.now() + Math.max(0, left - (Date.now() - started))).toISOString(); }
   var started = Date.now();
-  if (warnAt > 0) {
+  function endsAt() { return new Date(started + Math.max(0, left)).toISOString(); }
+  if (left > 0) {
+    // A page opened less than warn_before from the end warns at once.
     window.setTimeout(function () {
       post("PORTAL_SESSION_WARNING", Object.assign({ expire_time: endsAt() }, base));
-      say("Your session ends in " + Math.round(Number(data.warn_before) / 60) + " minutes. Save your work; open a new portal link to continue.");
-    }, warnAt);
+      var minutes = Math.max(1, Math.round((left - (Date.now() - started)) / 60000));
+      say("Your session ends in about " + minutes + " minute" + (minutes === 1 ? "" : "s") + ". Save your work; open a new portal link to continue.");
+    }, Math.max(0, warnAt));
   }
   window.setTimeout(function () {
     post("PORTAL_SESSION_EXPIRY", Object.assign({ expire_time: new Date().toISOString() }, base));
     say("Your session has ended. Open a new portal link to continue.");
     document.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
   }, Math.max(0, left));
+
+  // Identity providers refuse to be framed: inside an app's frame, the test sign-in opens in a new tab (the
+  // session cookie is there too when the app and Entryway share a site; see docs/portal.md).
+  if (framed) {
+    document.querySelectorAll("a[data-leaves-frame]").forEach(function (link) { link.target = "_blank"; });
+  }
 
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     button.addEventListener("click", function () {
