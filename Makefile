@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint format typecheck lock bench clean interop-deps fault-deps browser-deps
+.PHONY: dev test lint format typecheck lock bench clean interop-deps fault-deps
 
 $(STAMP): requirements.lock pyproject.toml sdk/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,7 @@ dev: $(STAMP)
 # npm packages, installed from their lock files.
 interop-deps:
 	@command -v xmlsec1 >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1 >/dev/null); } || echo "xmlsec1 missing: install Debian's xmlsec1"
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || echo "chromium missing: install Debian's chromium (browser tests)"
 	@for lock in tests/interop/*/package-lock.json; do \
 	  [ -f "$$lock" ] || continue; dir=$$(dirname "$$lock"); \
 	  [ "$$dir/node_modules/.package-lock.json" -nt "$$lock" ] || (cd "$$dir" && npm ci --silent --no-audit --no-fund); \
@@ -32,13 +33,8 @@ fault-deps:
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null); } || echo "pg_ctl missing: install Debian's postgresql"
 	@command -v redis-server >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null); } || echo "redis-server missing: install Debian's redis-server"
 
-# Debian's Chromium for the admin portal's browser tests: Playwright (PyPI) drives it by its path, so Playwright's
-# own browser download is never needed.
-browser-deps:
-	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || echo "chromium missing: install Debian's chromium"
-
 # The suite runs on SQLite and on PostgreSQL (ENTRYWAY_TEST_POSTGRES_URL, default the local `test` database).
-test: $(STAMP) interop-deps fault-deps browser-deps
+test: $(STAMP) interop-deps fault-deps
 	$(BIN)/ruff check src tests bench sdk
 	$(BIN)/python -m pytest -n 2 -q tests sdk/python/tests
 

@@ -1,4 +1,4 @@
-"""Playwright driving Debian's Chromium (/usr/bin/chromium, installed by `make browser-deps`), for the portal's
+"""Playwright driving Debian's Chromium (/usr/bin/chromium, installed by `make interop-deps`), for the portal's
 browser tests; screenshots at phone (375 px) and desktop (1280 px) widths are kept under artifacts/screenshots/."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ WIDTHS = {"phone": 375, "desktop": 1280}
 @contextmanager
 def chromium() -> Iterator[Browser]:
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make browser-deps` (Debian's chromium package)")
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make interop-deps` (Debian's chromium package)")
     with sync_playwright() as playwright:
         # --no-sandbox: the suite runs as root in CI, where Chromium's sandbox refuses to start.
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

@@ -16,6 +16,7 @@ from entryway.api import (
     openapi,
     organizations,
     portal_links,
+    webhooks,
 )
 from entryway.api.rate_limit import rate_limit
 from entryway.model.errors import ApiError, FieldViolation, invalid
@@ -40,6 +41,7 @@ for module in (
     checklist,
     client_secrets,
     auth_logs,
+    webhooks,
 ):
     openapi.describe(module.router)
     idempotency.apply(module.router)
