@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 
-def _read_dotenv(path: Path) -> dict[str, str]:
+def read_dotenv(path: Path) -> dict[str, str]:
     values: dict[str, str] = {}
     if not path.is_file():
         return values
@@ -38,11 +39,23 @@ class Settings:
     code_ttl_seconds: int = 300
     id_token_ttl_seconds: int = 3600
     access_token_ttl_seconds: int = 86399
+    # How often the server refreshes IdP metadata from each SAML connection's metadata URL (0: never by itself).
+    metadata_refresh_seconds: int = 86400
+    # How long the IdP's ID token of an OIDC login is kept (sealed) for id_token_hint at upstream logout.
+    upstream_id_token_ttl_seconds: int = 12 * 3600
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     # "host:port" (or "[v6]:port") of the DNS server that domain verification asks; None = the system resolver
     dns_nameserver: str | None = None
     # Outbound fetches (IdP metadata URLs) refuse private, loopback and link-local addresses unless this is set.
     allow_private_fetch: bool = False
+    # Auth log events older than this are deleted by `entryway logs purge` and by the server's hourly purge.
+    auth_log_retention_days: int = 90
+    # Where the master key was read from when ENTRYWAY_MASTER_KEY was not set (the production checklist asks).
+    master_key_file: Path | None = None
+    # ... or unless the address is in one of these networks (ENTRYWAY_ALLOW_PRIVATE_FETCH=10.1.0.0/16,…)
+    private_fetch_networks: tuple[str, ...] = field(default_factory=tuple)
+    # "host:port" of the DNS server outbound fetches resolve IdP host names with; None = the system resolver
+    fetch_nameserver: str | None = None
     # Webhook delivery (events/delivery.py): run the worker inside `serve`/`dev`, how long a receiver may take,
     # how long a claimed delivery stays reserved to its worker, and after how many days of failing only an
     # endpoint is disabled.
@@ -74,6 +87,24 @@ def new_master_key_text() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
 
 
+def _private_fetch(value: str) -> tuple[bool, tuple[str, ...]]:
+    """ENTRYWAY_ALLOW_PRIVATE_FETCH: 1/true/yes allows every address; a comma-separated list of networks only those."""
+    value = value.strip()
+    if value.lower() in ("1", "true", "yes"):
+        return True, ()
+    if value.lower() in ("", "0", "false", "no"):
+        return False, ()
+    networks = []
+    for part in (p.strip() for p in value.split(",") if p.strip()):
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError as exc:
+            raise ConfigError(
+                f"ENTRYWAY_ALLOW_PRIVATE_FETCH must be 1, or a comma-separated list of networks (got {part!r})"
+            ) from exc
+    return False, tuple(networks)
+
+
 def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | None = None) -> Settings:
     """Build Settings from the environment.
 
@@ -81,11 +112,12 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
     newcomer never has to make one. Production (`entryway serve`) must be given ENTRYWAY_MASTER_KEY or a key
     file that already exists.
     """
-    source = {**_read_dotenv(Path(".env")), **(env if env is not None else os.environ)}
+    source = {**read_dotenv(Path(".env")), **(env if env is not None else os.environ)}
     data_dir = Path(source.get("ENTRYWAY_DATA_DIR", "data")).resolve()
     database_url = source.get("ENTRYWAY_DATABASE_URL") or f"sqlite:///{data_dir / 'entryway.db'}"
     key_text = source.get("ENTRYWAY_MASTER_KEY")
     key_file = data_dir / "master.key"
+    key_from_file = not key_text
     if not key_text:
         if key_file.is_file():
             key_text = key_file.read_text().strip()
@@ -104,6 +136,12 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         for k in source.get("ENTRYWAY_PREVIOUS_MASTER_KEYS", "").split(",")
         if k.strip()
     )
+    retention_text = source.get("ENTRYWAY_AUTH_LOG_RETENTION_DAYS", "90").strip()
+    if not retention_text.isdigit() or not 1 <= int(retention_text) <= 3650:
+        raise ConfigError(
+            f"ENTRYWAY_AUTH_LOG_RETENTION_DAYS must be a whole number of days from 1 to 3650, got {retention_text!r}"
+        )
+    allow_private, private_networks = _private_fetch(source.get("ENTRYWAY_ALLOW_PRIVATE_FETCH", ""))
     proxies = tuple(p.strip() for p in source.get("ENTRYWAY_TRUSTED_PROXIES", "").split(",") if p.strip())
     return Settings(
         data_dir=data_dir,
@@ -114,9 +152,15 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         redis_url=source.get("ENTRYWAY_REDIS_URL") or None,
         dev_callback_url=source.get("ENTRYWAY_DEV_CALLBACK_URL", "http://localhost:3000/callback"),
         clock_skew_seconds=int(source.get("ENTRYWAY_CLOCK_SKEW_SECONDS", "120")),
+        metadata_refresh_seconds=int(source.get("ENTRYWAY_METADATA_REFRESH_SECONDS", "86400")),
+        upstream_id_token_ttl_seconds=int(source.get("ENTRYWAY_UPSTREAM_ID_TOKEN_TTL_SECONDS", str(12 * 3600))),
         trusted_proxies=proxies,
         dns_nameserver=source.get("ENTRYWAY_DNS_NAMESERVER") or None,
-        allow_private_fetch=source.get("ENTRYWAY_ALLOW_PRIVATE_FETCH", "").lower() in ("1", "true", "yes"),
+        allow_private_fetch=allow_private,
+        private_fetch_networks=private_networks,
+        fetch_nameserver=source.get("ENTRYWAY_FETCH_NAMESERVER") or None,
+        auth_log_retention_days=int(retention_text),
+        master_key_file=key_file if key_from_file else None,
         webhook_worker=source.get("ENTRYWAY_WEBHOOK_WORKER", "1").lower() in ("1", "true", "yes"),
         webhook_timeout_seconds=_number(source, "ENTRYWAY_WEBHOOK_TIMEOUT_SECONDS", 10.0, 1.0, 60.0),
         webhook_lease_seconds=int(_number(source, "ENTRYWAY_WEBHOOK_LEASE_SECONDS", 60, 2, 3600)),

@@ -27,6 +27,7 @@ PREFIXES = frozenset(
         "wh",
         "dlv",
         "dk",
+        "own",
     }
 )
 

@@ -1,6 +1,7 @@
 """A tiny authoritative DNS server on a loopback UDP port (dnspython's message API), for domain verification.
 
-It answers TXT questions from a dict it is given; every other name is NXDOMAIN. It is a real server: the
+It answers TXT questions from a dict it is given, and A questions from a list of answers per name, one answer per
+question in turn (the last one repeats) — a rebinding DNS server; every other name is NXDOMAIN. It is a real server: the
 resolver under test sends real DNS packets to it.
 """
 
@@ -24,6 +25,8 @@ import dns.rrset
 class DnsServer:
     def __init__(self) -> None:
         self.txt: dict[str, list[str]] = {}
+        self.a: dict[str, list[list[str]]] = {}
+        self.a_queries: list[str] = []
         self.queries: list[str] = []
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind(("127.0.0.1", 0))
@@ -54,6 +57,13 @@ class DnsServer:
         question = query.question[0]
         name = question.name.to_text(omit_final_dot=True).lower()
         self.queries.append(name)
+        if name in self.a:
+            if question.rdtype == dns.rdatatype.A:
+                self.a_queries.append(name)
+                answers = self.a[name]
+                addresses = answers.pop(0) if len(answers) > 1 else answers[0]
+                response.answer.append(dns.rrset.from_text_list(question.name, 0, "IN", "A", addresses))
+            return response
         values = self.txt.get(name)
         if values is None:
             response.set_rcode(dns.rcode.NXDOMAIN)

@@ -53,16 +53,16 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
 
 
-async def read_body(request: Request) -> bytes:
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"The request body is larger than {limit // 1024} KiB")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB")
+        if size > limit:
+            raise ApiError(413, f"The request body is larger than {limit // 1024} KiB")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -112,8 +112,8 @@ def validate(model: type[M], raw: bytes) -> M:
         raise invalid(violations_of(exc)) from exc
 
 
-async def _body(request: Request, model: type[M], optional: bool) -> M | None:
-    raw = await read_body(request)
+async def _body(request: Request, model: type[M], optional: bool, limit: int = MAX_BODY_BYTES) -> M | None:
+    raw = await read_body(request, limit)
     if not raw.strip():
         if optional:
             return None
@@ -125,11 +125,11 @@ async def _body(request: Request, model: type[M], optional: bool) -> M | None:
     return validate(model, raw)
 
 
-def json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
-    """A FastAPI dependency giving the validated body."""
+def json_body(model: type[M], *, max_bytes: int = MAX_BODY_BYTES) -> Callable[[Request], Awaitable[M]]:
+    """A FastAPI dependency giving the validated body (of at most `max_bytes`: 64 KiB unless a call needs more)."""
 
     async def dependency(request: Request) -> M:
-        body = await _body(request, model, optional=False)
+        body = await _body(request, model, optional=False, limit=max_bytes)
         assert body is not None
         return body
 

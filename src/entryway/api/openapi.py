@@ -128,7 +128,7 @@ AUTH_EVENT = _object(
     {
         "id": STRING,
         "auth_request_id": OPTIONAL_STRING,
-        "status": {"enum": ["SUCCESS", "FAILURE"]},
+        "status": {"enum": ["INITIATED", "PENDING", "SUCCESS", "FAILED"]},
         "step": OPTIONAL_STRING,
         "error_code": OPTIONAL_STRING,
         "message": OPTIONAL_STRING,
@@ -138,6 +138,28 @@ AUTH_EVENT = _object(
         "email": OPTIONAL_STRING,
         "client_ip": OPTIONAL_STRING,
         "create_time": TIME,
+    }
+)
+
+CHECK_STATUS = {"enum": ["pass", "warn", "fail"]}
+CHECKLIST = _object(
+    {
+        "environment_id": STRING,
+        "status": CHECK_STATUS,
+        "counts": _object({"pass": {"type": "integer"}, "warn": {"type": "integer"}, "fail": {"type": "integer"}}),
+        "checks": {
+            "type": "array",
+            "items": _object(
+                {
+                    "rule": STRING,
+                    "title": STRING,
+                    "status": CHECK_STATUS,
+                    "detail": STRING,
+                    "fix": OPTIONAL_STRING,
+                    "docs": STRING,
+                }
+            ),
+        },
     }
 )
 
@@ -153,6 +175,71 @@ PROVIDER_CHECK = _object(
         "id_token_signing_alg_values_supported": {"type": "array", "items": STRING},
         "signing_keys": {"type": "integer", "minimum": 1},
     }
+)
+
+WEBHOOK = _object(
+    {
+        "id": STRING,
+        "url": STRING,
+        "description": OPTIONAL_STRING,
+        "event_types": {"type": "array", "items": STRING},
+        "status": {"enum": ["ENABLED", "DISABLED"]},
+        "disabled_reason": OPTIONAL_STRING,
+        "failing_since": OPTIONAL_TIME,
+        "previous_secret_expire_time": OPTIONAL_TIME,
+        "create_time": TIME,
+        "update_time": TIME,
+    }
+)
+
+WEBHOOK_WITH_SECRET = _object({"webhook": WEBHOOK, "secret": {"type": "string", "pattern": "^whsec_"}})
+
+OPTIONAL_INTEGER = {"type": ["integer", "null"]}
+
+WEBHOOK_ATTEMPT = _object(
+    {
+        "attempt": {"type": "integer", "minimum": 1},
+        "trigger": {"enum": ["scheduled", "replay", "test"]},
+        "outcome": {"enum": ["SUCCESS", "FAILURE"]},
+        "status_code": OPTIONAL_INTEGER,
+        "error": OPTIONAL_STRING,
+        "response_excerpt": OPTIONAL_STRING,
+        "latency_ms": {"type": "integer", "minimum": 0},
+        "create_time": TIME,
+    }
+)
+
+_DELIVERY_FIELDS = {
+    "id": STRING,
+    "endpoint_id": STRING,
+    "event_id": STRING,
+    "event_type": STRING,
+    "status": {"enum": ["PENDING", "SUCCEEDED", "FAILED"]},
+    "attempt_count": {"type": "integer", "minimum": 0},
+    "next_attempt_time": OPTIONAL_TIME,
+    "last_status_code": OPTIONAL_INTEGER,
+    "last_error": OPTIONAL_STRING,
+    "create_time": TIME,
+    "update_time": TIME,
+}
+WEBHOOK_DELIVERY = _object(_DELIVERY_FIELDS)
+WEBHOOK_DELIVERY_WITH_ATTEMPTS = _object({**_DELIVERY_FIELDS, "attempts": {"type": "array", "items": WEBHOOK_ATTEMPT}})
+
+EVENT = _object(
+    {
+        "spec_version": {"const": "1"},
+        "id": STRING,
+        "type": STRING,
+        "object": STRING,
+        "environment_id": STRING,
+        "organization_id": OPTIONAL_STRING,
+        "occurred_at": TIME,
+        "data": {"type": "object"},
+    }
+)
+
+EVENT_TYPE_LIST = _object(
+    {"event_types": {"type": "array", "items": _object({"type": STRING, "object": STRING, "description": STRING})}}
 )
 
 EMPTY = {"type": "object", "maxProperties": 0}
@@ -185,6 +272,65 @@ DOMAIN_VERIFICATION = _object(
                 "message": STRING,
             }
         ),
+    }
+)
+
+_BRAND_IMAGE = {
+    "type": ["object", "null"],
+    "required": ["url", "content_type", "width", "height", "size_bytes"],
+    "properties": {
+        "url": STRING,
+        "content_type": {"enum": ["image/png", "image/svg+xml", "image/webp", "image/x-icon"]},
+        "width": {"type": ["integer", "null"]},
+        "height": {"type": ["integer", "null"]},
+        "size_bytes": {"type": "integer"},
+    },
+}
+RESOLVED_BRANDING = _object(
+    {
+        "display_name": STRING,
+        "accent_color": STRING,
+        "accent_foreground": STRING,
+        "link_color": STRING,
+        "logo_url": OPTIONAL_STRING,
+        "favicon_url": STRING,
+    }
+)
+BRANDING_WARNINGS = {
+    "type": "array",
+    "items": _object({"field": STRING, "description": STRING, "contrast_ratio": {"type": "number"}}),
+}
+ENVIRONMENT_BRANDING = _object(
+    {
+        "branding": _object(
+            {
+                "display_name": OPTIONAL_STRING,
+                "accent_color": OPTIONAL_STRING,
+                "logo": _BRAND_IMAGE,
+                "favicon": _BRAND_IMAGE,
+                "update_time": OPTIONAL_TIME,
+                "resolved": RESOLVED_BRANDING,
+            }
+        ),
+        "warnings": BRANDING_WARNINGS,
+    }
+)
+ORGANIZATION_BRANDING = wrapped(
+    "branding",
+    _object(
+        {
+            "organization_id": STRING,
+            "display_name": OPTIONAL_STRING,
+            "logo": _BRAND_IMAGE,
+            "update_time": OPTIONAL_TIME,
+            "resolved": RESOLVED_BRANDING,
+        }
+    ),
+)
+BRANDING_PREVIEW = _object(
+    {
+        "preview": _object({"page": STRING, "html": STRING, "branding": RESOLVED_BRANDING}),
+        "warnings": BRANDING_WARNINGS,
     }
 )
 
@@ -223,7 +369,29 @@ SUCCESS: dict[str, dict[str, Any]] = {
     "set_secret_status": wrapped("secret", SECRET),
     "delete_secret": EMPTY,
     "list_auth_requests": page("auth_requests", AUTH_EVENT),
+    "get_checklist": wrapped("checklist", CHECKLIST),
+    "get_environment_branding": ENVIRONMENT_BRANDING,
+    "update_environment_branding": ENVIRONMENT_BRANDING,
+    "get_organization_branding": ORGANIZATION_BRANDING,
+    "update_organization_branding": ORGANIZATION_BRANDING,
+    "preview_branding": BRANDING_PREVIEW,
+    "list_event_types": EVENT_TYPE_LIST,
+    "create_webhook": WEBHOOK_WITH_SECRET,
+    "list_webhooks": page("webhooks", WEBHOOK),
+    "rotate_webhook_secret": WEBHOOK_WITH_SECRET,
+    "test_webhook": wrapped("delivery", WEBHOOK_DELIVERY_WITH_ATTEMPTS),
+    "get_webhook": wrapped("webhook", WEBHOOK),
+    "update_webhook": wrapped("webhook", WEBHOOK),
+    "delete_webhook": EMPTY,
+    "list_webhook_deliveries": page("deliveries", WEBHOOK_DELIVERY),
+    "replay_webhook_delivery": wrapped("delivery", WEBHOOK_DELIVERY_WITH_ATTEMPTS),
+    "get_webhook_delivery": wrapped("delivery", WEBHOOK_DELIVERY_WITH_ATTEMPTS),
+    "list_events": page("events", EVENT),
+    "get_event": wrapped("event", EVENT),
 }
+
+# Calls that also answer another media type when the Accept header asks for it.
+ALSO_SERVED: dict[str, dict[str, Any]] = {"preview_branding": {"text/html": {"schema": STRING}}}
 
 _ERRORS = {
     "400": "Invalid input: every violated field is listed (also a bad page_token or page_size)",
@@ -231,7 +399,7 @@ _ERRORS = {
     "403": "The token's scopes do not allow the call",
     "404": "The resource does not exist in this environment",
     "409": "A duplicate, or an Idempotency-Key whose first request is still running",
-    "413": "The body is larger than 64 KiB",
+    "413": "The body is larger than 64 KiB (512 KiB for branding calls, which carry images)",
     "415": "The body is not application/json",
     "422": "An Idempotency-Key reused with a different request; for :check, an OIDC IdP that cannot be used "
     "(the field to fix is named, with what was wanted and what was got)",
@@ -301,9 +469,8 @@ def describe(router: APIRouter) -> None:
         route.response_model = None
         route.response_field = None
         status = str(route.status_code or 200)
-        responses: dict[int | str, dict[str, Any]] = {
-            status: {"description": "Success", "content": {"application/json": {"schema": success}}}
-        }
+        content: dict[str, Any] = {"application/json": {"schema": success}, **ALSO_SERVED.get(route.name, {})}
+        responses: dict[int | str, dict[str, Any]] = {status: {"description": "Success", "content": content}}
         for code in _errors_of(route, has_body=body_of(route) is not None):
             text = _ERRORS[code]
             answer: dict[str, Any] = {"description": text, "content": {"application/json": {"schema": ERROR}}}

@@ -6,6 +6,8 @@ from fastapi import APIRouter, Depends, Request
 
 from entryway.api import (
     auth_logs,
+    branding,
+    checklist,
     client_secrets,
     connections,
     domains,
@@ -13,6 +15,7 @@ from entryway.api import (
     idempotency,
     openapi,
     organizations,
+    webhooks,
 )
 from entryway.api.rate_limit import rate_limit
 from entryway.model.errors import ApiError, FieldViolation, invalid
@@ -27,7 +30,17 @@ def no_nul_characters(request: Request) -> None:
 
 
 router = APIRouter(dependencies=[Depends(no_nul_characters), Depends(rate_limit)])
-for module in (organizations, domains, connections, environment, client_secrets, auth_logs):
+for module in (
+    organizations,
+    domains,
+    connections,
+    environment,
+    branding,
+    checklist,
+    client_secrets,
+    auth_logs,
+    webhooks,
+):
     openapi.describe(module.router)
     idempotency.apply(module.router)
     router.include_router(module.router)

@@ -102,6 +102,7 @@ def fresh_data_key(rt: Runtime) -> tuple[str, bool]:
             .where(data_keys.c.id != key_id, data_keys.c.status == "active")
             .values(status="retired", update_time=datetime.now(UTC))
         )
+        rt.sealer.forget_active()
         return key_id, True
 
 
@@ -146,7 +147,9 @@ def _reseal_row(rt: Runtime, sealed_field: SealedField, key: str, target: str, r
         except SealError as exc:
             report.unreadable.append(f"{sealed_field.table.name} {key}: {exc}")
             return
-        sealed_field.write(conn, key, sealed_field.replacement(row, rt.sealer.seal(plaintext, context, conn=conn)))
+        sealed_field.write(
+            conn, key, sealed_field.replacement(row, rt.sealer.seal(plaintext, context, conn=conn, data_key_id=target))
+        )
     report.resealed[sealed_field.name] = report.resealed.get(sealed_field.name, 0) + 1
 
 

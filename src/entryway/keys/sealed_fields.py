@@ -19,6 +19,7 @@ from entryway.store.tables import (
     installation_secrets,
     portal_test_logins,
     signing_keys,
+    upstream_id_tokens,
     webhook_endpoints,
 )
 
@@ -108,6 +109,15 @@ SEALED_FIELDS: tuple[SealedField, ...] = (
         _column("sealed_claims"),
         lambda row: f"portal_test_login:{row.connection_id}",
         lambda row, sealed: {"sealed_claims": sealed},
+    ),
+    SealedField(
+        "kept upstream ID tokens",
+        upstream_id_tokens,
+        upstream_id_tokens.c.session_id,
+        (upstream_id_tokens.c.sealed_id_token,),
+        _column("sealed_id_token"),
+        lambda row: f"upstream_id_token:{row.session_id}",
+        lambda row, sealed: {"sealed_id_token": sealed},
     ),
     SealedField(
         "installation secrets",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Iterable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
@@ -28,6 +29,8 @@ from entryway.ids import new_id
 from entryway.store.tables import data_keys
 
 V1 = 1
+ACTIVE_TTL = 30.0  # seconds a process keeps sealing under the active data key it read (a rotation's new key
+# is picked up within this; values sealed meanwhile under the retired key stay readable)
 V2 = 2
 _NONCE = 12
 _TAG = 16
@@ -91,6 +94,7 @@ class Sealer:
         self.master_keys = master_keys if isinstance(master_keys, MasterKeys) else MasterKeys(master_keys)
         self._engine = engine
         self._keys: dict[str, AESGCM] = {}  # unwrapped data keys by id; their material never changes
+        self._active: tuple[str, float] | None = None  # (id, monotonic time read) of the committed active key
         self._lock = threading.Lock()
 
     # --- data keys ---------------------------------------------------------------------------------------
@@ -124,18 +128,34 @@ class Sealer:
     def active_data_key(self, conn: Connection) -> str:
         """The data key new values are sealed under: the newest active one, made on first use.
 
-        Made in the caller's transaction, so a rollback takes the key away together with the values sealed
-        under it; two instances making one at once is harmless (the newest is used from then on).
+        A committed key is remembered for ACTIVE_TTL seconds (sealing happens on the login path: an OIDC login
+        keeps the IdP's ID token). A key made here is made in the caller's transaction and not remembered, so a
+        rollback takes it away together with the values sealed under it; two instances making one at once is
+        harmless (the newest is used from then on).
         """
+        now = time.monotonic()
+        cached = self._active
+        if cached is not None and now - cached[1] < ACTIVE_TTL:
+            return cached[0]
+        with self._engine.connect() as committed:
+            found = self._newest_active(committed)
+        if found is not None:
+            self._active = (found, now)
+            return found
+        return self._newest_active(conn) or self.create_data_key(conn)
+
+    @staticmethod
+    def _newest_active(conn: Connection) -> str | None:
         row = conn.execute(
             select(data_keys.c.id)
             .where(data_keys.c.status == "active")
             .order_by(data_keys.c.create_time.desc(), data_keys.c.id.desc())
             .limit(1)
         ).first()
-        if row is not None:
-            return str(row.id)
-        return self.create_data_key(conn)
+        return str(row.id) if row is not None else None
+
+    def forget_active(self) -> None:
+        self._active = None
 
     def create_data_key(self, conn: Connection) -> str:
         key_id = new_id("dk")
@@ -171,10 +191,12 @@ class Sealer:
     def _aad(context: str, data_key_id: str) -> bytes:
         return b"entryway/v2\x00" + context.encode() + b"\x00" + data_key_id.encode()
 
-    def seal(self, plaintext: bytes, context: str, conn: Connection | None = None) -> bytes:
-        """Seal under the active data key. Pass the caller's `conn` when inside a write transaction."""
+    def seal(
+        self, plaintext: bytes, context: str, conn: Connection | None = None, *, data_key_id: str | None = None
+    ) -> bytes:
+        """Seal under the active data key (or the one named). Pass the caller's `conn` inside a write transaction."""
         with self._conn(conn, write=True) as c:
-            key_id = self.active_data_key(c)
+            key_id = data_key_id or self.active_data_key(c)
             aead = self._load(c, key_id)
         nonce = os.urandom(_NONCE)
         ident = key_id.encode("ascii")

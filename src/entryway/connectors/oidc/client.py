@@ -10,6 +10,7 @@ from urllib.parse import quote, urlencode
 from entryway.connectors.oidc.discovery import ProviderConfig
 from entryway.connectors.oidc.fetch import FetchError, request_json
 from entryway.model.errors import LoginError
+from entryway.outbound import OutboundPolicy
 
 MAX_IDP_TEXT = 200
 DEFAULT_SCOPES = ("openid", "profile", "email")
@@ -62,7 +63,7 @@ def exchange_code(
     code: str,
     callback: str,
     code_verifier: str | None,
-    allow_private: bool,
+    policy: OutboundPolicy,
 ) -> dict[str, Any]:
     client_id = str(config.get("client_id", ""))
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": callback}
@@ -78,7 +79,7 @@ def exchange_code(
             form["client_secret"] = client_secret
     try:
         answer = request_json(
-            "POST", provider.token_endpoint, allow_private=allow_private, data=form, auth=auth, accept_error_body=True
+            "POST", provider.token_endpoint, policy=policy, data=form, auth=auth, accept_error_body=True
         )
     except FetchError as exc:
         diagnosis = dict(exc.diagnosis)
@@ -104,13 +105,13 @@ def exchange_code(
     return answer
 
 
-def fetch_userinfo(provider: ProviderConfig, access_token: str, *, allow_private: bool) -> dict[str, Any]:
+def fetch_userinfo(provider: ProviderConfig, access_token: str, *, policy: OutboundPolicy) -> dict[str, Any]:
     assert provider.userinfo_endpoint is not None
     try:
         answer = request_json(
             "GET",
             provider.userinfo_endpoint,
-            allow_private=allow_private,
+            policy=policy,
             headers={"authorization": f"Bearer {access_token}"},
         )
     except FetchError as exc:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from entryway.connectors.oidc.fetch import FetchError, request_json
 from entryway.model.connections import SsoConnection
+from entryway.outbound import policy_for
 from entryway.runtime import Runtime
 
 WELL_KNOWN = "/.well-known/openid-configuration"
@@ -149,7 +150,7 @@ def discover(rt: Runtime, config: dict[str, Any], *, allow_http: bool) -> Provid
     url = discovery_url(config)
     if url is None:
         return manual_config(config)
-    doc = request_json("GET", url, allow_private=rt.settings.allow_private_fetch)
+    doc = request_json("GET", url, policy=policy_for(rt.settings))
     return parse_document(doc, url, config, allow_http=allow_http)
 
 

@@ -2,20 +2,21 @@
 
 Discovery documents, JWKS, token and userinfo responses are all small JSON objects; anything larger, slower,
 not JSON, or served from a private address (unless the operator allows it) is refused with a message an
-administrator can act on. The address check resolves the host first, so a public name that points at a
-private address is refused as well.
+administrator can act on. The host name is resolved once, every address checked, and the connection made to a
+checked address (entryway.outbound.pinned_client), so a DNS answer that changes between the check and the
+connect (DNS rebinding) cannot lead to a private address.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import socket
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+from entryway.outbound import OutboundPolicy, OutboundRefused, pinned_client
 
 MAX_BYTES = 256 * 1024
 TIMEOUT = httpx.Timeout(5.0, connect=3.0)
@@ -35,27 +36,10 @@ class FetchError(Exception):
         super().__init__(self.message)
 
 
-def _refuse_private(url: str, allow_private: bool) -> None:
+def _check_scheme(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise FetchError("The URL is not an absolute http(s) URL", {"wanted": "an http(s) URL", "got": url[:200]})
-    if allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except (OSError, UnicodeError) as exc:
-        raise FetchError(
-            f"The host {parts.hostname} could not be resolved",
-            {"wanted": "a resolvable host name", "got": parts.hostname},
-        ) from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise FetchError(
-                f"The host {parts.hostname} resolves to a private address, which Entryway does not contact "
-                "(set ENTRYWAY_ALLOW_PRIVATE_FETCH=1 to allow it)",
-                {"wanted": "a public address", "got": str(address), "host": parts.hostname},
-            )
 
 
 def _read_limited(response: httpx.Response, url: str) -> bytes:
@@ -92,7 +76,7 @@ def request_json(
     method: str,
     url: str,
     *,
-    allow_private: bool,
+    policy: OutboundPolicy,
     data: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
     auth: tuple[str, str] | None = None,
@@ -103,16 +87,18 @@ def request_json(
     With `accept_error_body`, a 4xx/5xx JSON answer raises a FetchError carrying that body (the token
     endpoint's `{"error": …}`), so the caller can say what the IdP objected to.
     """
-    _refuse_private(url, allow_private)
+    _check_scheme(url)
     sent = {"accept": "application/json", "user-agent": USER_AGENT, **(headers or {})}
     try:
         with (
-            httpx.Client(timeout=TIMEOUT, follow_redirects=False, trust_env=False) as client,
+            pinned_client(policy, TIMEOUT) as client,
             client.stream(method, url, data=data, headers=sent, auth=auth) as response,
         ):
             raw = _read_limited(response, url)
             status = response.status_code
             content_type = response.headers.get("content-type", "")
+    except OutboundRefused as exc:
+        raise FetchError(exc.message, {**exc.diagnosis, "url": url}) from exc
     except httpx.TimeoutException as exc:
         raise FetchError(
             "The IdP did not answer in time", {"wanted": "an answer within 5 seconds", "got": "a timeout", "url": url}

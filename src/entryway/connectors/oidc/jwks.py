@@ -13,6 +13,7 @@ from typing import Any
 import jwt
 
 from entryway.connectors.oidc.fetch import FetchError, request_json
+from entryway.outbound import policy_for
 from entryway.runtime import Runtime
 
 CACHE_SECONDS = 3600
@@ -52,7 +53,7 @@ def _parse(doc: Any, url: str, now: datetime) -> KeySet:
 
 def fetch_key_set(rt: Runtime, url: str) -> KeySet:
     """The key set at `url`, fetched now (and kept in the cache for the logins that follow)."""
-    fresh = _parse(request_json("GET", url, allow_private=rt.settings.allow_private_fetch), url, rt.clock.now())
+    fresh = _parse(request_json("GET", url, policy=policy_for(rt.settings)), url, rt.clock.now())
     cache: dict[str, KeySet] = rt.caches.setdefault("oidc_jwks", {})  # type: ignore[assignment]
     with _lock:
         cache[url] = fresh

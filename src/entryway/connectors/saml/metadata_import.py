@@ -17,6 +17,7 @@ from entryway.connectors.saml.idp_metadata import IdpMetadata, MetadataProblem, 
 from entryway.connectors.saml.metadata_fetch import fetch_metadata
 from entryway.keys.material import certificate_fingerprint, load_certificate
 from entryway.model.errors import FieldViolation, invalid
+from entryway.outbound import policy_for
 from entryway.runtime import Runtime
 
 IMPORTED_FIELDS = ("idp_entity_id", "idp_sso_url", "idp_sso_request_binding", "idp_slo_url", "idp_certificates")
@@ -44,7 +45,7 @@ def prefetch(rt: Runtime, *, allow_http: bool, saml_config: Mapping[str, Any] | 
     if not isinstance(url, str) or not url:
         return None
     try:
-        return fetch_metadata(url, allow_private=rt.settings.allow_private_fetch, allow_http=allow_http)
+        return fetch_metadata(url, allow_http=allow_http, policy=policy_for(rt.settings))
     except MetadataProblem as problem:
         raise invalid([problem_violation("idp_metadata_url", problem)], "The IdP metadata cannot be used") from None
 

@@ -1,7 +1,7 @@
 """envelope encryption: data keys wrapped by the master key; installation secrets
 
-Revision ID: 0006_envelope_encryption
-Revises: 0005_branding
+Revision ID: 0010_envelope_encryption
+Revises: 0009_dashboard
 Create Date: 2026-11-27 13:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import entryway.store.types
 
-revision = "0006_envelope_encryption"
-down_revision = "0005_branding"
+revision = "0010_envelope_encryption"
+down_revision = "0009_dashboard"
 branch_labels = None
 depends_on = None
 
