@@ -63,6 +63,8 @@ class Settings:
     webhook_timeout_seconds: float = 10.0
     webhook_lease_seconds: int = 60
     webhook_disable_after_days: float = 5.0
+    # Events (and their deliveries and attempts) are kept this long (events/retention.py).
+    event_retention_days: float = 30.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -165,6 +167,7 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         webhook_timeout_seconds=_number(source, "ENTRYWAY_WEBHOOK_TIMEOUT_SECONDS", 10.0, 1.0, 60.0),
         webhook_lease_seconds=int(_number(source, "ENTRYWAY_WEBHOOK_LEASE_SECONDS", 60, 2, 3600)),
         webhook_disable_after_days=_number(source, "ENTRYWAY_WEBHOOK_DISABLE_AFTER_DAYS", 5.0, 1.0, 60.0),
+        event_retention_days=_number(source, "ENTRYWAY_EVENT_RETENTION_DAYS", 30.0, 2.0, 3650.0),
     )
 
 

@@ -15,6 +15,7 @@ from entryway.services.connections import (
     certificate_facts,
     missing_for_enable,
     sp_metadata_url,
+    sp_slo_url,
 )
 from entryway.services.credentials import Client, Secret
 from entryway.services.domains import verification_record
@@ -77,6 +78,7 @@ def _saml_config(conn: SsoConnection, env_url: str) -> dict[str, Any]:
     config = dict(conn.saml_config)
     config["idp_certificates"] = [_certificate(pem) for pem in config.get("idp_certificates") or []]
     config["sp_metadata_url"] = sp_metadata_url(env_url, conn.id)
+    config["sp_slo_url"] = sp_slo_url(env_url, conn)
     return config
 
 

@@ -45,6 +45,7 @@ SAML_FIELDS = frozenset(
         "idp_slo_url",
         "idp_certificates",
         "idp_sso_request_binding",
+        "idp_slo_request_binding",
         "idp_name_id_format",
         "sp_entity_id",
         "sp_assertion_url",
@@ -110,6 +111,15 @@ def sp_urls(env_url: str, connection_id: str) -> dict[str, str]:
 
 def sp_metadata_url(env_url: str, connection_id: str) -> str:
     return f"{env_url}/sso/v1/saml/{connection_id}/metadata"
+
+
+def sp_slo_url(env_url: str, connection: SsoConnection) -> str:
+    """The SP single logout URL: beside the ACS URL, so it stays as fixed as the ACS is (CONTRACT §4)."""
+    acs = str(connection.saml_config.get("sp_assertion_url") or "")
+    suffix = f"/sso/v1/saml/{connection.id}/callback"
+    if acs.endswith(suffix):
+        return acs[: -len("callback")] + "slo"
+    return f"{env_url}/sso/v1/saml/{connection.id}/slo"
 
 
 def insert_connection(
@@ -342,7 +352,7 @@ def _check_saml(
             out[name] = value
         elif name == "idp_certificates":
             out[name] = _normalize_certificates(value, violations)
-        elif name == "idp_sso_request_binding":
+        elif name in ("idp_sso_request_binding", "idp_slo_request_binding"):
             if value not in SAML_BINDINGS:
                 violations.append(FieldViolation(field, f"must be one of {', '.join(SAML_BINDINGS)}"))
             out[name] = value

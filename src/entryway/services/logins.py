@@ -204,7 +204,8 @@ def complete_login(
     """Finish a pending auth request: issue a single-use code and return the app redirect URL.
 
     `session_id` (the `sid` of the tokens the code yields) may be chosen by the caller, to store with it what
-    belongs to the login session (the OIDC connector keeps the IdP's ID token for logout).
+    belongs to the login session (the OIDC connector keeps the IdP's ID token for logout; the SAML connector the
+    NameID and SessionIndex for single logout).
 
     The pending -> completed transition is a conditional update, so a request can complete once only, even
     when two instances race on the same response.

@@ -14,6 +14,7 @@ from lxml import etree
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import RedirectResponse, Response
 
+from entryway.connectors.saml import login_sessions
 from entryway.connectors.saml.attributes import map_profile
 from entryway.connectors.saml.certificates import connection_certificates
 from entryway.connectors.saml.decryption import decrypt_assertion
@@ -22,6 +23,7 @@ from entryway.connectors.saml.parsing import decode_base64, malformed, parse_xml
 from entryway.connectors.saml.replay import forget_expired, remember_assertion, replayed
 from entryway.connectors.saml.response import envelope, validate_response
 from entryway.connectors.saml.sp_key import decryption_keys
+from entryway.ids import new_id
 from entryway.model.connections import ConnectionType, SsoConnection
 from entryway.model.errors import LoginError
 from entryway.runtime import Runtime
@@ -71,7 +73,7 @@ def parse_form(body: bytes | None, content_type: str | None) -> dict[str, str]:
         raise malformed("The POST body is not a valid form", "a url-encoded form", "an unreadable body") from exc
     form: dict[str, str] = {}
     for name, value in pairs:
-        if name in form and name in ("SAMLResponse", "RelayState"):
+        if name in form and name in ("SAMLResponse", "SAMLRequest", "RelayState"):
             raise malformed(f"The form repeats {name}", f"one {name}", f"several {name} fields")
         form[name] = value
     return form
@@ -132,15 +134,25 @@ def finish_login(
             return _redirect(idp_initiated_redirect(rt, env, connection, assertion, profile, relay_state, client_ip))
         request = _answered_request(rt, env, connection, assertion.in_response_to, relay_state)
         profile = map_profile(assertion, connection.attribute_mapping, _required(connection))
+        session_id = new_id("ses")
         try:
             with rt.engine.begin() as db:
                 remember_assertion(db, assertion.assertion_id, connection.id, assertion.retain_until)
-                url = logins.complete_login(rt, db, request, connection, profile, client_ip)
+                url = logins.complete_login(rt, db, request, connection, profile, client_ip, session_id=session_id)
+                login_sessions.record_session(
+                    db,
+                    session_id=session_id,
+                    environment_id=env.id,
+                    connection_id=connection.id,
+                    assertion=assertion,
+                    now=rt.clock.now(),
+                )
         except IntegrityError as exc:
             raise replayed(connection.id) from exc
         if secrets.randbelow(PURGE_ONE_IN) == 0:
             with rt.engine.begin() as db:
                 forget_expired(db, rt.clock.now())
+                login_sessions.forget_expired(db, rt.clock.now())
         return _redirect(url)
     except LoginError as error:
         if request is None and connection is not None:

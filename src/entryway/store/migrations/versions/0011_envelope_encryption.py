@@ -1,7 +1,7 @@
 """envelope encryption: data keys wrapped by the master key; installation secrets
 
-Revision ID: 0010_envelope_encryption
-Revises: 0009_dashboard
+Revision ID: 0011_envelope_encryption
+Revises: 0010_saml_slo
 Create Date: 2026-11-27 13:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import entryway.store.types
 
-revision = "0010_envelope_encryption"
-down_revision = "0009_dashboard"
+revision = "0011_envelope_encryption"
+down_revision = "0010_saml_slo"
 branch_labels = None
 depends_on = None
 
