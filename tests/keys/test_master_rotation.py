@@ -134,3 +134,22 @@ def test_every_binary_column_is_a_registered_sealed_field_or_declared_not_secret
     }
     assert binary - registered - NOT_SEALED == set()
     assert not isinstance(data_keys.c.wrapped_key.type, Integer)
+
+
+def test_registered_contexts_are_those_the_features_seal_with() -> None:
+    """rotate-master opens each value with the registered context: it must be the one its feature sealed with."""
+    from types import SimpleNamespace
+
+    from entryway.connectors.oidc.upstream_tokens import _context as upstream_context
+    from entryway.events.endpoints import _context as webhook_context
+    from entryway.keys import installation
+    from entryway.portal.test_logins import _seal_context as portal_context
+
+    row = SimpleNamespace(id="x", connection_id="x", session_id="x", name="x")
+    contexts = {f.name: f.context(row) for f in SEALED_FIELDS}  # type: ignore[arg-type]
+    assert contexts["portal test-login claims"] == portal_context("x")
+    assert contexts["kept upstream ID tokens"] == upstream_context("x")
+    assert contexts["webhook signing secrets"] == contexts["previous webhook signing secrets"] == webhook_context("x")
+    assert contexts["installation secrets"] == installation.context("x")
+    assert contexts["signing key private keys"] == "signing_key:x"
+    assert contexts["OIDC connection client secrets"] == "oidc_client_secret:x"

@@ -107,7 +107,7 @@ SEALED_FIELDS: tuple[SealedField, ...] = (
         portal_test_logins.c.connection_id,
         (portal_test_logins.c.sealed_claims,),
         _column("sealed_claims"),
-        lambda row: f"portal_test_login:{row.connection_id}",
+        lambda row: f"portal_test_claims:{row.connection_id}",  # portal/test_logins.py _seal_context
         lambda row, sealed: {"sealed_claims": sealed},
     ),
     SealedField(
