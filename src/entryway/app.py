@@ -90,7 +90,10 @@ def create_app(rt: Runtime) -> FastAPI:
         if current != head:
             body = {"status": "unavailable", "database": "ok", "migrations": "behind"}
             return JSONResponse(body, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok", "migrations": "current"})
+        if not rt.sealer.unlockable():  # e.g. started without the master key the data keys are wrapped by now
+            body = {"status": "unavailable", "database": "ok", "migrations": "current", "secrets": "locked"}
+            return JSONResponse(body, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok", "migrations": "current", "secrets": "ok"})
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

@@ -117,7 +117,7 @@ def finish(rt: Runtime, env: Environment, connection: SsoConnection, params: dic
         profile = Profile.from_dict(row.profile)
         if used.rowcount == 1:
             claims = source_claims(profile, connection.attribute_mapping)
-            sealed = rt.sealer.seal(json.dumps(claims).encode(), context=_seal_context(connection.id))
+            sealed = rt.sealer.seal(json.dumps(claims).encode(), context=_seal_context(connection.id), conn=conn)
             conn.execute(
                 update(portal_test_logins)
                 .where(portal_test_logins.c.connection_id == connection.id)
