@@ -61,4 +61,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/login_flow.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) data artifacts .pytest_cache .ruff_cache .mypy_cache

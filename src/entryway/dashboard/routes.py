@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from entryway.dashboard import (
+    branding,
     checklist_page,
     credentials,
     logs,
@@ -16,5 +17,5 @@ from entryway.dashboard import (
 )
 
 router = APIRouter()
-for module in (session, overview, credentials, redirects, organizations, logs, webhooks, checklist_page):
+for module in (session, overview, credentials, redirects, organizations, logs, webhooks, branding, checklist_page):
     router.include_router(module.router)

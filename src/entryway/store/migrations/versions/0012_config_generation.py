@@ -1,7 +1,7 @@
 """config generation counter, bumped by triggers on every configuration write
 
-Revision ID: 0011_config_generation
-Revises: 0010_saml_slo
+Revision ID: 0012_config_generation
+Revises: 0011_envelope_encryption
 Create Date: 2026-11-27 12:40:00
 
 Triggers rather than application code, so a change made by any process, the CLI or an operator's SQL is
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_config_generation"
-down_revision = "0010_saml_slo"
+revision = "0012_config_generation"
+down_revision = "0011_envelope_encryption"
 branch_labels = None
 depends_on = None
 
