@@ -162,8 +162,8 @@ def test_a_disabled_connection_still_refuses_app_logins_dressed_as_tests(portal:
             code_challenge_method=None,
             connection=connection,
             login_hint=None,
+            upstream_request_id="_app-upstream-1",
         )
-        logins.bind_upstream_request(conn, app_request.id, "_app-upstream-1")
         test_relay = conn.execute(
             select(auth_requests.c.id).where(auth_requests.c.upstream_request_id == test_upstream)
         ).scalar_one()

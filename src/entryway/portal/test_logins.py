@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from entryway.connectors.oidc.attributes import map_profile as map_oidc_profile
+from entryway.connectors.registry import connector_for
 from entryway.connectors.saml.attributes import map_profile as map_saml_profile
 from entryway.connectors.saml.response import VerifiedAssertion
 from entryway.model.connections import ConnectionType, SsoConnection
@@ -51,6 +52,7 @@ def start(rt: Runtime, env: Environment, connection: SsoConnection) -> AuthReque
             code_challenge_method=None,
             connection=connection,
             login_hint=None,
+            upstream_request_id=connector_for(connection).new_upstream_id(),
         )
         conn.execute(delete(portal_test_logins).where(portal_test_logins.c.connection_id == connection.id))
         conn.execute(
