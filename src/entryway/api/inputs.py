@@ -100,3 +100,7 @@ class SecretCreate(Input):
 
 class SecretStatus(Input):
     status: Literal["ACTIVE", "INACTIVE"]
+
+
+class PortalLinkCreate(Input):
+    link_type: Literal["SHAREABLE", "EMBEDDABLE"] | None = None

@@ -20,6 +20,7 @@ from entryway.services.connections import (
 from entryway.services.credentials import Client, Secret
 from entryway.services.domains import verification_record
 from entryway.services.environments import Environment, RedirectUri
+from entryway.services.portal_links import PortalLink
 
 CERTIFICATE_WARNING = timedelta(days=30)
 
@@ -155,6 +156,18 @@ def auth_event(row: Any) -> dict[str, Any]:
         "email": row.email,
         "client_ip": row.client_ip,
         "create_time": rfc3339(row.create_time),
+    }
+
+
+def portal_link(link: PortalLink, location: str | None) -> dict[str, Any]:
+    """`location` is known only when the link is made: Entryway keeps only a hash of its token."""
+    return {
+        "id": link.id,
+        "organization_id": link.organization_id,
+        "link_type": link.link_type.value,
+        "location": location,
+        "create_time": rfc3339(link.create_time),
+        "expire_time": rfc3339(link.expire_time),
     }
 
 

@@ -15,6 +15,7 @@ from entryway.api import (
     idempotency,
     openapi,
     organizations,
+    portal_links,
     webhooks,
 )
 from entryway.api.rate_limit import rate_limit
@@ -34,6 +35,7 @@ for module in (
     organizations,
     domains,
     connections,
+    portal_links,
     environment,
     branding,
     checklist,

@@ -416,6 +416,7 @@ def _require_provider_check(check: ProviderCheck | None, config: Mapping[str, An
 
 def _check_oidc(
     rt: Runtime,
+    conn: Connection,
     given: Mapping[str, Any],
     env: Environment,
     connection_id: str,
@@ -441,7 +442,7 @@ def _check_oidc(
             problems = _text_problems(value, 1024)
             violations.extend(FieldViolation(field, p) for p in problems)
             if not problems:
-                sealed = rt.sealer.seal(value.encode(), context=f"oidc_client_secret:{connection_id}")
+                sealed = rt.sealer.seal(value.encode(), context=f"oidc_client_secret:{connection_id}", conn=conn)
                 out[SEALED_SECRET_KEY] = base64.b64encode(sealed).decode()
         elif name == "scopes":
             if not isinstance(value, list) or not all(
@@ -558,7 +559,7 @@ def create_connection(
         saml = _merge({**_saml_defaults(), **filled}, given, _saml_defaults())
         saml = _merge(saml, imported.facts if imported else {}, {})
     elif type_ is ConnectionType.OIDC:
-        oidc = _merge(_oidc_defaults(), _check_oidc(rt, oidc_config or {}, env, connection_id, violations), {})
+        oidc = _merge(_oidc_defaults(), _check_oidc(rt, conn, oidc_config or {}, env, connection_id, violations), {})
     preset = preset_for(provider_, type_) if provider_ is not None and type_ is not None else None
     mapping = (
         _check_mapping(attribute_mapping, violations)
@@ -626,7 +627,7 @@ def update_connection(
         if current.type is not ConnectionType.OIDC:
             violations.append(FieldViolation("oidc_config", "a SAML connection takes saml_config, not oidc_config"))
         else:
-            given = _check_oidc(rt, changes["oidc_config"], env, current.id, violations)
+            given = _check_oidc(rt, conn, changes["oidc_config"], env, current.id, violations)
             oidc = _merge(oidc, given, _oidc_defaults())
             values["oidc_config"] = oidc
     if changes.get("attribute_mapping") is not None:

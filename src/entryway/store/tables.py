@@ -509,3 +509,27 @@ saml_logouts = Table(
     Column("create_time", UTCDateTime, nullable=False),
     Column("expire_time", UTCDateTime, nullable=False, index=True),
 )
+
+# Envelope encryption (keys/sealing.py): every sealed value is encrypted under a data key, and each data key is
+# stored here wrapped (AES-256-GCM) by a master key, whose id is recorded. Rotating the master re-wraps these
+# rows; values sealed under a data key never need the master key themselves.
+data_keys = Table(
+    "data_keys",
+    metadata,
+    Column("id", ID, primary_key=True),  # dk_…, named inside every value it seals
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("master_key_id", String(32), nullable=False),  # mk_…: which master key wraps it now
+    Column("created_under", String(32), nullable=False),  # the master key current when it was made
+    Column("status", String(16), nullable=False),  # active (seals new values) | retired (opens old ones)
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("update_time", UTCDateTime, nullable=False),
+)
+
+# Random secrets of this installation that must outlive master-key rotations (sealed like every other secret).
+installation_secrets = Table(
+    "installation_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+    Column("create_time", UTCDateTime, nullable=False),
+)

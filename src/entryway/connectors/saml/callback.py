@@ -79,6 +79,16 @@ def parse_form(body: bytes | None, content_type: str | None) -> dict[str, str]:
     return form
 
 
+def _may_be_portal_test(rt: Runtime, relay_state: str | None) -> bool:
+    """Only a response whose RelayState names a pending portal test login is read for a disabled connection
+    (the test is decided again from the signed InResponseTo once the response is verified)."""
+    if not relay_state:
+        return False
+    with rt.engine.connect() as db:
+        request = logins.get_auth_request(db, relay_state)
+    return request is not None and request.client_id == logins.PORTAL_TEST_CLIENT and request.status == "pending"
+
+
 def finish_login(
     rt: Runtime,
     env: Environment,
@@ -107,14 +117,8 @@ def finish_login(
                 "a SAML connection of " + env.id,
                 connection_id,
             )
-        if not connection.enabled:
-            raise LoginError.wanted_got(
-                "connection_not_active",
-                "The connection is disabled",
-                "enabled",
-                "disabled",
-                connection_id=connection.id,
-            )
+        if not connection.enabled and not _may_be_portal_test(rt, relay_state):
+            logins.check_connection_active(connection, None)
         encoded = form.get("SAMLResponse")
         if not encoded:
             raise malformed("The POST carries no SAMLResponse", "a SAMLResponse form field", "none")
@@ -129,10 +133,12 @@ def finish_login(
             decrypt=lambda encrypted: _decrypt(rt, env, encrypted),
         )
         if assertion.in_response_to is None:
+            logins.check_connection_active(connection, None)
             ensure_allowed(connection)
             profile = map_profile(assertion, connection.attribute_mapping, _required(connection))
             return _redirect(idp_initiated_redirect(rt, env, connection, assertion, profile, relay_state, client_ip))
         request = _answered_request(rt, env, connection, assertion.in_response_to, relay_state)
+        logins.check_connection_active(connection, request)
         profile = map_profile(assertion, connection.attribute_mapping, _required(connection))
         session_id = new_id("ses")
         try:
