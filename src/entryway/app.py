@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,7 +16,10 @@ from entryway.api.routes import router as api_router
 from entryway.connectors.oidc.routes import router as oidc_rp_router
 from entryway.connectors.saml.routes import router as saml_router
 from entryway.connectors.simulator.routes import router as simulator_router
+from entryway.dashboard.routes import router as dashboard_router
+from entryway.dashboard.session import SignInRequired, sign_in_redirect
 from entryway.events.delivery import backlog
+from entryway.events.worker import DeliveryWorker
 from entryway.model.errors import ApiError, FieldViolation, OAuthError
 from entryway.observability.json_logs import quiet_libraries
 from entryway.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -22,6 +27,7 @@ from entryway.observability.metrics import LatencyMiddleware
 from entryway.observability.outage import database_unavailable
 from entryway.observability.request_id import RequestIdMiddleware
 from entryway.oidc_provider.routes import router as oidc_router
+from entryway.portal.routes import router as portal_router
 from entryway.runtime import Runtime
 from entryway.store.migrate import current_revision, head_revision
 from entryway.web.brand_assets import router as brand_assets_router
@@ -35,7 +41,21 @@ log = logging.getLogger("entryway")
 
 def create_app(rt: Runtime) -> FastAPI:
     quiet_libraries()  # whatever logging the host process set up, these never log secrets or assertions
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Each server process sends webhooks unless told not to; leases keep several processes from double-sending.
+        worker = DeliveryWorker(rt) if rt.settings.webhook_worker else None
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Entryway",
         version=__version__,
         docs_url=None,
@@ -49,8 +69,10 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(saml_router, include_in_schema=False)
     app.include_router(oidc_rp_router, include_in_schema=False)
     app.include_router(simulator_router, include_in_schema=False)
+    app.include_router(portal_router, include_in_schema=False)
     app.include_router(brand_assets_router, include_in_schema=False)
     app.include_router(api_router, prefix="/api/v1")
+    app.include_router(dashboard_router, include_in_schema=False)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -68,7 +90,10 @@ def create_app(rt: Runtime) -> FastAPI:
         if current != head:
             body = {"status": "unavailable", "database": "ok", "migrations": "behind"}
             return JSONResponse(body, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok", "migrations": "current"})
+        if not rt.sealer.unlockable():  # e.g. started without the master key the data keys are wrapped by now
+            body = {"status": "unavailable", "database": "ok", "migrations": "current", "secrets": "locked"}
+            return JSONResponse(body, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok", "migrations": "current", "secrets": "ok"})
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
@@ -89,12 +114,25 @@ def create_app(rt: Runtime) -> FastAPI:
             hint="Use the environment URL exactly as Entryway printed it (ENTRYWAY_ENV_URL).",
         )
 
+    @app.exception_handler(SignInRequired)
+    def sign_in_required(request: Request, exc: SignInRequired) -> Response:
+        return sign_in_redirect(exc)
+
     @app.exception_handler(SessionRefused)
     def session_refused(request: Request, exc: SessionRefused) -> Response:
         return refusal_page(exc)
 
     @app.exception_handler(ApiError)
     def api_error(request: Request, exc: ApiError) -> Response:
+        if request.url.path.startswith("/portal"):  # a page, not an API call: answer with a page
+            detail = "; ".join(v.description for v in exc.violations)
+            return error_page(
+                "This cannot be done" if exc.status != 404 else "Not found",
+                exc.message + (f" ({detail})" if detail else ""),
+                code="invalid_request",
+                status=exc.status,
+                hint="Go back to the portal's home page and try again.",
+            )
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers or None)
 
     @app.exception_handler(OAuthError)

@@ -15,6 +15,8 @@ from entryway.api import (
     idempotency,
     openapi,
     organizations,
+    portal_links,
+    webhooks,
 )
 from entryway.api.rate_limit import rate_limit
 from entryway.model.errors import ApiError, FieldViolation, invalid
@@ -29,7 +31,18 @@ def no_nul_characters(request: Request) -> None:
 
 
 router = APIRouter(dependencies=[Depends(no_nul_characters), Depends(rate_limit)])
-for module in (organizations, domains, connections, environment, branding, checklist, client_secrets, auth_logs):
+for module in (
+    organizations,
+    domains,
+    connections,
+    portal_links,
+    environment,
+    branding,
+    checklist,
+    client_secrets,
+    auth_logs,
+    webhooks,
+):
     openapi.describe(module.router)
     idempotency.apply(module.router)
     router.include_router(module.router)

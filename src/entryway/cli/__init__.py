@@ -17,8 +17,11 @@ from entryway.cli.environments import env_group
 from entryway.cli.keys import keys_group
 from entryway.cli.logs import logs_group
 from entryway.cli.organizations import orgs_group
+from entryway.cli.owners import owners_group
+from entryway.cli.portal_links import portal_links_group
 from entryway.cli.redirect_uris import initiate_login_group, redirect_uris_group
 from entryway.cli.server import dev, migrate, serve
+from entryway.cli.webhooks import webhooks_group
 from entryway.model.errors import ApiError
 
 
@@ -52,9 +55,12 @@ for command in (
     orgs_group,
     domains_group,
     connections_group,
+    portal_links_group,
     keys_group,
     logs_group,
+    owners_group,
     check,
     branding_group,
+    webhooks_group,
 ):
     main.add_command(command)

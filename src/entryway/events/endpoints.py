@@ -19,7 +19,7 @@ from entryway.events import signing
 from entryway.events.types import EVENT_TYPES
 from entryway.ids import new_id
 from entryway.model.errors import FieldViolation, conflict, invalid, not_found
-from entryway.outbound import address_problem
+from entryway.outbound import OutboundRefused, checked_addresses, policy_for
 from entryway.runtime import Runtime
 from entryway.services.environments import Environment
 from entryway.store.tables import webhook_endpoints
@@ -112,10 +112,12 @@ def normalize_url(rt: Runtime, env: Environment, value: Any) -> tuple[str, list[
     if port is not None:
         netloc += f":{port}"
     normalized = urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
-    if not rt.settings.allow_private_fetch:
-        problem = address_problem(parts.hostname, port or (443 if parts.scheme.lower() == "https" else 80))
-        if problem:
-            return normalized, [problem]
+    try:
+        checked_addresses(
+            parts.hostname, port or (443 if parts.scheme.lower() == "https" else 80), policy_for(rt.settings)
+        )
+    except OutboundRefused as exc:
+        return normalized, [exc.message]
     return normalized, []
 
 
@@ -219,7 +221,7 @@ def create_endpoint(
             url=normalized,
             description=description,
             event_types=types,
-            secret=rt.sealer.seal(secret.encode(), context=_context(endpoint_id)),
+            secret=rt.sealer.seal(secret.encode(), context=_context(endpoint_id), conn=conn),
             status="ENABLED",
             create_time=now,
             update_time=now,
@@ -276,7 +278,7 @@ def rotate_secret(rt: Runtime, conn: Connection, env_id: str, endpoint_id: str) 
         update(webhook_endpoints)
         .where(webhook_endpoints.c.id == current.id)
         .values(
-            secret=rt.sealer.seal(secret.encode(), context=_context(current.id)),
+            secret=rt.sealer.seal(secret.encode(), context=_context(current.id), conn=conn),
             previous_secret=row.secret,
             previous_secret_expire_time=now + ROTATION_OVERLAP,
             update_time=now,

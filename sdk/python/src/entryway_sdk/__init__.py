@@ -29,9 +29,11 @@ from entryway_sdk.models import (
     IdpInitiatedLoginClaims,
     Organization,
     Page,
+    PortalLink,
     User,
 )
 from entryway_sdk.transport import RetryPolicy
+from entryway_sdk.webhook_models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookWithSecret
 
 __version__ = "0.1.0"
 
@@ -47,6 +49,7 @@ __all__ = [
     "DomainVerification",
     "EntrywayClient",
     "EntrywayError",
+    "Event",
     "FieldViolation",
     "Identity",
     "IdpInitiatedLoginClaims",
@@ -56,6 +59,7 @@ __all__ = [
     "Organization",
     "Page",
     "PermissionDeniedError",
+    "PortalLink",
     "RateLimitedError",
     "RetryPolicy",
     "ServerError",
@@ -64,5 +68,9 @@ __all__ = [
     "UnauthenticatedError",
     "UnavailableError",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WebhookVerificationError",
+    "WebhookWithSecret",
 ]

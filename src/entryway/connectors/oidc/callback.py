@@ -87,10 +87,7 @@ def _finish(
 ) -> tuple[dict[str, Any], str | None]:
     """The verified claims of this login (ID token merged with userinfo), and the IdP's ID token itself when
     the IdP has an end_session_endpoint to send it to at logout (otherwise there is no reason to keep it)."""
-    if not connection.enabled:
-        raise LoginError.wanted_got(
-            "connection_not_active", "The connection is disabled", "enabled", "disabled", connection_id=connection.id
-        )
+    logins.check_connection_active(connection, request)
     if request.status != "pending":
         raise LoginError.wanted_got(
             "authentication_not_completed",
