@@ -9,6 +9,7 @@ from entryway.api import (
     branding,
     client_secrets,
     connections,
+    custom_domain,
     domains,
     environment,
     idempotency,
@@ -28,7 +29,7 @@ def no_nul_characters(request: Request) -> None:
 
 
 router = APIRouter(dependencies=[Depends(no_nul_characters), Depends(rate_limit)])
-for module in (organizations, domains, connections, environment, branding, client_secrets, auth_logs):
+for module in (organizations, domains, connections, environment, branding, custom_domain, client_secrets, auth_logs):
     openapi.describe(module.router)
     idempotency.apply(module.router)
     router.include_router(module.router)

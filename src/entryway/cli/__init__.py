@@ -11,6 +11,7 @@ from entryway.cli.branding import branding_group
 from entryway.cli.client_secrets import secrets_group
 from entryway.cli.connections import connections_group
 from entryway.cli.context import CliContext, fail_on_api_error
+from entryway.cli.custom_domain import custom_domain_group
 from entryway.cli.domains import domains_group
 from entryway.cli.environments import env_group
 from entryway.cli.keys import keys_group
@@ -52,5 +53,6 @@ for command in (
     connections_group,
     keys_group,
     branding_group,
+    custom_domain_group,
 ):
     main.add_command(command)
