@@ -21,6 +21,7 @@ dev: $(STAMP)
 # npm packages, installed from their lock files.
 interop-deps:
 	@command -v xmlsec1 >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1 >/dev/null); } || echo "xmlsec1 missing: install Debian's xmlsec1"
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || echo "chromium missing: install Debian's chromium (browser tests)"
 	@for lock in tests/interop/*/package-lock.json; do \
 	  [ -f "$$lock" ] || continue; dir=$$(dirname "$$lock"); \
 	  [ "$$dir/node_modules/.package-lock.json" -nt "$$lock" ] || (cd "$$dir" && npm ci --silent --no-audit --no-fund); \

@@ -42,3 +42,21 @@ def test_explicit_settings(tmp_path: Path) -> None:
     assert settings.public_url == "https://sso.example.com"
     assert settings.trusted_proxies == ("10.0.0.1", "10.0.0.2")
     assert not settings.is_sqlite
+
+
+def test_auth_log_retention_is_read_and_checked(tmp_path: Path) -> None:
+
+    base = {"ENTRYWAY_DATA_DIR": str(tmp_path), "ENTRYWAY_MASTER_KEY": "A" * 43}
+    assert load_settings(env=base).auth_log_retention_days == 90
+    assert load_settings(env={**base, "ENTRYWAY_AUTH_LOG_RETENTION_DAYS": "30"}).auth_log_retention_days == 30
+    for bad in ("0", "-1", "thirty", "4000"):
+        with pytest.raises(ConfigError, match="ENTRYWAY_AUTH_LOG_RETENTION_DAYS"):
+            load_settings(env={**base, "ENTRYWAY_AUTH_LOG_RETENTION_DAYS": bad})
+
+
+def test_the_master_key_file_is_remembered_for_the_checklist(tmp_path: Path) -> None:
+
+    generated = load_settings(env={"ENTRYWAY_DATA_DIR": str(tmp_path)}, generate_master_key=True)
+    assert generated.master_key_file == tmp_path / "master.key"
+    given = load_settings(env={"ENTRYWAY_DATA_DIR": str(tmp_path), "ENTRYWAY_MASTER_KEY": "A" * 43})
+    assert given.master_key_file is None

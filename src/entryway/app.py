@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,7 +16,10 @@ from entryway.api.routes import router as api_router
 from entryway.connectors.oidc.routes import router as oidc_rp_router
 from entryway.connectors.saml.routes import router as saml_router
 from entryway.connectors.simulator.routes import router as simulator_router
+from entryway.dashboard.routes import router as dashboard_router
+from entryway.dashboard.session import SignInRequired, sign_in_redirect
 from entryway.events.delivery import backlog
+from entryway.events.worker import DeliveryWorker
 from entryway.model.errors import ApiError, FieldViolation, OAuthError
 from entryway.observability.json_logs import quiet_libraries
 from entryway.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -36,7 +41,21 @@ log = logging.getLogger("entryway")
 
 def create_app(rt: Runtime) -> FastAPI:
     quiet_libraries()  # whatever logging the host process set up, these never log secrets or assertions
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Each server process sends webhooks unless told not to; leases keep several processes from double-sending.
+        worker = DeliveryWorker(rt) if rt.settings.webhook_worker else None
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Entryway",
         version=__version__,
         docs_url=None,
@@ -52,6 +71,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(simulator_router, include_in_schema=False)
     app.include_router(brand_assets_router, include_in_schema=False)
     app.include_router(api_router, prefix="/api/v1")
+    app.include_router(dashboard_router, include_in_schema=False)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -89,6 +109,10 @@ def create_app(rt: Runtime) -> FastAPI:
             status=404,
             hint="Use the environment URL exactly as Entryway printed it (ENTRYWAY_ENV_URL).",
         )
+
+    @app.exception_handler(SignInRequired)
+    def sign_in_required(request: Request, exc: SignInRequired) -> Response:
+        return sign_in_redirect(exc)
 
     @app.exception_handler(SessionRefused)
     def session_refused(request: Request, exc: SessionRefused) -> Response:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-def _read_dotenv(path: Path) -> dict[str, str]:
+def read_dotenv(path: Path) -> dict[str, str]:
     values: dict[str, str] = {}
     if not path.is_file():
         return values
@@ -37,6 +37,10 @@ class Settings:
     code_ttl_seconds: int = 300
     id_token_ttl_seconds: int = 3600
     access_token_ttl_seconds: int = 86399
+    # How often the server refreshes IdP metadata from each SAML connection's metadata URL (0: never by itself).
+    metadata_refresh_seconds: int = 86400
+    # How long the IdP's ID token of an OIDC login is kept (sealed) for id_token_hint at upstream logout.
+    upstream_id_token_ttl_seconds: int = 12 * 3600
     # Addresses or CIDR ranges of the reverse proxies whose X-Forwarded-For/-Host/-Proto are believed.
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
     # The host name customers point their custom domain's CNAME at; None = the environment's own host.
@@ -45,6 +49,10 @@ class Settings:
     dns_nameserver: str | None = None
     # Outbound fetches (IdP metadata URLs) refuse private, loopback and link-local addresses unless this is set.
     allow_private_fetch: bool = False
+    # Auth log events older than this are deleted by `entryway logs purge` and by the server's hourly purge.
+    auth_log_retention_days: int = 90
+    # Where the master key was read from when ENTRYWAY_MASTER_KEY was not set (the production checklist asks).
+    master_key_file: Path | None = None
     # ... or unless the address is in one of these networks (ENTRYWAY_ALLOW_PRIVATE_FETCH=10.1.0.0/16,…)
     private_fetch_networks: tuple[str, ...] = field(default_factory=tuple)
     # "host:port" of the DNS server outbound fetches resolve IdP host names with; None = the system resolver
@@ -105,11 +113,12 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
     newcomer never has to make one. Production (`entryway serve`) must be given ENTRYWAY_MASTER_KEY or a key
     file that already exists.
     """
-    source = {**_read_dotenv(Path(".env")), **(env if env is not None else os.environ)}
+    source = {**read_dotenv(Path(".env")), **(env if env is not None else os.environ)}
     data_dir = Path(source.get("ENTRYWAY_DATA_DIR", "data")).resolve()
     database_url = source.get("ENTRYWAY_DATABASE_URL") or f"sqlite:///{data_dir / 'entryway.db'}"
     key_text = source.get("ENTRYWAY_MASTER_KEY")
     key_file = data_dir / "master.key"
+    key_from_file = not key_text
     if not key_text:
         if key_file.is_file():
             key_text = key_file.read_text().strip()
@@ -123,6 +132,11 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
                 "ENTRYWAY_MASTER_KEY is not set and there is no data/master.key: "
                 "set it to 32 random bytes in base64 (`entryway keys new-master`)"
             )
+    retention_text = source.get("ENTRYWAY_AUTH_LOG_RETENTION_DAYS", "90").strip()
+    if not retention_text.isdigit() or not 1 <= int(retention_text) <= 3650:
+        raise ConfigError(
+            f"ENTRYWAY_AUTH_LOG_RETENTION_DAYS must be a whole number of days from 1 to 3650, got {retention_text!r}"
+        )
     allow_private, private_networks = _private_fetch(source.get("ENTRYWAY_ALLOW_PRIVATE_FETCH", ""))
     proxies = tuple(p.strip() for p in source.get("ENTRYWAY_TRUSTED_PROXIES", "").split(",") if p.strip())
     for proxy in proxies:
@@ -140,12 +154,16 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         redis_url=source.get("ENTRYWAY_REDIS_URL") or None,
         dev_callback_url=source.get("ENTRYWAY_DEV_CALLBACK_URL", "http://localhost:3000/callback"),
         clock_skew_seconds=int(source.get("ENTRYWAY_CLOCK_SKEW_SECONDS", "120")),
+        metadata_refresh_seconds=int(source.get("ENTRYWAY_METADATA_REFRESH_SECONDS", "86400")),
+        upstream_id_token_ttl_seconds=int(source.get("ENTRYWAY_UPSTREAM_ID_TOKEN_TTL_SECONDS", str(12 * 3600))),
         trusted_proxies=proxies,
         custom_domain_target=(source.get("ENTRYWAY_CUSTOM_DOMAIN_TARGET") or "").strip().lower().rstrip(".") or None,
         dns_nameserver=source.get("ENTRYWAY_DNS_NAMESERVER") or None,
         allow_private_fetch=allow_private,
         private_fetch_networks=private_networks,
         fetch_nameserver=source.get("ENTRYWAY_FETCH_NAMESERVER") or None,
+        auth_log_retention_days=int(retention_text),
+        master_key_file=key_file if key_from_file else None,
         webhook_worker=source.get("ENTRYWAY_WEBHOOK_WORKER", "1").lower() in ("1", "true", "yes"),
         webhook_timeout_seconds=_number(source, "ENTRYWAY_WEBHOOK_TIMEOUT_SECONDS", 10.0, 1.0, 60.0),
         webhook_lease_seconds=int(_number(source, "ENTRYWAY_WEBHOOK_LEASE_SECONDS", 60, 2, 3600)),

@@ -9,7 +9,25 @@ import time
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lowercase
 
 PREFIXES = frozenset(
-    {"org", "conn", "dom", "env", "skc", "sec", "lnk", "evt", "ses", "err", "req", "key", "sid", "jti", "wh", "dlv"}
+    {
+        "org",
+        "conn",
+        "dom",
+        "env",
+        "skc",
+        "sec",
+        "lnk",
+        "evt",
+        "ses",
+        "err",
+        "req",
+        "key",
+        "sid",
+        "jti",
+        "wh",
+        "dlv",
+        "own",
+    }
 )
 
 

@@ -45,6 +45,19 @@ CALLS = [
     ("PUT", "/api/v1/clients/{client}/secrets/sec_x", "clients:write"),
     ("DELETE", "/api/v1/clients/{client}/secrets/sec_x", "clients:write"),
     ("GET", "/api/v1/logs/authentication/requests", "logs:read"),
+    ("GET", "/api/v1/webhooks", "webhooks:read"),
+    ("POST", "/api/v1/webhooks", "webhooks:write"),
+    ("GET", "/api/v1/webhooks/event_types", "webhooks:read"),
+    ("GET", "/api/v1/webhooks/wh_x", "webhooks:read"),
+    ("PATCH", "/api/v1/webhooks/wh_x", "webhooks:write"),
+    ("DELETE", "/api/v1/webhooks/wh_x", "webhooks:write"),
+    ("POST", "/api/v1/webhooks/wh_x:rotate_secret", "webhooks:write"),
+    ("POST", "/api/v1/webhooks/wh_x:test", "webhooks:write"),
+    ("GET", "/api/v1/webhooks/wh_x/deliveries", "webhooks:read"),
+    ("GET", "/api/v1/webhooks/wh_x/deliveries/dlv_x", "webhooks:read"),
+    ("POST", "/api/v1/webhooks/wh_x/deliveries/dlv_x:replay", "webhooks:write"),
+    ("GET", "/api/v1/events", "webhooks:read"),
+    ("GET", "/api/v1/events/evt_x", "webhooks:read"),
 ]
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi.testclient import TestClient
 
-from entryway.api.rate_limit import CACHE_KEY, RateLimiter
+from entryway.api.rate_limit import CACHE_KEY, RateLimiter, RedisRateLimiter
 from entryway.runtime import Runtime
 from entryway.services import credentials
 from entryway.services.bootstrap import DevSeed
@@ -55,3 +57,41 @@ def test_unauthenticated_calls_are_401_not_counted(anonymous: TestClient, api: T
 
 def test_the_default_limit_is_generous(api: TestClient) -> None:
     assert all(api.get("/api/v1/environment").status_code == 200 for _ in range(60))
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+CLOSED_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+def _instance(rt: Runtime, redis_url: str | None) -> Runtime:
+    return Runtime.build(replace(rt.settings, redis_url=redis_url), engine=rt.engine)
+
+
+def test_with_redis_two_instances_share_one_budget(rt: Runtime, seed: DevSeed) -> None:
+    first, second = _instance(rt, REDIS_URL), _instance(rt, REDIS_URL)
+    token = token_for(rt, seed, ["*"])
+    with client_with(first, seed, token) as one, client_with(second, seed, token) as two:
+        assert one.get("/api/v1/organizations").status_code == 200
+        assert isinstance(first.caches[CACHE_KEY], RedisRateLimiter)  # chosen because ENTRYWAY_REDIS_URL is set
+        # Small buckets for the test (the key is the environment and client, fresh for each seed).
+        for instance in (first, second):
+            instance.caches[CACHE_KEY] = RedisRateLimiter(REDIS_URL, per_minute=6, burst=3)
+        assert one.get("/api/v1/organizations").status_code == 200
+        assert two.get("/api/v1/organizations").status_code == 200
+        assert one.get("/api/v1/organizations").status_code == 200
+        limited = two.get("/api/v1/organizations")  # the fourth call, on the other instance
+        assert limited.status_code == 429 and limited.json()["details"][0]["error_code"] == "RESOURCE_EXHAUSTED"
+        assert 1 <= int(limited.headers["retry-after"]) <= 10
+        assert one.get("/api/v1/organizations").status_code == 429
+        # an instance without Redis keeps its own bucket
+        with client_with(_instance(rt, None), seed, token) as alone:
+            assert alone.get("/api/v1/organizations").status_code == 200
+
+
+def test_with_redis_down_the_api_works_and_limits_per_process(rt: Runtime, seed: DevSeed) -> None:
+    down = _instance(rt, CLOSED_REDIS_URL)
+    down.caches[CACHE_KEY] = RedisRateLimiter(CLOSED_REDIS_URL, per_minute=6, burst=2)
+    with client_with(down, seed, token_for(rt, seed, ["*"])) as api:
+        assert api.get("/api/v1/organizations").status_code == 200
+        assert api.post("/api/v1/organizations", json={"display_name": "Acme"}).status_code == 201
+        assert api.get("/api/v1/organizations").status_code == 429

@@ -110,7 +110,7 @@ class SamlWorld:
             return list(
                 db.execute(
                     select(auth_events)
-                    .where(auth_events.c.environment_id == self.env_id, auth_events.c.status == "FAILURE")
+                    .where(auth_events.c.environment_id == self.env_id, auth_events.c.status == "FAILED")
                     .order_by(auth_events.c.create_time, auth_events.c.id)
                 ).all()
             )

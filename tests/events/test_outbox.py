@@ -96,10 +96,12 @@ def test_the_services_emit_the_contract_events(rt: Runtime, seed: DevSeed) -> No
 @pytest.mark.parametrize(
     ("status", "step", "expected"),
     [
-        ("SUCCESS", "callback", "sso.login_succeeded"),
-        ("SUCCESS", "idp_initiated", "sso.login_succeeded"),
-        ("FAILURE", "callback", "sso.login_failed"),
-        ("FAILURE", "authorize", "sso.login_failed"),
+        ("PENDING", "callback", "sso.login_succeeded"),
+        ("PENDING", "idp_initiated", "sso.login_succeeded"),
+        ("FAILED", "callback", "sso.login_failed"),
+        ("FAILED", "authorize", "sso.login_failed"),
+        ("FAILED", "token", "sso.login_failed"),
+        ("INITIATED", "authorize", None),
         ("SUCCESS", "token", None),
     ],
 )
@@ -108,9 +110,7 @@ def test_login_outcomes_in_the_auth_log_are_events(
 ) -> None:
     env_id = seed.environment.id
     start = len(_types(rt, env_id))
-    extra: dict[str, Any] = (
-        {"error_code": "invalid_status", "message": "The IdP said no"} if status == "FAILURE" else {}
-    )
+    extra: dict[str, Any] = {"error_code": "invalid_status", "message": "The IdP said no"} if status == "FAILED" else {}
     with rt.engine.begin() as conn:
         ref = auth_log.record(
             rt,

@@ -27,7 +27,7 @@ def test_failed_authorize_is_counted_by_error_code(rt: Runtime) -> None:
     )
     assert response.status_code == 302 and "error=domain_not_found" in response.headers["location"]
     body = client.get("/metrics").text
-    assert 'entryway_login_events_total{error_code="domain_not_found",outcome="failure",step="authorize"} 1.0' in body
+    assert 'entryway_login_events_total{error_code="domain_not_found",outcome="failed",step="authorize"} 1.0' in body
     assert 'entryway_request_duration_seconds_count{status_class="3xx",step="authorize"} 1.0' in body
 
 

@@ -97,7 +97,7 @@ def test_untrusted_client_or_redirect_shows_an_error_page_and_never_redirects(
     assert count(rt, auth_requests) == 0
     with rt.engine.connect() as conn:
         events = conn.execute(select(auth_events)).all()
-    assert [(e.status, e.step, e.error_code) for e in events] == [("FAILURE", "authorize", code)]
+    assert [(e.status, e.step, e.error_code) for e in events] == [("FAILED", "authorize", code)]
     assert events[0].id in response.text
 
 
@@ -136,7 +136,7 @@ def _expect_error_redirect(response: Any, rt: Runtime, code: str, state: str | N
     with rt.engine.connect() as conn:
         event = auth_log.get_event(conn, reference)
     assert event is not None
-    assert (event.status, event.step, event.error_code) == ("FAILURE", "authorize", code)
+    assert (event.status, event.step, event.error_code) == ("FAILED", "authorize", code)
     assert count(rt, auth_requests) == 0
     return params
 

@@ -9,15 +9,15 @@ from fastapi import APIRouter, Depends, Request
 
 from entryway.api import representations as view
 from entryway.api.auth import Caller, require
-from entryway.api.log_search import LogFilter, count, search
 from entryway.api.pagination import page_request
 from entryway.api.transactions import reading
 from entryway.model.errors import FieldViolation, invalid
+from entryway.services.auth_log import STATUSES
+from entryway.services.auth_log_search import LogFilter, count, search
 from entryway.web.requests import runtime
 
 router = APIRouter()
 READ = require("logs:read")
-STATUSES = ("SUCCESS", "FAILURE")
 
 
 def _time(name: str, text: str | None, problems: list[FieldViolation]) -> datetime | None:
@@ -55,6 +55,9 @@ def list_auth_requests(
     email: str | None = None,
     start_time: str | None = None,
     end_time: str | None = None,
+    connection_id: str | None = None,
+    error_code: str | None = None,
+    auth_request_id: str | None = None,
     page_size: str | None = None,
     page_token: str | None = None,
     caller: Caller = Depends(READ),
@@ -71,7 +74,17 @@ def list_auth_requests(
         raise invalid(problems)
     page = page_request("auth_events", page_size, page_token)
     before = _cursor(page.after)
-    flt = LogFilter(caller.environment.id, wanted_status, organization_id or None, email or None, start, end)
+    flt = LogFilter(
+        caller.environment.id,
+        wanted_status,
+        organization_id or None,
+        email or None,
+        start,
+        end,
+        connection_id=connection_id or None,
+        error_code=error_code or None,
+        auth_request_id=auth_request_id or None,
+    )
     with reading(runtime(request)) as conn:
         rows = search(conn, flt, before=before, limit=page.fetch)
         total = count(conn, flt)

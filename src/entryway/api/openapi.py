@@ -148,7 +148,7 @@ AUTH_EVENT = _object(
     {
         "id": STRING,
         "auth_request_id": OPTIONAL_STRING,
-        "status": {"enum": ["SUCCESS", "FAILURE"]},
+        "status": {"enum": ["INITIATED", "PENDING", "SUCCESS", "FAILED"]},
         "step": OPTIONAL_STRING,
         "error_code": OPTIONAL_STRING,
         "message": OPTIONAL_STRING,
@@ -158,6 +158,28 @@ AUTH_EVENT = _object(
         "email": OPTIONAL_STRING,
         "client_ip": OPTIONAL_STRING,
         "create_time": TIME,
+    }
+)
+
+CHECK_STATUS = {"enum": ["pass", "warn", "fail"]}
+CHECKLIST = _object(
+    {
+        "environment_id": STRING,
+        "status": CHECK_STATUS,
+        "counts": _object({"pass": {"type": "integer"}, "warn": {"type": "integer"}, "fail": {"type": "integer"}}),
+        "checks": {
+            "type": "array",
+            "items": _object(
+                {
+                    "rule": STRING,
+                    "title": STRING,
+                    "status": CHECK_STATUS,
+                    "detail": STRING,
+                    "fix": OPTIONAL_STRING,
+                    "docs": STRING,
+                }
+            ),
+        },
     }
 )
 
@@ -173,6 +195,71 @@ PROVIDER_CHECK = _object(
         "id_token_signing_alg_values_supported": {"type": "array", "items": STRING},
         "signing_keys": {"type": "integer", "minimum": 1},
     }
+)
+
+WEBHOOK = _object(
+    {
+        "id": STRING,
+        "url": STRING,
+        "description": OPTIONAL_STRING,
+        "event_types": {"type": "array", "items": STRING},
+        "status": {"enum": ["ENABLED", "DISABLED"]},
+        "disabled_reason": OPTIONAL_STRING,
+        "failing_since": OPTIONAL_TIME,
+        "previous_secret_expire_time": OPTIONAL_TIME,
+        "create_time": TIME,
+        "update_time": TIME,
+    }
+)
+
+WEBHOOK_WITH_SECRET = _object({"webhook": WEBHOOK, "secret": {"type": "string", "pattern": "^whsec_"}})
+
+OPTIONAL_INTEGER = {"type": ["integer", "null"]}
+
+WEBHOOK_ATTEMPT = _object(
+    {
+        "attempt": {"type": "integer", "minimum": 1},
+        "trigger": {"enum": ["scheduled", "replay", "test"]},
+        "outcome": {"enum": ["SUCCESS", "FAILURE"]},
+        "status_code": OPTIONAL_INTEGER,
+        "error": OPTIONAL_STRING,
+        "response_excerpt": OPTIONAL_STRING,
+        "latency_ms": {"type": "integer", "minimum": 0},
+        "create_time": TIME,
+    }
+)
+
+_DELIVERY_FIELDS = {
+    "id": STRING,
+    "endpoint_id": STRING,
+    "event_id": STRING,
+    "event_type": STRING,
+    "status": {"enum": ["PENDING", "SUCCEEDED", "FAILED"]},
+    "attempt_count": {"type": "integer", "minimum": 0},
+    "next_attempt_time": OPTIONAL_TIME,
+    "last_status_code": OPTIONAL_INTEGER,
+    "last_error": OPTIONAL_STRING,
+    "create_time": TIME,
+    "update_time": TIME,
+}
+WEBHOOK_DELIVERY = _object(_DELIVERY_FIELDS)
+WEBHOOK_DELIVERY_WITH_ATTEMPTS = _object({**_DELIVERY_FIELDS, "attempts": {"type": "array", "items": WEBHOOK_ATTEMPT}})
+
+EVENT = _object(
+    {
+        "spec_version": {"const": "1"},
+        "id": STRING,
+        "type": STRING,
+        "object": STRING,
+        "environment_id": STRING,
+        "organization_id": OPTIONAL_STRING,
+        "occurred_at": TIME,
+        "data": {"type": "object"},
+    }
+)
+
+EVENT_TYPE_LIST = _object(
+    {"event_types": {"type": "array", "items": _object({"type": STRING, "object": STRING, "description": STRING})}}
 )
 
 EMPTY = {"type": "object", "maxProperties": 0}
@@ -302,6 +389,7 @@ SUCCESS: dict[str, dict[str, Any]] = {
     "set_secret_status": wrapped("secret", SECRET),
     "delete_secret": EMPTY,
     "list_auth_requests": page("auth_requests", AUTH_EVENT),
+    "get_checklist": wrapped("checklist", CHECKLIST),
     "get_environment_branding": ENVIRONMENT_BRANDING,
     "update_environment_branding": ENVIRONMENT_BRANDING,
     "get_organization_branding": ORGANIZATION_BRANDING,
@@ -324,6 +412,19 @@ SUCCESS: dict[str, dict[str, Any]] = {
             ),
         }
     ),
+    "list_event_types": EVENT_TYPE_LIST,
+    "create_webhook": WEBHOOK_WITH_SECRET,
+    "list_webhooks": page("webhooks", WEBHOOK),
+    "rotate_webhook_secret": WEBHOOK_WITH_SECRET,
+    "test_webhook": wrapped("delivery", WEBHOOK_DELIVERY_WITH_ATTEMPTS),
+    "get_webhook": wrapped("webhook", WEBHOOK),
+    "update_webhook": wrapped("webhook", WEBHOOK),
+    "delete_webhook": EMPTY,
+    "list_webhook_deliveries": page("deliveries", WEBHOOK_DELIVERY),
+    "replay_webhook_delivery": wrapped("delivery", WEBHOOK_DELIVERY_WITH_ATTEMPTS),
+    "get_webhook_delivery": wrapped("delivery", WEBHOOK_DELIVERY_WITH_ATTEMPTS),
+    "list_events": page("events", EVENT),
+    "get_event": wrapped("event", EVENT),
 }
 
 # Calls that also answer another media type when the Accept header asks for it.

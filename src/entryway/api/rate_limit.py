@@ -1,17 +1,21 @@
-"""429 with Retry-After (CONTRACT §5): each API client of an environment gets a token bucket per process.
+"""429 with Retry-After (CONTRACT §5): each API client of an environment gets a token bucket.
 
-The limit is generous (an app's backend calling in a loop should not meet it, a runaway script should), and
-counted per process: with several instances behind a balancer a client may get up to that many times as much.
-A Runtime carries its own limiter in rt.caches, so a test (or an operator's code) can set another.
+The limit is generous (an app's backend calling in a loop should not meet it, a runaway script should). With
+ENTRYWAY_REDIS_URL set, the bucket lives in Redis and every instance behind the balancer draws from the same
+one (an atomic script, timed by Redis's own clock so that instances' clocks do not matter); without Redis, or
+while Redis does not answer, each process keeps its own bucket — the API keeps working, a client may then get
+up to one budget per instance. A Runtime carries its limiter in rt.caches, so a test can set another.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from fastapi import Request
 
@@ -19,6 +23,7 @@ from entryway.api.auth import authenticate
 from entryway.model.errors import ApiError
 from entryway.web.requests import runtime
 
+log = logging.getLogger("entryway.api")
 CACHE_KEY = "api.rate_limiter"
 DEFAULT_PER_MINUTE = 600
 DEFAULT_BURST = 100
@@ -57,13 +62,70 @@ class RateLimiter:
             return (1 - bucket.tokens) / self.rate
 
 
-def limiter_of(request: Request) -> RateLimiter:
-    caches = runtime(request).caches
-    limiter = caches.get(CACHE_KEY)
-    if not isinstance(limiter, RateLimiter):
-        limiter = RateLimiter()
-        caches[CACHE_KEY] = limiter
-    return limiter
+class Limiter(Protocol):
+    def wait_seconds(self, who: tuple[str, str]) -> float: ...
+
+
+# KEYS[1] the bucket; ARGV: refill per second, burst. Returns the seconds to wait as a string (0: counted).
+_BUCKET_SCRIPT = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local stored = redis.call('HMGET', KEYS[1], 'tokens', 'updated')
+local tokens = tonumber(stored[1]) or burst
+local updated = tonumber(stored[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - updated) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 60)
+return tostring(wait)
+"""
+REDIS_RETRY_SECONDS = 5.0
+
+
+class RedisRateLimiter:
+    """The same bucket in Redis, shared by every instance; a process-local bucket while Redis is unreachable."""
+
+    def __init__(
+        self,
+        url: str,
+        per_minute: float = DEFAULT_PER_MINUTE,
+        burst: int = DEFAULT_BURST,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        import redis
+
+        self.rate = per_minute / 60.0
+        self.burst = burst
+        self._redis: Any = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._script: Any = self._redis.register_script(_BUCKET_SCRIPT)
+        self._fallback = RateLimiter(per_minute, burst, clock)
+        self._clock = clock
+        self._down_until = 0.0
+
+    def wait_seconds(self, who: tuple[str, str]) -> float:
+        now = self._clock()
+        if now >= self._down_until:
+            try:
+                answer = self._script(keys=[f"entryway:api-rate:{who[0]}:{who[1]}"], args=[self.rate, self.burst])
+                return float(answer)
+            except Exception as exc:  # an unreachable Redis must not stop the API: limit in this process
+                # Not asked again for a few seconds, so that each call does not wait for its timeout.
+                self._down_until = now + REDIS_RETRY_SECONDS
+                log.warning("redis unavailable for the API rate limit, limiting per process: %s", type(exc).__name__)
+        return self._fallback.wait_seconds(who)
+
+
+def limiter_of(request: Request) -> Limiter:
+    rt = runtime(request)
+    limiter = rt.caches.get(CACHE_KEY)
+    if limiter is None:
+        url = rt.settings.redis_url
+        limiter = RedisRateLimiter(url) if url else RateLimiter()
+        rt.caches[CACHE_KEY] = limiter
+    return limiter  # type: ignore[return-value]
 
 
 def rate_limit(request: Request) -> None:

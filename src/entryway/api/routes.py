@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from entryway.api import (
     auth_logs,
     branding,
+    checklist,
     client_secrets,
     connections,
     custom_domain,
@@ -15,6 +16,7 @@ from entryway.api import (
     idempotency,
     openapi,
     organizations,
+    webhooks,
 )
 from entryway.api.rate_limit import rate_limit
 from entryway.model.errors import ApiError, FieldViolation, invalid
@@ -29,7 +31,18 @@ def no_nul_characters(request: Request) -> None:
 
 
 router = APIRouter(dependencies=[Depends(no_nul_characters), Depends(rate_limit)])
-for module in (organizations, domains, connections, environment, branding, custom_domain, client_secrets, auth_logs):
+for module in (
+    organizations,
+    domains,
+    connections,
+    environment,
+    branding,
+    custom_domain,
+    checklist,
+    client_secrets,
+    auth_logs,
+    webhooks,
+):
     openapi.describe(module.router)
     idempotency.apply(module.router)
     router.include_router(module.router)

@@ -8,6 +8,7 @@ import click
 
 from entryway.cli.api_clients import api_clients_group
 from entryway.cli.branding import branding_group
+from entryway.cli.check import check
 from entryway.cli.client_secrets import secrets_group
 from entryway.cli.connections import connections_group
 from entryway.cli.context import CliContext, fail_on_api_error
@@ -15,9 +16,12 @@ from entryway.cli.custom_domain import custom_domain_group
 from entryway.cli.domains import domains_group
 from entryway.cli.environments import env_group
 from entryway.cli.keys import keys_group
+from entryway.cli.logs import logs_group
 from entryway.cli.organizations import orgs_group
+from entryway.cli.owners import owners_group
 from entryway.cli.redirect_uris import initiate_login_group, redirect_uris_group
 from entryway.cli.server import dev, migrate, serve
+from entryway.cli.webhooks import webhooks_group
 from entryway.model.errors import ApiError
 
 
@@ -52,7 +56,11 @@ for command in (
     domains_group,
     connections_group,
     keys_group,
+    logs_group,
+    owners_group,
+    check,
     branding_group,
     custom_domain_group,
+    webhooks_group,
 ):
     main.add_command(command)

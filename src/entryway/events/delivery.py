@@ -23,7 +23,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import Connection, and_, exists, func, insert, or_, select, update
@@ -34,7 +33,7 @@ from entryway.events.endpoints import get_endpoint, signing_secrets
 from entryway.events.outbox import Event, event_from_mapping, insert_delivery, insert_event
 from entryway.events.types import TEST_EVENT_TYPE
 from entryway.model.errors import ApiError, not_found
-from entryway.outbound import address_problem
+from entryway.outbound import OutboundRefused, pinned_client, policy_for
 from entryway.runtime import Runtime
 from entryway.store.tables import events, webhook_attempts, webhook_deliveries, webhook_endpoints
 
@@ -114,14 +113,16 @@ def claim_due(rt: Runtime, limit: int = 16) -> list[Claim]:
             .limit(limit)
         )
         if conn.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        # The lease condition is repeated outside the subquery: a row another worker claimed meanwhile fails it
-        # when PostgreSQL re-checks the row after waiting for its lock.
+            # Lock the chosen rows first (skipping rows another worker holds), then stamp exactly those: a LIMIT
+            # inside an UPDATE's IN (…) is not guaranteed to be evaluated once.
+            chosen: Any = list(conn.scalars(due.with_for_update(skip_locked=True)))
+        else:
+            chosen = due.scalar_subquery()  # SQLite: one writer at a time, so one statement is atomic
+        # The lease condition is repeated: a row claimed meanwhile fails it when the UPDATE re-checks the row.
         conn.execute(
             update(D)
-            .where(D.c.id.in_(due.scalar_subquery()), D.c.status == "PENDING", _lease_free(now))
+            .where(D.c.id.in_(chosen), D.c.status == "PENDING", _lease_free(now))
             .values(lease_owner=token, lease_expire_time=now + _lease(rt))
-            .execution_options(synchronize_session=False)
         )
         return _claims(rt, conn, token, now)
 
@@ -171,18 +172,14 @@ def send(rt: Runtime, claim: Claim) -> AttemptResult:
     def result(success: bool, status: int | None, error: str | None, excerpt: str | None = None) -> AttemptResult:
         return AttemptResult(success, status, error, excerpt, int((time.perf_counter() - started) * 1000))
 
-    parts = urlsplit(claim.url)
-    if not rt.settings.allow_private_fetch and parts.hostname:
-        problem = address_problem(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-        if problem:
-            return result(False, None, f"not sent: {problem}"[:500])
     body = body_of(claim.event)
     # The signature's timestamp is the wall clock at sending: receivers compare it with theirs.
     headers = signing.headers(claim.signing_secrets, claim.event.id, int(time.time()), body)
     headers.update({"content-type": "application/json", "user-agent": USER_AGENT})
     try:
+        # The connection goes to the very addresses the private-address policy checked (no DNS rebinding).
         with (
-            httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False) as client,
+            pinned_client(policy_for(rt.settings), httpx.Timeout(timeout)) as client,
             client.stream("POST", claim.url, content=body, headers=headers) as response,
         ):
             excerpt = bytearray()
@@ -192,6 +189,8 @@ def send(rt: Runtime, claim: Claim) -> AttemptResult:
                     break
             text = bytes(excerpt[:EXCERPT_BYTES]).decode("utf-8", "replace")
             status = response.status_code
+    except OutboundRefused as exc:
+        return result(False, None, f"not sent: {exc.message}"[:500])
     except httpx.TimeoutException:
         return result(False, None, f"the receiver did not answer within {timeout:g} s")
     except httpx.ConnectError as exc:

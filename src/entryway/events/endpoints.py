@@ -19,7 +19,7 @@ from entryway.events import signing
 from entryway.events.types import EVENT_TYPES
 from entryway.ids import new_id
 from entryway.model.errors import FieldViolation, conflict, invalid, not_found
-from entryway.outbound import address_problem
+from entryway.outbound import OutboundRefused, checked_addresses, policy_for
 from entryway.runtime import Runtime
 from entryway.services.environments import Environment
 from entryway.store.tables import webhook_endpoints
@@ -112,10 +112,12 @@ def normalize_url(rt: Runtime, env: Environment, value: Any) -> tuple[str, list[
     if port is not None:
         netloc += f":{port}"
     normalized = urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
-    if not rt.settings.allow_private_fetch:
-        problem = address_problem(parts.hostname, port or (443 if parts.scheme.lower() == "https" else 80))
-        if problem:
-            return normalized, [problem]
+    try:
+        checked_addresses(
+            parts.hostname, port or (443 if parts.scheme.lower() == "https" else 80), policy_for(rt.settings)
+        )
+    except OutboundRefused as exc:
+        return normalized, [exc.message]
     return normalized, []
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from entryway.events.payloads import timestamp
 from entryway.events.types import EVENT_TYPES, TEST_EVENT_TYPE, object_of
@@ -176,3 +176,14 @@ def list_events(
     if before_id is not None:
         query = query.where(events.c.id < before_id)
     return [event_from_row(r) for r in conn.execute(query.order_by(events.c.id.desc()).limit(limit))]
+
+
+def count_events(
+    conn: Connection, environment_id: str, *, event_type: str | None = None, organization_id: str | None = None
+) -> int:
+    query = select(func.count()).select_from(events).where(events.c.environment_id == environment_id)
+    if event_type is not None:
+        query = query.where(events.c.type == event_type)
+    if organization_id is not None:
+        query = query.where(events.c.organization_id == organization_id)
+    return int(conn.execute(query).scalar_one())

@@ -23,6 +23,8 @@ MANAGEMENT_SCOPES: tuple[str, ...] = (
     "clients:read",
     "clients:write",
     "logs:read",
+    "webhooks:read",
+    "webhooks:write",
 )
 
 

@@ -207,6 +207,7 @@ def authorize(
                 code_challenge_method=login.code_challenge_method,
                 connection=connection,
                 login_hint=login.selector.login_hint,
+                client_ip=ip,
             )
     except NotRedirectable as exc:
         return _not_valid_page(rt, env, exc, ip)

@@ -126,7 +126,7 @@ def revoke_after_reuse(rt: Runtime, conn: Connection, env: Environment, code: Co
         rt,
         conn,
         environment_id=env.id,
-        status="FAILURE",
+        status=auth_log.FAILED,
         step="token",
         auth_request_id=code.auth_request_id,
         error_code="invalid_grant",
@@ -135,3 +135,39 @@ def revoke_after_reuse(rt: Runtime, conn: Connection, env: Environment, code: Co
         organization_id=code.organization_id,
         connection_id=code.connection_id,
     )
+
+
+def record_exchanged(rt: Runtime, conn: Connection, grant: CodeGrant) -> None:
+    """The login is complete: the app holds its tokens."""
+    auth_log.record(
+        rt,
+        conn,
+        environment_id=grant.environment_id,
+        status=auth_log.SUCCESS,
+        step="token",
+        auth_request_id=grant.auth_request_id,
+        organization_id=grant.organization_id,
+        connection_id=grant.connection_id,
+        email=grant.profile.email,
+    )
+
+
+def record_exchange_failure(rt: Runtime, env: Environment, grant: CodeGrant | None, error: OAuthError) -> None:
+    """A code the app could not exchange: wrong redirect_uri, PKCE verifier, client, an expired or unknown code."""
+    if grant is not None and grant.used_time is not None:
+        return  # a reused code is recorded by revoke_after_reuse, with what it revoked
+    with rt.engine.begin() as conn:
+        auth_log.record(
+            rt,
+            conn,
+            environment_id=env.id,
+            status=auth_log.FAILED,
+            step="token",
+            auth_request_id=grant.auth_request_id if grant else None,
+            error_code=error.error,
+            message=error.description,
+            diagnosis={"wanted": "a code this client may redeem", "got": error.description},
+            organization_id=grant.organization_id if grant else None,
+            connection_id=grant.connection_id if grant else None,
+            email=grant.profile.email if grant else None,
+        )

@@ -99,36 +99,46 @@ def authorization_code(rt: Runtime, env: Environment, client: Client, form: Form
         raise OAuthError("invalid_request", "code_verifier must be 43-128 characters of A-Z a-z 0-9 - . _ ~")
     settings = rt.settings
     reused = False
-    with rt.engine.begin() as conn:
-        grant = codes.find_code(conn, env.id, code)
-        if grant is None:
-            raise OAuthError("invalid_grant", "The code is unknown or was issued by another environment")
-        if grant.used_time is not None:
-            codes.revoke_after_reuse(rt, conn, env, grant)
-            reused = True
-        else:
-            now = rt.clock.now()
-            codes.check_bindings(grant, client_id=client.id, redirect_uri=redirect_uri, code_verifier=verifier, now=now)
-            connection = find_connection(conn, env.id, grant.connection_id)
-            if connection is None:
-                raise OAuthError("invalid_grant", "The connection this login used has been deleted")
-            user = user_claims(grant.profile, connection)
-            access = access_tokens.mint(
-                rt,
-                env,
-                client_id=client.id,
-                subject=user["sub"],
-                ttl_seconds=settings.access_token_ttl_seconds,
-                organization_id=grant.organization_id,
-                session_id=grant.session_id,
-            )
-            binding = TokenBinding(client.id, grant.session_id, grant.nonce, access.token, code)
-            claims = id_token_claims(env.url, user, binding, connection.id, now, settings.id_token_ttl_seconds)
-            id_token = signing.sign(rt, env, claims)
-            if not codes.mark_redeemed(conn, grant, access.jti, now):
-                # Another request redeemed it between our read and our write: this one is the second use.
+    grant: codes.CodeGrant | None = None
+    try:
+        with rt.engine.begin() as conn:
+            grant = codes.find_code(conn, env.id, code)
+            if grant is None:
+                raise OAuthError("invalid_grant", "The code is unknown or was issued by another environment")
+            if grant.used_time is not None:
                 codes.revoke_after_reuse(rt, conn, env, grant)
                 reused = True
+            else:
+                now = rt.clock.now()
+                codes.check_bindings(
+                    grant, client_id=client.id, redirect_uri=redirect_uri, code_verifier=verifier, now=now
+                )
+                connection = find_connection(conn, env.id, grant.connection_id)
+                if connection is None:
+                    raise OAuthError("invalid_grant", "The connection this login used has been deleted")
+                user = user_claims(grant.profile, connection)
+                access = access_tokens.mint(
+                    rt,
+                    env,
+                    client_id=client.id,
+                    subject=user["sub"],
+                    ttl_seconds=settings.access_token_ttl_seconds,
+                    organization_id=grant.organization_id,
+                    session_id=grant.session_id,
+                )
+                binding = TokenBinding(client.id, grant.session_id, grant.nonce, access.token, code)
+                claims = id_token_claims(env.url, user, binding, connection.id, now, settings.id_token_ttl_seconds)
+                id_token = signing.sign(rt, env, claims)
+                if not codes.mark_redeemed(conn, grant, access.jti, now):
+                    # Another request redeemed it between our read and our write: this one is the second use.
+                    codes.revoke_after_reuse(rt, conn, env, grant)
+                    reused = True
+                else:
+                    codes.record_exchanged(rt, conn, grant)
+    except OAuthError as exc:
+        # The step's transaction rolled back; the failure is recorded on its own (a failure is not the hot path).
+        codes.record_exchange_failure(rt, env, grant, exc)
+        raise
     if reused:
         raise OAuthError("invalid_grant", "The code was already used; the tokens it issued have been revoked")
     return {"access_token": access.token, "id_token": id_token, "token_type": "Bearer", "expires_in": access.expires_in}

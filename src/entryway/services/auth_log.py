@@ -1,4 +1,10 @@
-"""The auth log: every login step that succeeds or fails is recorded with a diagnosis a person can act on.
+"""The auth log: every login step is recorded with the status the login reached and, on a failure, a
+diagnosis a person can act on.
+
+A login moves INITIATED (authorize accepted, the browser sent to the IdP) -> PENDING (the IdP's response
+accepted, a code issued to the app) -> SUCCESS (the app exchanged the code for tokens); any step can end it
+FAILED. Each step appends one row, written in the transaction the step already has, so the log costs one
+insert per step and never disagrees with what the step did.
 
 The diagnosis holds wanted/got detail about configuration (an audience, an issuer, a certificate
 fingerprint) and never secrets, tokens, codes, raw assertions or attribute values.
@@ -7,16 +13,24 @@ fingerprint) and never secrets, tokens, codes, raw assertions or attribute value
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from entryway.events.outbox import emit_event
 from entryway.events.payloads import timestamp
 from entryway.ids import new_id
 from entryway.runtime import Runtime
 from entryway.store.tables import auth_events
+
+INITIATED = "INITIATED"
+PENDING = "PENDING"
+SUCCESS = "SUCCESS"
+FAILED = "FAILED"
+STATUSES = (INITIATED, PENDING, SUCCESS, FAILED)
+
+PURGE_BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -32,7 +46,27 @@ class AuthEvent:
     organization_id: str | None
     connection_id: str | None
     email: str | None
+    client_ip: str | None
     create_time: datetime
+
+
+def event_of(row: Any) -> AuthEvent:
+    r = row._mapping
+    return AuthEvent(
+        r["id"],
+        r["environment_id"],
+        r["auth_request_id"],
+        r["status"],
+        r["step"],
+        r["error_code"],
+        r["message"],
+        r["diagnosis"] or {},
+        r["organization_id"],
+        r["connection_id"],
+        r["email"],
+        r["client_ip"],
+        r["create_time"],
+    )
 
 
 def record(
@@ -51,7 +85,10 @@ def record(
     email: str | None = None,
     client_ip: str | None = None,
 ) -> str:
-    event_id = new_id("err" if status == "FAILURE" else "evt")
+    if status not in STATUSES:
+        raise ValueError(f"auth log status {status!r} is not one of {STATUSES}")
+    # A failure's id is the err_ reference people quote from an error page or an error_description.
+    event_id = new_id("err" if status == FAILED else "evt")
     now = rt.clock.now()
     conn.execute(
         insert(auth_events).values(
@@ -65,13 +102,13 @@ def record(
             diagnosis=diagnosis or {},
             organization_id=organization_id,
             connection_id=connection_id,
-            email=email,
+            email=email[:320] if email else None,
             client_ip=client_ip,
             create_time=now,
         )
     )
     rt.metrics.login_event(status, error_code, step)
-    event_type = _LOGIN_EVENTS.get((status, step)) or ("sso.login_failed" if status == "FAILURE" else None)
+    event_type = _LOGIN_EVENTS.get((status, step)) or ("sso.login_failed" if status == FAILED else None)
     if event_type is not None:
         # The webhook says what the auth log says, in the same transaction: no event for a login not recorded.
         emit_event(
@@ -96,26 +133,43 @@ def record(
     return event_id
 
 
-# Successful steps that complete a login (the code issued to the app, or the IdP-initiated hand-off).
-_LOGIN_EVENTS = {("SUCCESS", "callback"): "sso.login_succeeded", ("SUCCESS", "idp_initiated"): "sso.login_succeeded"}
+# The steps that end a user's sign-in at the IdP successfully: the code issued to the app (PENDING until the app
+# redeems it, which the webhook does not wait for) or the IdP-initiated hand-off.
+_LOGIN_EVENTS = {(PENDING, "callback"): "sso.login_succeeded", (PENDING, "idp_initiated"): "sso.login_succeeded"}
 
 
-def get_event(conn: Connection, event_id: str) -> AuthEvent | None:
-    row = conn.execute(select(auth_events).where(auth_events.c.id == event_id)).first()
-    if row is None:
-        return None
-    r = row._mapping
-    return AuthEvent(
-        r["id"],
-        r["environment_id"],
-        r["auth_request_id"],
-        r["status"],
-        r["step"],
-        r["error_code"],
-        r["message"],
-        r["diagnosis"],
-        r["organization_id"],
-        r["connection_id"],
-        r["email"],
-        r["create_time"],
-    )
+def get_event(conn: Connection, event_id: str, environment_id: str | None = None) -> AuthEvent | None:
+    query = select(auth_events).where(auth_events.c.id == event_id)
+    if environment_id is not None:
+        query = query.where(auth_events.c.environment_id == environment_id)
+    row = conn.execute(query).first()
+    return event_of(row) if row is not None else None
+
+
+def request_events(conn: Connection, environment_id: str, auth_request_id: str) -> list[AuthEvent]:
+    """Every step of one login, oldest first."""
+    rows = conn.execute(
+        select(auth_events)
+        .where(auth_events.c.environment_id == environment_id, auth_events.c.auth_request_id == auth_request_id)
+        .order_by(auth_events.c.create_time, auth_events.c.id)
+    ).all()
+    return [event_of(r) for r in rows]
+
+
+def purge(rt: Runtime, conn: Connection, environment_id: str, *, retention_days: int | None = None) -> int:
+    """Delete this environment's events older than the retention period, in batches; return how many.
+
+    Per environment, so the delete walks the (environment_id, create_time) index rather than the table.
+    """
+    days = retention_days if retention_days is not None else rt.settings.auth_log_retention_days
+    cutoff = rt.clock.now() - timedelta(days=days)
+    removed = 0
+    while True:
+        batch = select(auth_events.c.id).where(
+            auth_events.c.environment_id == environment_id, auth_events.c.create_time < cutoff
+        )
+        ids = [r.id for r in conn.execute(batch.limit(PURGE_BATCH)).all()]
+        if not ids:
+            return removed
+        conn.execute(delete(auth_events).where(auth_events.c.id.in_(ids)))
+        removed += len(ids)

@@ -121,6 +121,7 @@ def create_auth_request(
     code_challenge_method: str | None,
     connection: SsoConnection,
     login_hint: str | None,
+    client_ip: str | None = None,
 ) -> AuthRequest:
     now = rt.clock.now()
     values: dict[str, Any] = dict(
@@ -142,6 +143,18 @@ def create_auth_request(
         expire_time=now + timedelta(seconds=rt.settings.auth_request_ttl_seconds),
     )
     conn.execute(insert(auth_requests).values(**values))
+    auth_log.record(
+        rt,
+        conn,
+        environment_id=env.id,
+        status=auth_log.INITIATED,
+        step="authorize",
+        auth_request_id=values["id"],
+        organization_id=connection.organization_id,
+        connection_id=connection.id,
+        email=login_hint,
+        client_ip=client_ip,
+    )
     return AuthRequest(**values)
 
 
@@ -186,8 +199,12 @@ def complete_login(
     connection: SsoConnection,
     profile: Profile,
     client_ip: str | None = None,
+    session_id: str | None = None,
 ) -> str:
     """Finish a pending auth request: issue a single-use code and return the app redirect URL.
+
+    `session_id` (the `sid` of the tokens the code yields) may be chosen by the caller, to store with it what
+    belongs to the login session (the OIDC connector keeps the IdP's ID token for logout).
 
     The pending -> completed transition is a conditional update, so a request can complete once only, even
     when two instances race on the same response.
@@ -230,7 +247,7 @@ def complete_login(
             nonce=request.nonce,
             code_challenge=request.code_challenge,
             scope=request.scope,
-            session_id=new_id("ses"),
+            session_id=session_id or new_id("ses"),
             connection_id=connection.id,
             organization_id=connection.organization_id,
             profile=profile.to_dict(),
@@ -244,7 +261,7 @@ def complete_login(
         rt,
         conn,
         environment_id=request.environment_id,
-        status="SUCCESS",
+        status=auth_log.PENDING,  # SUCCESS when the app exchanges the code (oidc_provider/token.py)
         step="callback",
         auth_request_id=request.id,
         organization_id=connection.organization_id,
@@ -274,7 +291,7 @@ def fail_login(
             rt,
             conn,
             environment_id=env_id,
-            status="FAILURE",
+            status=auth_log.FAILED,
             step=step,
             auth_request_id=request.id if request else None,
             error_code=error.code,

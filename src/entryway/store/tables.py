@@ -212,7 +212,7 @@ auth_events = Table(
     Column("id", ID, primary_key=True),  # err_… for failures, evt_… for successes
     Column("environment_id", ID, nullable=False),
     Column("auth_request_id", ID, nullable=True),
-    Column("status", String(16), nullable=False),  # SUCCESS | FAILURE
+    Column("status", String(16), nullable=False),  # INITIATED | PENDING | SUCCESS | FAILED (services/auth_log.py)
     Column("step", String(32), nullable=False),
     Column("error_code", String(64), nullable=True),
     Column("message", Text, nullable=True),
@@ -223,6 +223,7 @@ auth_events = Table(
     Column("client_ip", String(64), nullable=True),
     Column("create_time", UTCDateTime, nullable=False),
     Index("ix_auth_events_env_time", "environment_id", "create_time"),
+    Index("ix_auth_events_auth_request_id", "auth_request_id"),
 )
 
 # Idempotency-Key on management API POSTs (api/idempotency.py): the first successful answer to a key, kept 24 h.
@@ -418,4 +419,57 @@ organization_branding = Table(
     Column("display_name", String(100), nullable=True),
     Column("logo_image_id", String(64), nullable=True),
     Column("update_time", UTCDateTime, nullable=False),
+)
+
+# The IdP's ID token of each completed OIDC login, sealed with the master key, kept only so that logout can send
+# it to the IdP's end_session_endpoint as id_token_hint (Okta requires one). Deleted when used, purged once expired.
+upstream_id_tokens = Table(
+    "upstream_id_tokens",
+    metadata,
+    Column("session_id", ID, primary_key=True),  # the sid of the ID token Entryway issued for the login
+    Column("environment_id", ID, nullable=False),
+    Column("connection_id", ID, nullable=False),
+    Column("sealed_id_token", LargeBinary, nullable=False),
+    Column("expire_time", UTCDateTime, nullable=False, index=True),
+)
+
+# The server's periodic refresh of IdP metadata from each SAML connection's idp_metadata_url
+# (connectors/saml/metadata_schedule.py): when it is next due, which worker holds it now (a lease, so that one
+# instance at a time refreshes a connection), and how the last attempts went.
+metadata_refreshes = Table(
+    "metadata_refreshes",
+    metadata,
+    Column("connection_id", ID, ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True),
+    Column("environment_id", ID, nullable=False),
+    Column("next_time", UTCDateTime, nullable=False, index=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expire_time", UTCDateTime, nullable=True),
+    Column("last_attempt_time", UTCDateTime, nullable=True),
+    Column("last_success_time", UTCDateTime, nullable=True),
+    Column("last_change", JSON, nullable=True),  # the change record of the last refresh that changed something
+    Column("last_error", JSON, nullable=True),  # {"time", "message"} of the last failure, cleared by a success
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+)
+
+# The developers who may sign in to an environment's dashboard (services/owners.py). Only an argon2id hash.
+dashboard_owners = Table(
+    "dashboard_owners",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("last_sign_in_time", UTCDateTime, nullable=True),
+    UniqueConstraint("environment_id", "email"),
+)
+
+# Each dashboard form carries a one-time token; claiming it in the change's own transaction makes a form sent
+# twice (a double click, a reload of the answer) change nothing the second time (dashboard/forms.py).
+form_submissions = Table(
+    "form_submissions",
+    metadata,
+    Column("token", String(64), primary_key=True),
+    Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
+    Column("create_time", UTCDateTime, nullable=False, index=True),
 )

@@ -115,7 +115,7 @@ def redeem(http: TestClient, seed: DevSeed, code: str) -> dict[str, Any]:
 def last_failure(rt: Runtime) -> dict[str, Any]:
     with rt.engine.connect() as db:
         row = db.execute(
-            select(auth_events).where(auth_events.c.status == "FAILURE").order_by(auth_events.c.id.desc())
+            select(auth_events).where(auth_events.c.status == "FAILED").order_by(auth_events.c.id.desc())
         ).first()
     assert row is not None
     return dict(row._mapping)

@@ -13,9 +13,17 @@ HERE = Path(__file__).resolve().parent
 
 
 @contextmanager
-def node_op(port: int, client_id: str, client_secret: str, redirect_uri: str, auth_method: str) -> Iterator[str]:
+def node_op(
+    port: int,
+    client_id: str,
+    client_secret: str,
+    redirect_uri: str,
+    auth_method: str,
+    post_logout_redirect_uri: str | None = None,
+) -> Iterator[str]:
     """npm oidc-provider listening on 127.0.0.1:port; yields its issuer."""
     command = ["node", str(HERE / "op.mjs"), str(port), client_id, client_secret, redirect_uri, auth_method]
+    command += [post_logout_redirect_uri] if post_logout_redirect_uri else []
     with announced_process(command, HERE, "READY", "oidc-provider") as issuer:
         yield issuer
 

@@ -1,10 +1,11 @@
 // A real OpenID Provider (npm oidc-provider) on a loopback port, for Entryway's upstream interop tests.
-// Usage: node op.mjs <port> <client_id> <client_secret> <redirect_uri> [token_auth_method]
+// Usage: node op.mjs <port> <client_id> <client_secret> <redirect_uri> [token_auth_method] [post_logout_redirect_uri]
 // Prints "READY <issuer>" once listening. Users sign in through oidc-provider's own development
 // interactions (any login name; the name becomes the subject and the email's local part).
 import Provider from "oidc-provider";
 
-const [port, clientId, clientSecret, redirectUri, authMethod = "client_secret_post"] = process.argv.slice(2);
+const [port, clientId, clientSecret, redirectUri, authMethod = "client_secret_post", postLogoutUri] =
+  process.argv.slice(2);
 const issuer = `http://127.0.0.1:${port}`;
 
 const provider = new Provider(issuer, {
@@ -13,6 +14,7 @@ const provider = new Provider(issuer, {
       client_id: clientId,
       client_secret: clientSecret,
       redirect_uris: [redirectUri],
+      post_logout_redirect_uris: postLogoutUri ? [postLogoutUri] : [],
       token_endpoint_auth_method: authMethod,
       grant_types: ["authorization_code"],
       response_types: ["code"],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from html import unescape
 from typing import Any
@@ -22,8 +23,9 @@ from entryway.app import create_app
 from entryway.clock import FrozenClock
 from entryway.connectors.oidc.discovery import URL_FIELDS
 from entryway.model.connections import SsoConnection
+from entryway.model.environments import RedirectKind
 from entryway.runtime import Runtime
-from entryway.services import connection_checks
+from entryway.services import connection_checks, environments
 from entryway.services import connections as connection_service
 from entryway.services.bootstrap import DevSeed, seed_development
 from tests.connectors.oidc.support import CALLBACK, ENV_URL, app_result, last_failure, query, redeem, start
@@ -76,7 +78,8 @@ def _world(rt: Runtime, clock: FrozenClock, auth_method: str, **config: object) 
     }
     conn = _draft(ort, seed, oidc_config)
     redirect_uri = f"{ENV_URL}/sso/v1/oidc/{conn.id}/callback"
-    with node_op(port, CLIENT_ID, CLIENT_SECRET, redirect_uri, auth_method) as started:
+    landing = f"{ENV_URL}/sso/v1/oidc/{conn.id}/logout"
+    with node_op(port, CLIENT_ID, CLIENT_SECRET, redirect_uri, auth_method, landing) as started:
         assert started == issuer
         _point_at_idp_and_enable(ort, seed, conn.id, oidc_config)
         with TestClient(create_app(ort), base_url=ENV_URL, follow_redirects=False) as http:
@@ -95,9 +98,10 @@ def world(rt: Runtime, frozen: FrozenClock) -> Iterator[World]:
     yield from _world(rt, frozen, "client_secret_post")
 
 
-def sign_in_at_op(authorize_url: str, login: str = "jane") -> str:
-    """Drive oidc-provider's own login and consent pages as a browser would; return the redirect back."""
-    with httpx.Client(follow_redirects=False, timeout=10) as browser:
+def sign_in_at_op(authorize_url: str, login: str = "jane", browser: httpx.Client | None = None) -> str:
+    """Drive oidc-provider's own login and consent pages as a browser would; return the redirect back.
+    Give `browser` to keep the OP's session cookies across calls."""
+    with nullcontext(browser) if browser else httpx.Client(follow_redirects=False, timeout=10) as browser:
         response = browser.get(authorize_url)
         for _ in range(10):
             if response.status_code in (302, 303):
@@ -201,3 +205,49 @@ def test_bad_nonce(world: World) -> None:
     back = sign_in_at_op(f"{world.issuer}/auth?{urlencode(tampered)}")
     assert app_result(back_to_entryway(world, back))["error"] == "invalid_id_token"
     assert "nonce" in last_failure(world.rt)["message"]
+
+
+AFTER = "http://localhost:3000/signed-out"
+
+
+def _silent_sign_in(world: World, browser: httpx.Client) -> dict[str, str]:
+    """prompt=none at oidc-provider: a code while its session lives, error=login_required once it ended."""
+    started = start(world.http, world.seed, world.connection_id)
+    answer = browser.get(started.location + "&prompt=none")
+    for _ in range(5):
+        location = urljoin(str(answer.url), answer.headers["location"])
+        if location.startswith(ENV_URL):
+            return query(location)
+        answer = browser.get(location)
+    raise AssertionError("oidc-provider never answered the silent sign-in")
+
+
+def test_logout_ends_the_oidc_provider_session_with_its_id_token_as_hint(world: World) -> None:
+    with world.rt.engine.begin() as db:
+        environments.add_redirect_uri(world.rt, db, world.seed.environment, RedirectKind.POST_LOGOUT, AFTER)
+    with httpx.Client(follow_redirects=False, timeout=10) as browser:
+        started = start(world.http, world.seed, world.connection_id)
+        back = sign_in_at_op(started.location, browser=browser)
+        id_token = redeem(world.http, world.seed, app_result(back_to_entryway(world, back))["code"])["id_token"]
+        assert "code" in _silent_sign_in(world, browser)  # the OP's session is alive
+        out = world.http.get(
+            "/oidc/logout", params={"id_token_hint": id_token, "post_logout_redirect_uri": AFTER, "state": "bye-7"}
+        )
+        assert out.status_code == 302
+        to_op = out.headers["location"]
+        assert to_op.startswith(f"{world.issuer}/session/end?")
+        hint = jwt.decode(query(to_op)["id_token_hint"], options={"verify_signature": False})
+        assert hint["iss"] == world.issuer and hint["aud"] == CLIENT_ID and hint["sub"] == "jane"
+        # oidc-provider checks the hint (its own signature, this client) and asks the user to confirm.
+        page = browser.get(to_op)
+        assert page.status_code == 200, page.text[:500]
+        action = unescape(re.search(r'<form[^>]*action="([^"]+)"', page.text).group(1))  # type: ignore[union-attr]
+        hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page.text))
+        confirmed = browser.post(urljoin(str(page.url), action), data={**hidden, "logout": "yes"})
+        assert confirmed.status_code in (302, 303), confirmed.text[:500]
+        landing = confirmed.headers["location"]
+        assert landing.startswith(f"{ENV_URL}/sso/v1/oidc/{world.connection_id}/logout")
+        finished = world.http.get(landing.removeprefix(ENV_URL))
+        assert finished.status_code == 302 and finished.headers["location"] == f"{AFTER}?state=bye-7"
+        # the upstream session really ended: a silent sign-in is now refused by the OP
+        assert _silent_sign_in(world, browser).get("error") == "login_required"

@@ -32,6 +32,7 @@ from entryway_sdk.models import (
     User,
 )
 from entryway_sdk.transport import RetryPolicy
+from entryway_sdk.webhook_models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookWithSecret
 
 __version__ = "0.1.0"
 
@@ -47,6 +48,7 @@ __all__ = [
     "DomainVerification",
     "EntrywayClient",
     "EntrywayError",
+    "Event",
     "FieldViolation",
     "Identity",
     "IdpInitiatedLoginClaims",
@@ -64,5 +66,9 @@ __all__ = [
     "UnauthenticatedError",
     "UnavailableError",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WebhookVerificationError",
+    "WebhookWithSecret",
 ]

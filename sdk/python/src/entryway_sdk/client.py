@@ -22,6 +22,7 @@ from entryway_sdk.resources import (
     Organizations,
 )
 from entryway_sdk.transport import AsyncTransport, RetryPolicy, SyncTransport
+from entryway_sdk.webhook_resources import AsyncEvents, AsyncWebhooks, Events, Webhooks
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_LEEWAY = 30.0  # seconds of clock skew tolerated on exp / iat / nbf
@@ -162,6 +163,8 @@ class EntrywayClient(_LoginHelpers):
         self.organizations = Organizations(self._transport)
         self.domains = Domains(self._transport)
         self.connections = Connections(self._transport)
+        self.webhooks = Webhooks(self._transport)
+        self.events = Events(self._transport)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> EntrywayClient:
@@ -239,6 +242,8 @@ class AsyncEntrywayClient(_LoginHelpers):
         self.organizations = AsyncOrganizations(self._transport)
         self.domains = AsyncDomains(self._transport)
         self.connections = AsyncConnections(self._transport)
+        self.webhooks = AsyncWebhooks(self._transport)
+        self.events = AsyncEvents(self._transport)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> AsyncEntrywayClient:

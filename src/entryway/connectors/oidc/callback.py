@@ -16,6 +16,8 @@ from entryway.connectors.oidc import binding, client
 from entryway.connectors.oidc.attributes import map_profile, merge_userinfo
 from entryway.connectors.oidc.connector import load_provider
 from entryway.connectors.oidc.id_token import Expected, validate_id_token
+from entryway.connectors.oidc.upstream_tokens import keep_id_token
+from entryway.ids import new_id
 from entryway.model.connections import ConnectionType, SsoConnection
 from entryway.model.errors import LoginError
 from entryway.oidc_provider.params import MalformedParameter, RepeatedParameter, first_repeated, single
@@ -82,8 +84,8 @@ def _idp_error(params: QueryParams) -> LoginError:
 
 def _finish(
     rt: Runtime, env: Environment, connection: SsoConnection, request: AuthRequest, params: QueryParams
-) -> dict[str, Any]:
-    """The verified claims of this login (ID token merged with userinfo)."""
+) -> tuple[dict[str, Any], str]:
+    """The verified claims of this login (ID token merged with userinfo), and the IdP's ID token itself."""
     if not connection.enabled:
         raise LoginError.wanted_got(
             "connection_not_active", "The connection is disabled", "enabled", "disabled", connection_id=connection.id
@@ -136,7 +138,7 @@ def _finish(
     if provider.userinfo_endpoint and isinstance(access_token, str) and access_token:
         userinfo = client.fetch_userinfo(provider, access_token, policy=policy)
         claims = merge_userinfo(claims, userinfo)
-    return claims
+    return claims, tokens["id_token"]
 
 
 def finish_login(
@@ -150,10 +152,15 @@ def finish_login(
         if repeated is not None:
             raise LoginError("invalid_request", f"the parameter {repeated} was given more than once")
         connection, request = _load(rt, env, connection_id, _param(params, "state"))
-        claims = _finish(rt, env, connection, request, params)
+        claims, idp_id_token = _finish(rt, env, connection, request, params)
         profile = map_profile(claims, connection.attribute_mapping, connection.provider)
+        session_id = new_id("ses")
         with rt.engine.begin() as db:
-            url = logins.complete_login(rt, db, request, connection, profile, client_ip)
+            url = logins.complete_login(rt, db, request, connection, profile, client_ip, session_id=session_id)
+            # kept for the logout that may follow: the IdP's end_session_endpoint wants it as id_token_hint
+            keep_id_token(
+                rt, db, env_id=env.id, connection_id=connection.id, session_id=session_id, id_token=idp_id_token
+            )
         return _redirect(url)
     except LoginError as error:
         reference, app_url = logins.fail_login(

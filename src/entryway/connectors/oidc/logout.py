@@ -2,9 +2,11 @@
 
 When the ID token hint names an OIDC connection whose IdP publishes an `end_session_endpoint`, the browser
 goes there first, with the connection's client ID and, as `post_logout_redirect_uri`, the connection's logout
-landing `{env_url}/sso/v1/oidc/{connection_id}/logout` (the IdP administrator registers it). The app's own
-post-logout URL and state travel in the upstream `state`, signed by the environment and short-lived, so the
-landing can finish the app's logout without trusting anything the IdP echoes back.
+landing `{env_url}/sso/v1/oidc/{connection_id}/logout` (the IdP administrator registers it), and — when the
+login's IdP ID token was kept (upstream_tokens.py) — that token as `id_token_hint`, which Okta requires and
+which tells every IdP exactly which session to end. The app's own post-logout URL and state travel in the
+upstream `state`, signed by the environment and short-lived, so the landing can finish the app's logout
+without trusting anything the IdP echoes back.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from urllib.parse import urlencode
 
 from entryway.connectors.oidc.client import connection_base_url
 from entryway.connectors.oidc.connector import load_provider
+from entryway.connectors.oidc.upstream_tokens import take_id_token
 from entryway.model.connections import ConnectionType
 from entryway.model.errors import LoginError
 from entryway.oidc_provider import signing
@@ -64,6 +67,11 @@ def upstream_logout_url(
         "post_logout_redirect_uri": landing_uri(connection_base_url(connection, env), connection.id),
         "state": carried,
     }
+    sid = hint_claims.get("sid")
+    if isinstance(sid, str) and sid:
+        kept = take_id_token(rt, env_id=env.id, connection_id=connection.id, session_id=sid)
+        if kept is not None:
+            params = {"id_token_hint": kept, **params}
     endpoint = provider.end_session_endpoint
     return endpoint + ("&" if "?" in endpoint else "?") + urlencode(params)
 

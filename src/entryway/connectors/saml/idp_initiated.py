@@ -76,7 +76,9 @@ def idp_initiated_redirect(
                 rt,
                 db,
                 environment_id=env.id,
-                status="SUCCESS",
+                # The app still has to start a login with the token it is handed: that login's own steps
+                # follow, so this one is not yet a completed login.
+                status=auth_log.PENDING,
                 step="idp_initiated",
                 organization_id=connection.organization_id,
                 connection_id=connection.id,

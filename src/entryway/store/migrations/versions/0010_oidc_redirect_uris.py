@@ -1,7 +1,7 @@
 """record each OIDC connection's redirect URI, fixed like SAML SP URLs (custom domains must not move it)
 
-Revision ID: 0006_oidc_redirect_uris
-Revises: 0005_branding
+Revision ID: 0010_oidc_redirect_uris
+Revises: 0009_dashboard
 Create Date: 2026-11-27 13:10:00
 
 Connections stored before this revision computed their redirect URI from the environment URL at each login;
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_oidc_redirect_uris"
-down_revision = "0005_branding"
+revision = "0010_oidc_redirect_uris"
+down_revision = "0009_dashboard"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,209 @@
+"""The server's own periodic refresh of IdP metadata (SAML connections imported from an idp_metadata_url).
+
+Every SAML connection gets a row in metadata_refreshes saying when it is next due. A worker claims due rows
+with one conditional UPDATE that stamps its lease token on rows whose lease is free or expired (the pattern of
+webhook delivery), so however many instances run, one at a time refreshes a given connection; a worker that
+dies leaves its lease to expire. For each claimed connection the document is fetched outside any transaction;
+an unchanged document (same SHA-256) changes nothing, a changed one is applied through the same validation as
+a PATCH (update_connection) and its change record (fields, certificates added and removed) is kept both in
+saml_config.idp_metadata_changes and in the row. A failure (unreachable URL, bad metadata, metadata that
+would leave an enabled connection incomplete) is recorded in the row and leaves the connection as it was; it
+is tried again after at most RETRY_SECONDS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+
+from entryway.connectors.saml.metadata_import import prefetch
+from entryway.model.connections import ConnectionType
+from entryway.model.errors import ApiError
+from entryway.runtime import Runtime
+from entryway.services.connections import find_connection, update_connection
+from entryway.services.environments import find_environment
+from entryway.store.tables import connections, metadata_refreshes
+
+log = logging.getLogger("entryway.saml.metadata")
+R = metadata_refreshes
+LEASE_SECONDS = 120  # longer than a fetch can take (10 s per request, 3 redirects)
+RETRY_SECONDS = 3600
+TICK_SECONDS = 60
+BATCH = 8
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    connection_id: str
+    result: str  # changed | unchanged | failed | skipped
+    detail: dict[str, Any] | None = None
+
+
+def _interval(rt: Runtime) -> timedelta:
+    return timedelta(seconds=rt.settings.metadata_refresh_seconds)
+
+
+def schedule_new(rt: Runtime, rng: random.Random | None = None) -> int:
+    """Give every SAML connection without a schedule row one, due at a random point of the next interval
+    (spread, so that a fleet of connections is not refreshed in one burst after an upgrade)."""
+    rng = rng or random.Random()  # noqa: S311 - spreading load, not a secret
+    now = rt.clock.now()
+    with rt.engine.begin() as conn:
+        missing = conn.execute(
+            select(connections.c.id, connections.c.environment_id)
+            .outerjoin(R, R.c.connection_id == connections.c.id)
+            .where(connections.c.type == ConnectionType.SAML.value, R.c.connection_id.is_(None))
+        ).all()
+        for connection_id, env_id in missing:
+            conn.execute(
+                insert(R).values(
+                    connection_id=connection_id,
+                    environment_id=env_id,
+                    next_time=now + _interval(rt) * rng.random(),
+                    consecutive_failures=0,
+                )
+            )
+    return len(missing)
+
+
+def _lease_free(now: datetime) -> Any:
+    return or_(R.c.lease_expire_time.is_(None), R.c.lease_expire_time <= now)
+
+
+def claim_due(rt: Runtime, limit: int = BATCH) -> tuple[str, list[str]]:
+    """Lease up to `limit` due connections to this worker: (its lease token, the connection IDs it holds)."""
+    token = secrets.token_hex(16)
+    now = rt.clock.now()
+    with rt.engine.begin() as conn:
+        due = select(R.c.connection_id).where(R.c.next_time <= now, _lease_free(now)).order_by(R.c.next_time)
+        # The lease condition is repeated outside the subquery: a row another worker claimed meanwhile fails it.
+        conn.execute(
+            update(R)
+            .where(R.c.connection_id.in_(due.limit(limit).scalar_subquery()), _lease_free(now))
+            .values(lease_owner=token, lease_expire_time=now + timedelta(seconds=LEASE_SECONDS))
+        )
+        held = conn.execute(select(R.c.connection_id).where(R.c.lease_owner == token)).scalars().all()
+    return token, list(held)
+
+
+def _finish(rt: Runtime, token: str, connection_id: str, **values: Any) -> None:
+    with rt.engine.begin() as conn:
+        conn.execute(
+            update(R)
+            .where(and_(R.c.connection_id == connection_id, R.c.lease_owner == token))
+            .values(lease_owner=None, lease_expire_time=None, **values)
+        )
+
+
+def _problem(exc: ApiError) -> str:
+    return "; ".join(f"{v.field}: {v.description}" for v in exc.violations) or exc.message
+
+
+def refresh_claimed(rt: Runtime, token: str, connection_id: str) -> RefreshOutcome:
+    """Refresh one leased connection and record the outcome in its row. Never raises for what the IdP does."""
+    now = rt.clock.now()
+    with rt.engine.connect() as db:
+        row = db.execute(select(R.c.environment_id).where(R.c.connection_id == connection_id)).first()
+        env = find_environment(db, row.environment_id) if row is not None else None
+        current = find_connection(db, env.id, connection_id) if env is not None else None
+    url = current.saml_config.get("idp_metadata_url") if current is not None else None
+    if env is None or current is None or current.type is not ConnectionType.SAML or not url:
+        # nothing to fetch (metadata pasted or typed in): look again an interval later, the admin may add a URL
+        _finish(rt, token, connection_id, next_time=now + _interval(rt))
+        return RefreshOutcome(connection_id, "skipped")
+    try:
+        document = prefetch(rt, allow_http=env.is_development, saml_config={"idp_metadata_url": url})
+        assert document is not None
+        if hashlib.sha256(document).hexdigest() == current.saml_config.get("idp_metadata_sha256"):
+            _finish(
+                rt,
+                token,
+                connection_id,
+                next_time=now + _interval(rt),
+                last_attempt_time=now,
+                last_success_time=now,
+                last_error=None,
+                consecutive_failures=0,
+            )
+            return RefreshOutcome(connection_id, "unchanged")
+        with rt.engine.begin() as db:
+            changed = update_connection(
+                rt, db, env, connection_id, {"saml_config": {"idp_metadata_url": url}}, fetched_metadata=document
+            )
+    except ApiError as exc:
+        error = {"time": now.isoformat(), "message": _problem(exc)[:1000]}
+        with rt.engine.connect() as db:
+            failures = db.execute(
+                select(R.c.consecutive_failures).where(R.c.connection_id == connection_id)
+            ).scalar_one_or_none()
+        retry = min(_interval(rt), timedelta(seconds=RETRY_SECONDS))
+        _finish(
+            rt,
+            token,
+            connection_id,
+            next_time=now + retry,
+            last_attempt_time=now,
+            last_error=error,
+            consecutive_failures=(failures or 0) + 1,
+        )
+        log.warning("scheduled IdP metadata refresh of %s failed (connection unchanged): %s", connection_id, error)
+        return RefreshOutcome(connection_id, "failed", error)
+    change = (changed.saml_config.get("idp_metadata_changes") or [{}])[-1]
+    _finish(
+        rt,
+        token,
+        connection_id,
+        next_time=now + _interval(rt),
+        last_attempt_time=now,
+        last_success_time=now,
+        last_change=change,
+        last_error=None,
+        consecutive_failures=0,
+    )
+    log.info(
+        "scheduled IdP metadata refresh of %s: changed %s, certificates added %s, removed %s",
+        connection_id,
+        change.get("changed_fields"),
+        change.get("certificates_added"),
+        change.get("certificates_removed"),
+    )
+    return RefreshOutcome(connection_id, "changed", change)
+
+
+def refresh_due(rt: Runtime, limit: int = BATCH) -> list[RefreshOutcome]:
+    """One pass: schedule new connections, then refresh what is due, a batch at a time, until nothing is."""
+    schedule_new(rt)
+    outcomes: list[RefreshOutcome] = []
+    while True:
+        token, held = claim_due(rt, limit)
+        if not held:
+            return outcomes
+        for connection_id in held:
+            outcomes.append(refresh_claimed(rt, token, connection_id))
+
+
+def start_refresher(rt: Runtime, tick: float = TICK_SECONDS) -> threading.Event | None:
+    """Run refresh passes every `tick` seconds in a daemon thread until the returned event is set
+    (None when ENTRYWAY_METADATA_REFRESH_SECONDS is 0: the operator refreshes by hand or from cron)."""
+    if rt.settings.metadata_refresh_seconds <= 0:
+        return None
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.is_set():
+            try:
+                refresh_due(rt)
+            except Exception as exc:  # a failed pass (database away) is retried next tick; never stop the server
+                log.warning("IdP metadata refresh pass failed: %s", type(exc).__name__)
+            stop.wait(tick)
+
+    threading.Thread(target=run, name="metadata-refresh", daemon=True).start()
+    return stop

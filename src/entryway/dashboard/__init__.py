@@ -1,0 +1,1 @@
+"""The developer dashboard: server-rendered pages behind an owner's sign-in (docs/dashboard.md)."""

@@ -1,0 +1,67 @@
+"""What every dashboard form shares: a one-time submission token (a form sent twice changes nothing the second
+time) and the fixed notices shown after a change (never text taken from the request)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import Connection, delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from entryway.runtime import Runtime
+from entryway.store.tables import form_submissions
+
+SUBMISSION_FIELD = "submission"
+KEEP_SUBMISSIONS = timedelta(days=2)
+
+ALREADY_SUBMITTED = "This form was already sent, so nothing was changed a second time. The page shows the result."
+
+NOTICES = {
+    "secret_deactivated": "The secret was deactivated: it no longer authenticates.",
+    "secret_activated": "The secret was reactivated.",
+    "secret_deleted": "The secret was deleted.",
+    "redirect_added": "The URI was added.",
+    "redirect_removed": "The URI was removed.",
+    "initiate_set": "The initiate-login URL was saved.",
+    "initiate_cleared": "The initiate-login URL was removed.",
+    "org_created": "The organization was created.",
+    "org_deleted": "The organization was deleted.",
+    "domain_added": "The domain was added. Publish the TXT record below, then verify it.",
+    "domain_deleted": "The domain was removed.",
+    "domain_verified": "The domain is verified.",
+    "domain_not_verified": "The TXT record was not found yet; DNS changes can take a while to appear.",
+    "connection_created": "The connection was created as a draft. Configure it, then enable it.",
+    "connection_enabled": "The connection is enabled: logins can use it.",
+    "connection_disabled": "The connection is disabled: logins through it now fail with connection_not_active.",
+    "connection_deleted": "The connection was deleted.",
+    "connection_configured": "The connection was saved. Enable it when the IdP side is ready.",
+    "already_submitted": ALREADY_SUBMITTED,
+}
+
+
+def new_submission() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def claim(rt: Runtime, conn: Connection, env_id: str, token: str | None) -> bool:
+    """Record the form's token in the change's own transaction; False when it was already used (or is absent).
+
+    A conflict-free insert, so the loser of a race (a double click) sees False without aborting its
+    transaction (PostgreSQL would abort it on a unique violation).
+    """
+    if not token or len(token) > 64:
+        return False
+    now = rt.clock.now()
+    make_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    done = conn.execute(
+        make_insert(form_submissions)
+        .values(token=token, environment_id=env_id, create_time=now)
+        .on_conflict_do_nothing(index_elements=["token"])
+    )
+    if done.rowcount != 1:
+        return False
+    # Old tokens only guard against a resend; a few days on they are dead weight.
+    conn.execute(delete(form_submissions).where(form_submissions.c.create_time < now - KEEP_SUBMISSIONS))
+    return True

@@ -1,0 +1,11 @@
+"""Every dashboard page, mounted at /dashboard on each environment's host."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from entryway.dashboard import checklist_page, credentials, logs, organizations, overview, redirects, session
+
+router = APIRouter()
+for module in (session, overview, credentials, redirects, organizations, logs, checklist_page):
+    router.include_router(module.router)

@@ -1,0 +1,295 @@
+"""Each production-checklist rule, with a fixture it passes and one it fails (or warns on)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
+from sqlalchemy import update
+
+from entryway.checklist import credentials_rules, operations_rules, redirect_rules
+from entryway.checklist.findings import AppEnv, Finding, Inputs, Rule, Status
+from entryway.clock import FrozenClock
+from entryway.keys import rotation
+from entryway.model.environments import EnvironmentType, RedirectKind
+from entryway.runtime import Runtime
+from entryway.services import connections, credentials, environments, organizations
+from entryway.services.bootstrap import seed_development
+from entryway.services.environments import Environment
+from entryway.store.tables import client_secrets, signing_keys
+from entryway.store.tables import connections as connection_rows
+from tests.api.fake_dns import DnsServer, dns_server
+from tests.support.saml_builder import shared_key
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+CALLBACK = "https://app.acme.test/callback"
+
+
+@dataclass
+class Prod:
+    env: Environment
+    client_id: str
+    secret: str
+    dns: DnsServer
+
+
+@pytest.fixture
+def prod(rt: Runtime) -> Iterator[Prod]:
+    """A production environment that passes every rule it can on its own: an https URL, one fresh secret in use,
+    a resolvable https callback, an initiate-login URL."""
+    rt.clock = FrozenClock(NOW)
+    with dns_server() as server:
+        server.a["app.acme.test"] = [["192.0.2.10"]]
+        rt.settings = replace(rt.settings, dns_nameserver=server.address)
+        with rt.engine.begin() as conn:
+            env, client_id = environments.create_environment(
+                rt, conn, env_type=EnvironmentType.PRODUCTION, url="https://sso.acme.test", display_name="Prod"
+            )
+            client = credentials.environment_client(conn, env.id, client_id)
+            secret, made = credentials.create_secret(rt, conn, client)
+            conn.execute(update(client_secrets).where(client_secrets.c.id == made.id).values(last_used_time=NOW))
+            environments.add_redirect_uri(rt, conn, env, RedirectKind.CALLBACK, CALLBACK)
+            environments.set_initiate_login_uri(rt, conn, env, "https://app.acme.test/login")
+        yield Prod(env, client_id, secret, server)
+
+
+def run(rt: Runtime, env: Environment, rule: Rule, **extra: object) -> Finding:
+    with rt.engine.connect() as conn:
+        return rule(Inputs(rt, conn, env, rt.clock.now(), **extra))  # type: ignore[arg-type]
+
+
+def later(rt: Runtime, days: int) -> None:
+    rt.clock = FrozenClock(NOW + timedelta(days=days))
+
+
+# --- environment type ---------------------------------------------------------------------------------
+
+
+def test_environment_type(rt: Runtime, prod: Prod) -> None:
+    assert run(rt, prod.env, credentials_rules.environment_type).status is Status.PASS
+    dev = seed_development(rt, "http://localhost:8000", "http://localhost:3000/callback").environment
+    finding = run(rt, dev, credentials_rules.environment_type)
+    assert finding.status is Status.FAIL and "development" in finding.detail and finding.fix
+
+
+# --- app credentials ----------------------------------------------------------------------------------
+
+
+def test_app_env_that_matches_passes(rt: Runtime, prod: Prod) -> None:
+    app = AppEnv("https://sso.acme.test/", prod.client_id, prod.secret)
+    assert run(rt, prod.env, credentials_rules.app_credentials, app_env=app).status is Status.PASS
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"env_url": "http://localhost:8000"}, "ENTRYWAY_ENV_URL"),
+        ({"client_id": "dev"}, "a client of env_"),
+        ({"client_secret": "sec_wrong"}, "not an active"),
+        ({"client_secret": None}, "not set"),
+    ],
+)
+def test_app_env_that_does_not_match_fails(rt: Runtime, prod: Prod, change: dict[str, str], words: str) -> None:
+    dev = seed_development(rt, "http://localhost:8000", "http://localhost:3000/callback")
+    values = {"env_url": prod.env.url, "client_id": prod.client_id, "client_secret": prod.secret}
+    values.update({k: (dev.client_id if v == "dev" else v) for k, v in change.items()})
+    finding = run(rt, prod.env, credentials_rules.app_credentials, app_env=AppEnv(**values))
+    assert finding.status is Status.FAIL and words in finding.detail, finding.detail
+
+
+def test_a_deactivated_secret_in_the_app_env_fails(rt: Runtime, prod: Prod) -> None:
+    with rt.engine.begin() as conn:
+        conn.execute(update(client_secrets).values(status="INACTIVE"))
+    app = AppEnv(prod.env.url, prod.client_id, prod.secret)
+    assert run(rt, prod.env, credentials_rules.app_credentials, app_env=app).status is Status.FAIL
+
+
+def test_app_credentials_by_the_caller_or_by_recent_use(rt: Runtime, prod: Prod) -> None:
+    rule = credentials_rules.app_credentials
+    assert run(rt, prod.env, rule, caller_client_id=prod.client_id).status is Status.PASS
+    assert run(rt, prod.env, rule, caller_client_id="skc_api").status is Status.WARN
+    assert run(rt, prod.env, rule).status is Status.PASS  # its secret was used just now
+    later(rt, 31)
+    assert run(rt, prod.env, rule).status is Status.WARN
+
+
+# --- client secrets -----------------------------------------------------------------------------------
+
+
+def test_a_fresh_secret_in_use_passes(rt: Runtime, prod: Prod) -> None:
+    assert run(rt, prod.env, credentials_rules.client_secrets_rule).status is Status.PASS
+
+
+def test_no_active_secret_fails(rt: Runtime, prod: Prod) -> None:
+    with rt.engine.begin() as conn:
+        conn.execute(update(client_secrets).values(status="INACTIVE"))
+    assert run(rt, prod.env, credentials_rules.client_secrets_rule).status is Status.FAIL
+
+
+def test_a_secret_not_stored_as_a_digest_fails(rt: Runtime, prod: Prod) -> None:
+    with rt.engine.begin() as conn:
+        conn.execute(update(client_secrets).values(secret_hash="sec_plaintext-value"))
+    finding = run(rt, prod.env, credentials_rules.client_secrets_rule)
+    assert finding.status is Status.FAIL and "digest" in finding.detail
+
+
+@pytest.mark.parametrize(("days", "words"), [(366, "days old"), (400, "days old")])
+def test_an_old_secret_warns(rt: Runtime, prod: Prod, days: int, words: str) -> None:
+    later(rt, days)
+    with rt.engine.begin() as conn:
+        conn.execute(update(client_secrets).values(last_used_time=rt.clock.now()))
+    finding = run(rt, prod.env, credentials_rules.client_secrets_rule)
+    assert finding.status is Status.WARN and words in finding.detail
+
+
+def test_an_unused_secret_and_an_unfinished_rotation_warn(rt: Runtime, prod: Prod) -> None:
+    later(rt, 40)
+    with rt.engine.begin() as conn:
+        client = credentials.environment_client(conn, prod.env.id, prod.client_id)
+        _, newer = credentials.create_secret(rt, conn, client)
+        conn.execute(
+            update(client_secrets).where(client_secrets.c.id == newer.id).values(last_used_time=rt.clock.now())
+        )
+    finding = run(rt, prod.env, credentials_rules.client_secrets_rule)
+    assert finding.status is Status.WARN and "rotation is unfinished" in finding.detail
+
+
+def test_an_expired_secret_still_listed_warns(rt: Runtime, prod: Prod) -> None:
+    with rt.engine.begin() as conn:
+        client = credentials.environment_client(conn, prod.env.id, prod.client_id)
+        _, soon = credentials.create_secret(rt, conn, client, expire_time=NOW + timedelta(days=1))
+        conn.execute(update(client_secrets).where(client_secrets.c.id == soon.id).values(last_used_time=NOW))
+    later(rt, 2)
+    finding = run(rt, prod.env, credentials_rules.client_secrets_rule)
+    assert finding.status is Status.WARN and "expired" in finding.detail
+
+
+# --- redirect URIs ------------------------------------------------------------------------------------
+
+
+def test_valid_resolvable_redirects_pass(rt: Runtime, prod: Prod) -> None:
+    prod.dns.a["app.acme.test"] = [["192.0.2.10"]]
+    assert run(rt, prod.env, redirect_rules.redirect_uris).status is Status.PASS
+
+
+def test_a_host_that_does_not_resolve_warns(rt: Runtime, prod: Prod) -> None:
+    with rt.engine.begin() as conn:
+        environments.add_redirect_uri(rt, conn, prod.env, RedirectKind.CALLBACK, "https://typo.acme.test/cb")
+    finding = run(rt, prod.env, redirect_rules.redirect_uris)
+    assert finding.status is Status.WARN and "typo.acme.test" in finding.detail
+
+
+def test_a_development_only_redirect_fails(rt: Runtime) -> None:
+    dev = seed_development(rt, "http://localhost:8000", "http://localhost:3000/callback").environment
+    finding = run(rt, dev, redirect_rules.redirect_uris)
+    assert finding.status is Status.FAIL and "http://localhost:3000/callback" in finding.detail
+
+
+def test_no_callback_fails(rt: Runtime, prod: Prod) -> None:
+    with rt.engine.begin() as conn:
+        env, _ = environments.create_environment(
+            rt, conn, env_type=EnvironmentType.PRODUCTION, url="https://bare.acme.test", display_name="Bare"
+        )
+    assert run(rt, env, redirect_rules.redirect_uris).status is Status.FAIL
+
+
+def test_initiate_login_url(rt: Runtime, prod: Prod) -> None:
+    assert run(rt, prod.env, redirect_rules.initiate_login_url).status is Status.PASS
+    with rt.engine.begin() as conn:
+        env, _ = environments.create_environment(
+            rt, conn, env_type=EnvironmentType.PRODUCTION, url="https://bare.acme.test", display_name="Bare"
+        )
+    assert run(rt, env, redirect_rules.initiate_login_url).status is Status.WARN
+
+
+# --- operations ---------------------------------------------------------------------------------------
+
+
+def test_database(rt: Runtime, prod: Prod, backend: str) -> None:
+    finding = run(rt, prod.env, operations_rules.database)
+    assert finding.status is (Status.PASS if backend == "postgresql" else Status.FAIL)
+
+
+def test_master_key(rt: Runtime, prod: Prod, tmp_path: Path) -> None:
+    rt.settings = replace(rt.settings, master_key_file=None)
+    assert run(rt, prod.env, operations_rules.master_key).status is Status.PASS
+    rt.settings = replace(rt.settings, data_dir=tmp_path / "data", master_key_file=tmp_path / "data" / "master.key")
+    assert run(rt, prod.env, operations_rules.master_key).status is Status.FAIL
+    rt.settings = replace(rt.settings, master_key_file=tmp_path / "secrets" / "master.key")
+    assert run(rt, prod.env, operations_rules.master_key).status is Status.PASS
+
+
+def test_https_url(rt: Runtime, prod: Prod) -> None:
+    assert run(rt, prod.env, operations_rules.https_url).status is Status.PASS
+    dev = seed_development(rt, "http://localhost:8000", "http://localhost:3000/callback").environment
+    assert run(rt, dev, operations_rules.https_url).status is Status.FAIL
+
+
+def test_signing_key_age(rt: Runtime, prod: Prod) -> None:
+    assert run(rt, prod.env, operations_rules.signing_keys_rule).status is Status.PASS
+    later(rt, 200)
+    assert run(rt, prod.env, operations_rules.signing_keys_rule).status is Status.WARN
+    later(rt, 400)
+    finding = run(rt, prod.env, operations_rules.signing_keys_rule)
+    assert finding.status is Status.FAIL and "keys rotate" in (finding.fix or "")
+    with rt.engine.begin() as conn:
+        rotation.rotate(rt, conn, prod.env.id)
+    assert run(rt, prod.env, operations_rules.signing_keys_rule).status is Status.PASS  # a rotation is under way
+
+
+def test_no_signing_key_fails(rt: Runtime, prod: Prod) -> None:
+    with rt.engine.begin() as conn:
+        conn.execute(update(signing_keys).where(signing_keys.c.environment_id == prod.env.id).values(status="retired"))
+    assert run(rt, prod.env, operations_rules.signing_keys_rule).status is Status.FAIL
+
+
+def _certificate(not_after: datetime) -> str:
+    key = shared_key("idp")
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Acme IdP")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.private_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(days=400))
+        .not_valid_after(not_after)
+        .sign(key.private_key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _saml_connection(rt: Runtime, env: Environment, not_after: datetime) -> None:
+    with rt.engine.begin() as conn:
+        org = organizations.create_organization(rt, conn, env.id, display_name="Acme")
+        made = connections.create_connection(
+            rt,
+            conn,
+            env,
+            org.id,
+            type="SAML",
+            provider="OKTA",
+            saml_config={
+                "idp_entity_id": "http://idp.acme.test",
+                "idp_sso_url": "https://idp.acme.test/sso",
+                "idp_certificates": [shared_key("idp").certificate_pem],
+            },
+        )
+        connections.set_enabled(rt, conn, env, made.id, True)
+        # The certificate as it stands later in its life (the service refuses an expired one on input).
+        config = {**made.saml_config, "idp_certificates": [_certificate(not_after)]}
+        conn.execute(update(connection_rows).where(connection_rows.c.id == made.id).values(saml_config=config))
+    rt.caches.clear()
+
+
+@pytest.mark.parametrize(("days_left", "status"), [(200, Status.PASS), (10, Status.WARN), (-1, Status.FAIL)])
+def test_idp_certificates(rt: Runtime, prod: Prod, days_left: int, status: Status) -> None:
+    _saml_connection(rt, prod.env, NOW + timedelta(days=days_left))
+    finding = run(rt, prod.env, operations_rules.idp_certificates)
+    assert finding.status is status, finding.detail
