@@ -58,4 +58,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/login_flow.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) data artifacts .pytest_cache .ruff_cache .mypy_cache

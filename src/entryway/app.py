@@ -27,6 +27,7 @@ from entryway.observability.metrics import LatencyMiddleware
 from entryway.observability.outage import database_unavailable
 from entryway.observability.request_id import RequestIdMiddleware
 from entryway.oidc_provider.routes import router as oidc_router
+from entryway.portal.routes import router as portal_router
 from entryway.runtime import Runtime
 from entryway.services.branding import DEFAULT_BRANDING
 from entryway.store.migrate import current_revision, head_revision
@@ -69,6 +70,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(saml_router, include_in_schema=False)
     app.include_router(oidc_rp_router, include_in_schema=False)
     app.include_router(simulator_router, include_in_schema=False)
+    app.include_router(portal_router, include_in_schema=False)
     app.include_router(brand_assets_router, include_in_schema=False)
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(dashboard_router, include_in_schema=False)
@@ -89,7 +91,10 @@ def create_app(rt: Runtime) -> FastAPI:
         if current != head:
             body = {"status": "unavailable", "database": "ok", "migrations": "behind"}
             return JSONResponse(body, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok", "migrations": "current"})
+        if not rt.sealer.unlockable():  # e.g. started without the master key the data keys are wrapped by now
+            body = {"status": "unavailable", "database": "ok", "migrations": "current", "secrets": "locked"}
+            return JSONResponse(body, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok", "migrations": "current", "secrets": "ok"})
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
@@ -135,6 +140,15 @@ def create_app(rt: Runtime) -> FastAPI:
 
     @app.exception_handler(ApiError)
     def api_error(request: Request, exc: ApiError) -> Response:
+        if request.url.path.startswith("/portal"):  # a page, not an API call: answer with a page
+            detail = "; ".join(v.description for v in exc.violations)
+            return error_page(
+                "This cannot be done" if exc.status != 404 else "Not found",
+                exc.message + (f" ({detail})" if detail else ""),
+                code="invalid_request",
+                status=exc.status,
+                hint="Go back to the portal's home page and try again.",
+            )
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers or None)
 
     @app.exception_handler(OAuthError)

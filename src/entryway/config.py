@@ -29,6 +29,8 @@ class Settings:
     database_url: str
     public_url: str
     master_key: bytes
+    # Master keys that still unwrap data keys while `entryway keys rotate-master` moves them to master_key.
+    previous_master_keys: tuple[bytes, ...] = field(default_factory=tuple)
     redis_url: str | None = None
     dev_callback_url: str = "http://localhost:3000/callback"
     clock_skew_seconds: int = 120
@@ -64,6 +66,8 @@ class Settings:
     webhook_timeout_seconds: float = 10.0
     webhook_lease_seconds: int = 60
     webhook_disable_after_days: float = 5.0
+    # Events (and their deliveries and attempts) are kept this long (events/retention.py).
+    event_retention_days: float = 30.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -74,13 +78,13 @@ class ConfigError(RuntimeError):
     """The configuration cannot work; the message says which variable to set."""
 
 
-def decode_master_key(text: str) -> bytes:
+def decode_master_key(text: str, variable: str = "ENTRYWAY_MASTER_KEY") -> bytes:
     try:
         key = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
     except (ValueError, TypeError) as exc:
-        raise ConfigError("ENTRYWAY_MASTER_KEY must be 32 bytes, base64-encoded") from exc
+        raise ConfigError(f"{variable} must be 32 bytes, base64-encoded") from exc
     if len(key) != 32:
-        raise ConfigError(f"ENTRYWAY_MASTER_KEY must decode to 32 bytes, got {len(key)}")
+        raise ConfigError(f"{variable} must decode to 32 bytes, got {len(key)}")
     return key
 
 
@@ -132,6 +136,11 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
                 "ENTRYWAY_MASTER_KEY is not set and there is no data/master.key: "
                 "set it to 32 random bytes in base64 (`entryway keys new-master`)"
             )
+    previous = tuple(
+        decode_master_key(k, "ENTRYWAY_PREVIOUS_MASTER_KEYS")
+        for k in source.get("ENTRYWAY_PREVIOUS_MASTER_KEYS", "").split(",")
+        if k.strip()
+    )
     retention_text = source.get("ENTRYWAY_AUTH_LOG_RETENTION_DAYS", "90").strip()
     if not retention_text.isdigit() or not 1 <= int(retention_text) <= 3650:
         raise ConfigError(
@@ -151,6 +160,7 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         database_url=database_url,
         public_url=source.get("ENTRYWAY_PUBLIC_URL", "http://localhost:8000").rstrip("/"),
         master_key=decode_master_key(key_text),
+        previous_master_keys=previous,
         redis_url=source.get("ENTRYWAY_REDIS_URL") or None,
         dev_callback_url=source.get("ENTRYWAY_DEV_CALLBACK_URL", "http://localhost:3000/callback"),
         clock_skew_seconds=int(source.get("ENTRYWAY_CLOCK_SKEW_SECONDS", "120")),
@@ -168,6 +178,7 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         webhook_timeout_seconds=_number(source, "ENTRYWAY_WEBHOOK_TIMEOUT_SECONDS", 10.0, 1.0, 60.0),
         webhook_lease_seconds=int(_number(source, "ENTRYWAY_WEBHOOK_LEASE_SECONDS", 60, 2, 3600)),
         webhook_disable_after_days=_number(source, "ENTRYWAY_WEBHOOK_DISABLE_AFTER_DAYS", 5.0, 1.0, 60.0),
+        event_retention_days=_number(source, "ENTRYWAY_EVENT_RETENTION_DAYS", 30.0, 2.0, 3650.0),
     )
 
 

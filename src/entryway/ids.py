@@ -26,6 +26,7 @@ PREFIXES = frozenset(
         "jti",
         "wh",
         "dlv",
+        "dk",
         "own",
     }
 )

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from entryway.clock import Clock
 from entryway.config import Settings
 from entryway.keys.keyring import KeyRing
-from entryway.keys.sealing import Sealer
+from entryway.keys.sealing import MasterKeys, Sealer
 from entryway.observability.metrics import Metrics
 from entryway.store.db import make_engine
 
@@ -27,5 +27,5 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None, engine: Engine | None = None) -> Runtime:
         engine = engine or make_engine(settings.database_url)
-        sealer = Sealer(settings.master_key)
+        sealer = Sealer(MasterKeys(settings.master_key, settings.previous_master_keys), engine)
         return cls(settings, engine, clock or Clock(), sealer, KeyRing(engine, sealer))

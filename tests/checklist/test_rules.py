@@ -293,3 +293,61 @@ def test_idp_certificates(rt: Runtime, prod: Prod, days_left: int, status: Statu
     _saml_connection(rt, prod.env, NOW + timedelta(days=days_left))
     finding = run(rt, prod.env, operations_rules.idp_certificates)
     assert finding.status is status, finding.detail
+
+
+# --- branding and failure webhooks --------------------------------------------------------------------
+
+
+def test_branding(rt: Runtime, prod: Prod) -> None:
+    from entryway.checklist import experience_rules
+    from entryway.store.tables import environment_branding
+
+    first = run(rt, prod.env, experience_rules.branding)
+    assert first.status is Status.WARN and "logo" in first.detail and "favicon" in first.detail
+    with rt.engine.begin() as conn:
+        conn.execute(
+            environment_branding.insert().values(
+                environment_id=prod.env.id,
+                display_name="Acme",
+                accent_color="#224488",
+                logo_image_id="img_logo",
+                favicon_image_id=None,
+                update_time=NOW,
+            )
+        )
+    half = run(rt, prod.env, experience_rules.branding)
+    assert half.status is Status.WARN and "favicon" in half.detail and "logo" not in half.detail.split("—")[0]
+    with rt.engine.begin() as conn:
+        conn.execute(environment_branding.update().values(favicon_image_id="img_favicon"))
+    assert run(rt, prod.env, experience_rules.branding).status is Status.PASS
+
+
+def test_failure_webhooks(rt: Runtime, prod: Prod) -> None:
+    from entryway.checklist import experience_rules
+    from entryway.store.tables import webhook_endpoints
+
+    assert run(rt, prod.env, experience_rules.failure_webhooks).status is Status.WARN
+
+    def endpoint(wh_id: str, url: str, types: list[str], status: str) -> None:
+        with rt.engine.begin() as conn:
+            conn.execute(
+                webhook_endpoints.insert().values(
+                    id=wh_id,
+                    environment_id=prod.env.id,
+                    url=url,
+                    event_types=types,
+                    secret=b"sealed",
+                    status=status,
+                    disabled_reason="failing for 5 days" if status == "DISABLED" else None,
+                    create_time=NOW,
+                    update_time=NOW,
+                )
+            )
+
+    endpoint("wh_1", "https://hooks.acme.test/orgs", ["organization.created"], "ENABLED")
+    assert run(rt, prod.env, experience_rules.failure_webhooks).status is Status.WARN  # not the failure event
+    endpoint("wh_2", "https://hooks.acme.test/fail", ["sso.login_failed"], "DISABLED")
+    disabled = run(rt, prod.env, experience_rules.failure_webhooks)
+    assert disabled.status is Status.WARN and "failing for 5 days" in disabled.detail
+    endpoint("wh_3", "https://hooks.acme.test/all", ["sso.login_failed", "sso.login_succeeded"], "ENABLED")
+    assert run(rt, prod.env, experience_rules.failure_webhooks).status is Status.PASS

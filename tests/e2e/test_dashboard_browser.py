@@ -27,6 +27,8 @@ PAGES = [
     "/dashboard/redirects",
     "/dashboard/organizations",
     "/dashboard/logs",
+    "/dashboard/webhooks",
+    "/dashboard/branding",
     "/dashboard/checklist",
 ]
 
@@ -81,7 +83,7 @@ def test_every_page_fits_the_width(chromium: Browser, live: tuple[str, DevSeed],
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} is {overflow} px wider than {width} px"
         # every nav link is reachable (the bar scrolls sideways on a phone rather than overflowing the page)
-        assert page.locator("nav a").count() == 6
+        assert page.locator("nav a").count() == 8
     page.context.close()
 
 
@@ -138,4 +140,16 @@ def test_the_auth_log_chart_and_an_event(chromium: Browser, live: tuple[str, Dev
     expect(page.locator("tbody tr")).to_have_count(1)
     page.click("tbody tr a")
     expect(page.locator("main")).to_contain_text("The IdP refused the login")
+    page.context.close()
+
+
+def test_branding_live_preview(chromium: Browser, live: tuple[str, DevSeed]) -> None:
+    base, _ = live
+    page = signed_in_page(chromium, base, 375)
+    page.goto(f"{base}/dashboard/branding")
+    page.fill("#display_name", "Initech Sign-in")
+    preview = page.frame_locator("#preview")
+    expect(preview.locator("body")).to_contain_text("Initech Sign-in")
+    page.click("#branding-form button[type=submit]")
+    expect(page.locator(".notice")).to_contain_text("The branding was saved")
     page.context.close()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -43,7 +47,7 @@ def test_ready_when_database_is_migrated(rt: Runtime) -> None:
     client = TestClient(create_app(rt))
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "migrations": "current"}
+    assert response.json() == {"status": "ok", "database": "ok", "migrations": "current", "secrets": "ok"}
 
 
 def test_not_ready_when_migrations_are_behind(rt: Runtime) -> None:
@@ -58,3 +62,11 @@ def test_not_ready_when_migrations_are_behind(rt: Runtime) -> None:
     finally:
         with rt.engine.begin() as conn:
             conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": current})
+
+
+def test_not_ready_without_the_master_key_that_wraps_the_data_keys(rt: Runtime, tmp_path: Path) -> None:
+    seed_development(rt, "http://localhost:8000", "http://localhost:3000/callback")  # seals under a data key
+    assert TestClient(create_app(rt)).get("/readyz").status_code == 200
+    other = dataclasses.replace(rt.settings, master_key=os.urandom(32))
+    response = TestClient(create_app(Runtime.build(other, engine=rt.engine))).get("/readyz")
+    assert response.status_code == 503 and response.json()["secrets"] == "locked"

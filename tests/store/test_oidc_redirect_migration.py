@@ -13,7 +13,7 @@ from entryway.store.tables import connections, environments, organizations
 
 def test_existing_oidc_connections_get_the_redirect_uri_they_always_had(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    upgrade(engine, "0009_dashboard")
+    upgrade(engine, "0011_envelope_encryption")
     now = datetime.now(UTC)
     with engine.begin() as conn:
         conn.execute(

@@ -26,7 +26,8 @@ HOUR = timedelta(hours=1)
 
 @pytest.fixture
 def clock() -> Clock:
-    return FrozenClock(START)
+    # Real time, frozen: cookie expiry is judged by the HTTP client's own clock.
+    return FrozenClock(datetime.now(UTC).replace(microsecond=0))
 
 
 @pytest.fixture

@@ -39,6 +39,7 @@ class SamlConfig(Input):
     idp_slo_url: str | None = None
     idp_certificates: list[str] | None = None
     idp_sso_request_binding: Literal["HTTP_REDIRECT", "HTTP_POST"] | None = None
+    idp_slo_request_binding: Literal["HTTP_REDIRECT", "HTTP_POST"] | None = None
     idp_name_id_format: str | None = None
     want_request_signed: bool | None = None
     assertion_encrypted: bool | None = None
@@ -99,3 +100,7 @@ class SecretCreate(Input):
 
 class SecretStatus(Input):
     status: Literal["ACTIVE", "INACTIVE"]
+
+
+class PortalLinkCreate(Input):
+    link_type: Literal["SHAREABLE", "EMBEDDABLE"] | None = None

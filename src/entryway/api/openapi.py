@@ -295,6 +295,16 @@ DOMAIN_VERIFICATION = _object(
     }
 )
 
+PORTAL_LINK = _object(
+    {
+        "id": STRING,
+        "organization_id": STRING,
+        "link_type": {"type": "string", "enum": ["SHAREABLE", "EMBEDDABLE"]},
+        "location": OPTIONAL_STRING,
+        "create_time": TIME,
+        "expire_time": TIME,
+    }
+)
 _BRAND_IMAGE = {
     "type": ["object", "null"],
     "required": ["url", "content_type", "width", "height", "size_bytes"],
@@ -389,6 +399,9 @@ SUCCESS: dict[str, dict[str, Any]] = {
     "set_secret_status": wrapped("secret", SECRET),
     "delete_secret": EMPTY,
     "list_auth_requests": page("auth_requests", AUTH_EVENT),
+    "create_portal_link": wrapped("link", PORTAL_LINK),
+    "list_portal_links": page("links", PORTAL_LINK),
+    "revoke_portal_link": EMPTY,
     "get_checklist": wrapped("checklist", CHECKLIST),
     "get_environment_branding": ENVIRONMENT_BRANDING,
     "update_environment_branding": ENVIRONMENT_BRANDING,

@@ -15,10 +15,12 @@ from entryway.services.connections import (
     certificate_facts,
     missing_for_enable,
     sp_metadata_url,
+    sp_slo_url,
 )
 from entryway.services.credentials import Client, Secret
 from entryway.services.domains import verification_record
 from entryway.services.environments import Environment, RedirectUri
+from entryway.services.portal_links import PortalLink
 
 CERTIFICATE_WARNING = timedelta(days=30)
 
@@ -77,6 +79,7 @@ def _saml_config(conn: SsoConnection, env_url: str) -> dict[str, Any]:
     config = dict(conn.saml_config)
     config["idp_certificates"] = [_certificate(pem) for pem in config.get("idp_certificates") or []]
     config["sp_metadata_url"] = sp_metadata_url(env_url, conn.id, config.get("sp_assertion_url"))
+    config["sp_slo_url"] = sp_slo_url(env_url, conn)
     return config
 
 
@@ -154,6 +157,18 @@ def auth_event(row: Any) -> dict[str, Any]:
         "email": row.email,
         "client_ip": row.client_ip,
         "create_time": rfc3339(row.create_time),
+    }
+
+
+def portal_link(link: PortalLink, location: str | None) -> dict[str, Any]:
+    """`location` is known only when the link is made: Entryway keeps only a hash of its token."""
+    return {
+        "id": link.id,
+        "organization_id": link.organization_id,
+        "link_type": link.link_type.value,
+        "location": location,
+        "create_time": rfc3339(link.create_time),
+        "expire_time": rfc3339(link.expire_time),
     }
 
 

@@ -16,6 +16,7 @@ from entryway.api import (
     idempotency,
     openapi,
     organizations,
+    portal_links,
     webhooks,
 )
 from entryway.api.rate_limit import rate_limit
@@ -35,6 +36,7 @@ for module in (
     organizations,
     domains,
     connections,
+    portal_links,
     environment,
     branding,
     custom_domain,

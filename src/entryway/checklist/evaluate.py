@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from entryway.checklist import credentials_rules, operations_rules, redirect_rules
+from entryway.checklist import credentials_rules, experience_rules, operations_rules, redirect_rules
 from entryway.checklist.findings import AppEnv, Finding, Inputs, Rule, Status
 from entryway.runtime import Runtime
 from entryway.services.environments import Environment
@@ -16,6 +16,8 @@ RULES: tuple[Rule, ...] = (
     credentials_rules.client_secrets_rule,
     redirect_rules.redirect_uris,
     redirect_rules.initiate_login_url,
+    experience_rules.branding,
+    experience_rules.failure_webhooks,
     operations_rules.https_url,
     operations_rules.database,
     operations_rules.master_key,

@@ -19,6 +19,7 @@ from entryway.cli.keys import keys_group
 from entryway.cli.logs import logs_group
 from entryway.cli.organizations import orgs_group
 from entryway.cli.owners import owners_group
+from entryway.cli.portal_links import portal_links_group
 from entryway.cli.redirect_uris import initiate_login_group, redirect_uris_group
 from entryway.cli.server import dev, migrate, serve
 from entryway.cli.webhooks import webhooks_group
@@ -55,6 +56,7 @@ for command in (
     orgs_group,
     domains_group,
     connections_group,
+    portal_links_group,
     keys_group,
     logs_group,
     owners_group,

@@ -47,6 +47,7 @@ def _saml_config(options: dict[str, Any]) -> dict[str, Any]:
         "sp_assertion_url": "sp_assertion_url",
         "metadata_url": "idp_metadata_url",
         "slo_url": "idp_slo_url",
+        "slo_binding": "idp_slo_request_binding",
         "allow_sha1": "allow_sha1",
     }
     config = {field: options[opt] for opt, field in names.items() if options.get(opt) is not None}
@@ -113,6 +114,9 @@ def connections_group() -> None:
 )
 @click.option("--metadata-url", default=None, help="SAML: the IdP's metadata URL (fetched now and on refresh).")
 @click.option("--slo-url", default=None, help="SAML: the IdP's single logout URL.")
+@click.option(
+    "--slo-binding", type=click.Choice(SAML_BINDINGS), default=None, help="SAML: how logout messages are sent."
+)
 @click.option("--allow-sha1/--no-allow-sha1", default=None, help="SAML: accept SHA-1 signatures (logged).")
 @click.option("--binding", type=click.Choice(SAML_BINDINGS), default=None, help="SAML: how the request is sent.")
 @click.option("--name-id-format", default=None, help="SAML: the NameID format to ask for.")

@@ -38,6 +38,7 @@ NOTICES = {
     "connection_deleted": "The connection was deleted.",
     "connection_configured": "The connection was saved. Enable it when the IdP side is ready.",
     "already_submitted": ALREADY_SUBMITTED,
+    "branding_saved": "The branding was saved: every hosted page shows it now.",
 }
 
 

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from entryway.dashboard import checklist_page, credentials, logs, organizations, overview, redirects, session
+from entryway.dashboard import (
+    branding,
+    checklist_page,
+    credentials,
+    logs,
+    organizations,
+    overview,
+    redirects,
+    session,
+    webhooks,
+)
 
 router = APIRouter()
-for module in (session, overview, credentials, redirects, organizations, logs, checklist_page):
+for module in (session, overview, credentials, redirects, organizations, logs, webhooks, branding, checklist_page):
     router.include_router(module.router)

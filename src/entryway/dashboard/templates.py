@@ -19,13 +19,15 @@ NAV = (
     ("redirects", "/dashboard/redirects", "Redirects"),
     ("organizations", "/dashboard/organizations", "Organizations"),
     ("logs", "/dashboard/logs", "Auth log"),
+    ("webhooks", "/dashboard/webhooks", "Webhooks"),
+    ("branding", "/dashboard/branding", "Branding"),
     ("checklist", "/dashboard/checklist", "Checklist"),
 )
 
 # Pages may frame nothing and be framed by nothing; scripts and styles are inline only (no third parties).
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; script-src 'unsafe-inline'; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    "connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
 

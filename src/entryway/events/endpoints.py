@@ -221,7 +221,7 @@ def create_endpoint(
             url=normalized,
             description=description,
             event_types=types,
-            secret=rt.sealer.seal(secret.encode(), context=_context(endpoint_id)),
+            secret=rt.sealer.seal(secret.encode(), context=_context(endpoint_id), conn=conn),
             status="ENABLED",
             create_time=now,
             update_time=now,
@@ -278,7 +278,7 @@ def rotate_secret(rt: Runtime, conn: Connection, env_id: str, endpoint_id: str) 
         update(webhook_endpoints)
         .where(webhook_endpoints.c.id == current.id)
         .values(
-            secret=rt.sealer.seal(secret.encode(), context=_context(current.id)),
+            secret=rt.sealer.seal(secret.encode(), context=_context(current.id), conn=conn),
             previous_secret=row.secret,
             previous_secret_expire_time=now + ROTATION_OVERLAP,
             update_time=now,

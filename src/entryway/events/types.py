@@ -25,6 +25,11 @@ EVENT_TYPES: dict[str, tuple[str, str]] = {
     "organization.domain_dns_verification_failed": ("domain", "A domain's DNS check did not find the TXT record."),
     "sso.login_succeeded": ("login", "A user signed in through a connection (the auth log's success record)."),
     "sso.login_failed": ("login", "A login step failed; `data.error_code` is the contract code."),
+    "sso.idp_logout": (
+        "login",
+        "The IdP ended a user's sessions (SAML IdP-initiated single logout); `data.diagnosis.sessions_ended` lists "
+        "the `sid` of each login that ended, so the app can end its own sessions.",
+    ),
 }
 
 # Sent only to the endpoint being tested (`POST /webhooks/{id}:test`); no endpoint subscribes to it.

@@ -1,4 +1,5 @@
-"""The background worker: sends due webhook deliveries and, hourly, scans for expiring IdP certificates.
+"""The background worker: sends due webhook deliveries and, hourly, scans for expiring IdP certificates and
+purges events past their retention.
 
 `entryway serve` and `entryway dev` run one in a thread (unless ENTRYWAY_WEBHOOK_WORKER=0); `entryway webhooks
 deliver` runs one in the foreground. Any number may run against one database: claims are leased (delivery.py),
@@ -17,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from entryway.events.certificate_expiry import scan_certificates
 from entryway.events.delivery import Claim, claim_due, deliver
+from entryway.events.retention import purge_events
 from entryway.runtime import Runtime
 
 log = logging.getLogger("entryway.events")
@@ -64,6 +66,11 @@ class DeliveryWorker:
         notices = scan_certificates(self.rt)
         if notices:
             log.info("certificate scan: %d new expiry events", len(notices))
+        purged = purge_events(self.rt)
+        if purged:
+            log.info(
+                "event retention: %d events older than %g days deleted", purged, self.rt.settings.event_retention_days
+            )
 
     def run(self) -> None:
         """Loop until stop(): a full batch is followed at once by the next, an empty one by a short pause."""

@@ -153,7 +153,7 @@ def rotate(
             purpose=purpose,
             algorithm="RS256",
             status="next",
-            private_key=rt.sealer.seal(private_key_pem(key), context=f"signing_key:{kid}"),
+            private_key=rt.sealer.seal(private_key_pem(key), context=f"signing_key:{kid}", conn=conn),
             public_jwk=public_jwk(key.public_key(), kid) if purpose == "oidc" else None,
             certificate_pem=_sp_certificate(conn, env_id, key) if purpose == "saml_sp" else None,
             create_time=now,

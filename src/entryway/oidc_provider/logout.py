@@ -1,7 +1,8 @@
 """GET /oidc/logout (OpenID Connect RP-Initiated Logout 1.0 §2, §3).
 
-Entryway keeps no browser session, so logging out ends nothing here; what matters is where the browser goes
-next. Post-logout redirection only ever goes to a registered post-logout URL (exact match), never elsewhere.
+Entryway keeps no browser session of its own; logging out ends the upstream session where the IdP allows it
+(an OIDC end_session_endpoint, a SAML SLO URL) and then sends the browser back to the app. Post-logout
+redirection only ever goes to a registered post-logout URL (exact match), never elsewhere.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from entryway.connectors.oidc.logout import upstream_logout_url
+from entryway.connectors.saml.sp_logout import start_logout
 from entryway.model.environments import RedirectKind
 from entryway.oidc_provider import signing
 from entryway.oidc_provider.params import MalformedParameter, RepeatedParameter, first_repeated, single
@@ -85,10 +87,15 @@ def logout(
         return _refused_page(LogoutRefused("invalid_request", str(exc)))
     except LogoutRefused as exc:
         return _refused_page(exc)
-    upstream = upstream_logout_url(rt, env, hint_claims, target, state) if hint_claims is not None else None
-    if upstream is not None:
-        # The IdP ends its session first and sends the browser back to finish this logout.
-        return RedirectResponse(upstream, status_code=302, headers={"Cache-Control": "no-store"})
+    if hint_claims is not None:
+        upstream = upstream_logout_url(rt, env, hint_claims, target, state)
+        if upstream is not None:
+            # The IdP ends its session first and sends the browser back to finish this logout.
+            return RedirectResponse(upstream, status_code=302, headers={"Cache-Control": "no-store"})
+        # A SAML login with an SLO URL: a signed LogoutRequest to the IdP, whose LogoutResponse finishes this.
+        saml_logout = start_logout(rt, env, hint_claims, target, state)
+        if saml_logout is not None:
+            return saml_logout
     return finish_app_logout(rt, env, target, state)
 
 

@@ -108,7 +108,9 @@ def record(
         )
     )
     rt.metrics.login_event(status, error_code, step)
-    event_type = _LOGIN_EVENTS.get((status, step)) or ("sso.login_failed" if status == FAILED else None)
+    event_type = _LOGIN_EVENTS.get((status, step)) or (
+        "sso.login_failed" if status == FAILED and step not in _LOGOUT_STEPS else None
+    )
     if event_type is not None:
         # The webhook says what the auth log says, in the same transaction: no event for a login not recorded.
         emit_event(
@@ -135,7 +137,14 @@ def record(
 
 # The steps that end a user's sign-in at the IdP successfully: the code issued to the app (PENDING until the app
 # redeems it, which the webhook does not wait for) or the IdP-initiated hand-off.
-_LOGIN_EVENTS = {(PENDING, "callback"): "sso.login_succeeded", (PENDING, "idp_initiated"): "sso.login_succeeded"}
+_LOGIN_EVENTS = {
+    (PENDING, "callback"): "sso.login_succeeded",
+    (PENDING, "idp_initiated"): "sso.login_succeeded",
+    # The back-channel of SAML IdP-initiated logout: which sessions (sid) the IdP ended.
+    (SUCCESS, "idp_logout"): "sso.idp_logout",
+}
+# Single logout steps: a failed logout is not a failed login.
+_LOGOUT_STEPS = frozenset({"logout", "idp_logout"})
 
 
 def get_event(conn: Connection, event_id: str, environment_id: str | None = None) -> AuthEvent | None:

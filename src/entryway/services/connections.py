@@ -45,6 +45,7 @@ SAML_FIELDS = frozenset(
         "idp_slo_url",
         "idp_certificates",
         "idp_sso_request_binding",
+        "idp_slo_request_binding",
         "idp_name_id_format",
         "sp_entity_id",
         "sp_assertion_url",
@@ -114,6 +115,15 @@ def sp_metadata_url(env_url: str, connection_id: str, sp_assertion_url: object =
     if isinstance(sp_assertion_url, str) and sp_assertion_url.endswith(suffix):
         env_url = sp_assertion_url.removesuffix(suffix)
     return f"{env_url}/sso/v1/saml/{connection_id}/metadata"
+
+
+def sp_slo_url(env_url: str, connection: SsoConnection) -> str:
+    """The SP single logout URL: beside the ACS URL, so it stays as fixed as the ACS is (CONTRACT §4)."""
+    acs = str(connection.saml_config.get("sp_assertion_url") or "")
+    suffix = f"/sso/v1/saml/{connection.id}/callback"
+    if acs.endswith(suffix):
+        return acs[: -len("callback")] + "slo"
+    return f"{env_url}/sso/v1/saml/{connection.id}/slo"
 
 
 def insert_connection(
@@ -349,7 +359,7 @@ def _check_saml(
             out[name] = value
         elif name == "idp_certificates":
             out[name] = _normalize_certificates(value, violations)
-        elif name == "idp_sso_request_binding":
+        elif name in ("idp_sso_request_binding", "idp_slo_request_binding"):
             if value not in SAML_BINDINGS:
                 violations.append(FieldViolation(field, f"must be one of {', '.join(SAML_BINDINGS)}"))
             out[name] = value
@@ -413,6 +423,7 @@ def _require_provider_check(check: ProviderCheck | None, config: Mapping[str, An
 
 def _check_oidc(
     rt: Runtime,
+    conn: Connection,
     given: Mapping[str, Any],
     env: Environment,
     connection_id: str,
@@ -438,7 +449,7 @@ def _check_oidc(
             problems = _text_problems(value, 1024)
             violations.extend(FieldViolation(field, p) for p in problems)
             if not problems:
-                sealed = rt.sealer.seal(value.encode(), context=f"oidc_client_secret:{connection_id}")
+                sealed = rt.sealer.seal(value.encode(), context=f"oidc_client_secret:{connection_id}", conn=conn)
                 out[SEALED_SECRET_KEY] = base64.b64encode(sealed).decode()
         elif name == "scopes":
             if not isinstance(value, list) or not all(
@@ -555,7 +566,7 @@ def create_connection(
         saml = _merge({**_saml_defaults(), **filled}, given, _saml_defaults())
         saml = _merge(saml, imported.facts if imported else {}, {})
     elif type_ is ConnectionType.OIDC:
-        oidc = _merge(_oidc_defaults(), _check_oidc(rt, oidc_config or {}, env, connection_id, violations), {})
+        oidc = _merge(_oidc_defaults(), _check_oidc(rt, conn, oidc_config or {}, env, connection_id, violations), {})
     preset = preset_for(provider_, type_) if provider_ is not None and type_ is not None else None
     mapping = (
         _check_mapping(attribute_mapping, violations)
@@ -623,7 +634,7 @@ def update_connection(
         if current.type is not ConnectionType.OIDC:
             violations.append(FieldViolation("oidc_config", "a SAML connection takes saml_config, not oidc_config"))
         else:
-            given = _check_oidc(rt, changes["oidc_config"], env, current.id, violations)
+            given = _check_oidc(rt, conn, changes["oidc_config"], env, current.id, violations)
             oidc = _merge(oidc, given, _oidc_defaults())
             values["oidc_config"] = oidc
     if changes.get("attribute_mapping") is not None:

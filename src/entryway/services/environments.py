@@ -150,7 +150,7 @@ def add_signing_key(
             purpose=purpose,
             algorithm="RS256",
             status=status,
-            private_key=rt.sealer.seal(private_key_pem(key), context=f"signing_key:{kid}"),
+            private_key=rt.sealer.seal(private_key_pem(key), context=f"signing_key:{kid}", conn=conn),
             public_jwk=public_jwk(key.public_key(), kid) if purpose == "oidc" else None,
             certificate_pem=cert,
             create_time=now,

@@ -26,6 +26,10 @@ from entryway.services.environments import Environment
 from entryway.services.organizations import find_organization
 from entryway.store.tables import auth_codes, auth_requests
 
+# The client_id of the auth requests the admin portal's "test connection" makes (portal/test_logins.py). It
+# names no client row, so no app can authenticate as it at /oauth/token; its redirect_uri is a portal page.
+PORTAL_TEST_CLIENT = "entryway-portal-test"
+
 
 @dataclass(frozen=True)
 class AuthRequest:
@@ -45,6 +49,15 @@ class AuthRequest:
     status: str
     create_time: datetime
     expire_time: datetime
+
+
+def check_connection_active(connection: SsoConnection, request: AuthRequest | None) -> None:
+    """A disabled connection finishes no login, except the admin portal's test of it (made before enabling)."""
+    if connection.enabled or (request is not None and request.client_id == PORTAL_TEST_CLIENT):
+        return
+    raise LoginError.wanted_got(
+        "connection_not_active", "The connection is disabled", "enabled", "disabled", connection_id=connection.id
+    )
 
 
 def _auth_request(row: object) -> AuthRequest:
@@ -204,7 +217,8 @@ def complete_login(
     """Finish a pending auth request: issue a single-use code and return the app redirect URL.
 
     `session_id` (the `sid` of the tokens the code yields) may be chosen by the caller, to store with it what
-    belongs to the login session (the OIDC connector keeps the IdP's ID token for logout).
+    belongs to the login session (the OIDC connector keeps the IdP's ID token for logout; the SAML connector the
+    NameID and SessionIndex for single logout).
 
     The pending -> completed transition is a conditional update, so a request can complete once only, even
     when two instances race on the same response.

@@ -473,3 +473,63 @@ form_submissions = Table(
     Column("environment_id", ID, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
     Column("create_time", UTCDateTime, nullable=False, index=True),
 )
+
+# SAML single logout. A login through a SAML connection records the NameID and SessionIndex the IdP gave it,
+# under the ID token's sid, for a bounded time: SP-initiated logout names them in its LogoutRequest, and an
+# IdP-initiated LogoutRequest ends the sessions it names.
+saml_sessions = Table(
+    "saml_sessions",
+    metadata,
+    Column("session_id", ID, primary_key=True),  # the sid of the tokens the login issued
+    Column("environment_id", ID, nullable=False),
+    Column("connection_id", ID, nullable=False),
+    Column("name_id", String(512), nullable=False),
+    Column("name_id_format", String(256), nullable=True),
+    Column("name_qualifier", String(256), nullable=True),
+    Column("sp_name_qualifier", String(256), nullable=True),
+    Column("session_index", String(256), nullable=True),
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("expire_time", UTCDateTime, nullable=False, index=True),
+    Column("ended_time", UTCDateTime, nullable=True),
+    Index("ix_saml_sessions_connection_name_id", "connection_id", "name_id"),
+)
+
+# SP-initiated logouts waiting for the IdP's LogoutResponse: the LogoutRequest's ID (its InResponseTo) and where
+# the browser goes afterwards (a registered post-logout URL, checked before the row was written).
+saml_logouts = Table(
+    "saml_logouts",
+    metadata,
+    Column("id", String(64), primary_key=True),  # the LogoutRequest ID, also sent as RelayState
+    Column("environment_id", ID, nullable=False),
+    Column("connection_id", ID, nullable=False),
+    Column("session_id", ID, nullable=False),
+    Column("post_logout_redirect_uri", Text, nullable=True),
+    Column("state", Text, nullable=True),
+    Column("status", String(16), nullable=False),  # pending | completed | failed
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("expire_time", UTCDateTime, nullable=False, index=True),
+)
+
+# Envelope encryption (keys/sealing.py): every sealed value is encrypted under a data key, and each data key is
+# stored here wrapped (AES-256-GCM) by a master key, whose id is recorded. Rotating the master re-wraps these
+# rows; values sealed under a data key never need the master key themselves.
+data_keys = Table(
+    "data_keys",
+    metadata,
+    Column("id", ID, primary_key=True),  # dk_…, named inside every value it seals
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("master_key_id", String(32), nullable=False),  # mk_…: which master key wraps it now
+    Column("created_under", String(32), nullable=False),  # the master key current when it was made
+    Column("status", String(16), nullable=False),  # active (seals new values) | retired (opens old ones)
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("update_time", UTCDateTime, nullable=False),
+)
+
+# Random secrets of this installation that must outlive master-key rotations (sealed like every other secret).
+installation_secrets = Table(
+    "installation_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+    Column("create_time", UTCDateTime, nullable=False),
+)

@@ -23,7 +23,8 @@ API (all storage calls take an open SQLAlchemy connection; the caller owns the t
   compares in constant time.
 - `audit(rt, conn, session, action, target=None, detail=None, client_ip=None)` -> `evt_…`: one row in
   `web_audit_events` per action taken in a session; `detail` holds identifiers and settings, never secrets
-  or attribute values. `audit_events(conn, environment_id, kind=, subject=, limit=)` reads them back.
+  or attribute values. `audit_events(conn, environment_id, kind=, subject=, target=, action=, limit=)`
+  reads them back, newest first; `find_audit_event(conn, event_id)` reads one.
 
 The HTTP side — cookie attributes, the FastAPI dependency that loads the session and checks CSRF on every
 POST — is `entryway.web.session_cookies`.
@@ -231,15 +232,21 @@ def audit_events(
     *,
     kind: SessionKind | None = None,
     subject: str | None = None,
+    target: str | None = None,
+    action: str | None = None,
     limit: int = 100,
 ) -> list[AuditEvent]:
-    """The newest audit events first."""
+    """The newest audit events first, filtered by any of kind, subject, target and action."""
     query = select(web_audit_events).where(web_audit_events.c.environment_id == environment_id)
-    if kind is not None:
-        query = query.where(web_audit_events.c.kind == kind.value)
-    if subject is not None:
-        query = query.where(web_audit_events.c.subject == subject)
-    rows = conn.execute(
-        query.order_by(web_audit_events.c.create_time.desc(), web_audit_events.c.id.desc()).limit(limit)
-    )
-    return [AuditEvent(**r._mapping) for r in rows]
+    for column, value in (("kind", kind.value if kind else None), ("subject", subject), ("target", target)):
+        if value is not None:
+            query = query.where(web_audit_events.c[column] == value)
+    if action is not None:
+        query = query.where(web_audit_events.c.action == action)
+    newest_first = query.order_by(web_audit_events.c.create_time.desc(), web_audit_events.c.id.desc())
+    return [AuditEvent(**r._mapping) for r in conn.execute(newest_first.limit(limit))]
+
+
+def find_audit_event(conn: Connection, event_id: str) -> AuditEvent | None:
+    row = conn.execute(select(web_audit_events).where(web_audit_events.c.id == event_id)).first()
+    return AuditEvent(**row._mapping) if row is not None else None

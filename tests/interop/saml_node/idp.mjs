@@ -8,7 +8,11 @@
 //   GET /metadata             the IdP's metadata (samlify's own)
 //   GET /sso?SAMLRequest=…    parse Entryway's AuthnRequest (HTTP-Redirect binding), answer with a signed Response
 //   GET /idp-initiated        an unsolicited signed Response
-// Answers are JSON {acs_url, SAMLResponse, RelayState}: what the HTTP-POST binding would post for a browser.
+//   GET /slo?SAMLRequest=…    verify Entryway's signed LogoutRequest (HTTP-Redirect), redirect with a signed
+//                             LogoutResponse
+//   GET /slo?SAMLResponse=…   verify Entryway's signed LogoutResponse to /idp-logout; {"verified": true}
+//   GET /idp-logout           a signed LogoutRequest of samlify's own: {"url": …} (HTTP-Redirect)
+// Login answers are JSON {acs_url, SAMLResponse, RelayState}: what the HTTP-POST binding would post for a browser.
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import * as validator from "@authenio/samlify-node-xmllint";
@@ -39,11 +43,29 @@ server.listen(0, "127.0.0.1", () => {
     singleSignOnService: [
       { Binding: "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect", Location: `${base}/sso` },
     ],
+    singleLogoutService: [
+      { Binding: "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect", Location: `${base}/slo` },
+    ],
     wantAuthnRequestsSigned: false,
+    // Logout messages from Entryway must be signed by the key its SP metadata publishes.
+    wantLogoutRequestSigned: true,
+    wantLogoutResponseSigned: true,
     isAssertionEncrypted: Boolean(encryption),
     ...(encryption ? { dataEncryptionAlgorithm: encryption } : {}),
   });
-  const sp = samlify.ServiceProvider({ metadata: readFileSync(spMetadataPath) });
+  // Entryway wants signed logout messages, so samlify signs the ones it sends.
+  const sp = samlify.ServiceProvider({
+    metadata: readFileSync(spMetadataPath),
+    wantLogoutRequestSigned: true,
+    wantLogoutResponseSigned: true,
+  });
+  // The redirect binding's signature covers the query octets as sent, Signature excluded.
+  const octets = (url) =>
+    url.search
+      .slice(1)
+      .split("&")
+      .filter((part) => !part.startsWith("Signature="))
+      .join("&");
 
   const respond = async (requestId) => {
     const replace = (template) => {
@@ -97,6 +119,25 @@ server.listen(0, "127.0.0.1", () => {
         const query = Object.fromEntries(url.searchParams);
         const parsed = await idp.parseLoginRequest(sp, "redirect", { query, octetString: "" });
         body = { ...(await respond(parsed.extract.request.id)), RelayState: query.RelayState ?? "" };
+      } else if (url.pathname === "/slo" && url.searchParams.has("SAMLRequest")) {
+        const query = Object.fromEntries(url.searchParams);
+        const parsed = await idp.parseLogoutRequest(sp, "redirect", { query, octetString: octets(url) });
+        const answer = idp.createLogoutResponse(sp, parsed, "redirect", { relayState: query.RelayState ?? "" });
+        res.writeHead(302, { location: answer.context });
+        res.end();
+        return;
+      } else if (url.pathname === "/slo" && url.searchParams.has("SAMLResponse")) {
+        const query = Object.fromEntries(url.searchParams);
+        const parsed = await idp.parseLogoutResponse(sp, "redirect", { query, octetString: octets(url) });
+        body = { verified: true, in_response_to: parsed.extract.response?.inResponseTo ?? null };
+      } else if (url.pathname === "/idp-logout") {
+        const request = idp.createLogoutRequest(
+          sp,
+          "redirect",
+          { logoutNameID: user.email, sessionIndex: "" },
+          { relayState: "samlify-rs" },
+        );
+        body = { url: request.context, id: request.id };
       } else if (url.pathname === "/idp-initiated") {
         body = { ...(await respond(null)), RelayState: "" };
       } else {

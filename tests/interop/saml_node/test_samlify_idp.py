@@ -1,6 +1,7 @@
-"""Interop: logins through samlify's IdentityProvider (npm samlify 2.13, an independent Node SAML implementation
-signing with xml-crypto) against a real Entryway server over loopback HTTP. Entryway imports the IdP's
-metadata from its URL; samlify reads Entryway's SP metadata and parses its HTTP-Redirect AuthnRequest.
+"""Interop: logins and single logout through samlify's IdentityProvider (npm samlify 2.13, an independent Node
+SAML implementation signing with xml-crypto) against a real Entryway server over loopback HTTP. Entryway
+imports the IdP's metadata from its URL; samlify reads Entryway's SP metadata and parses its HTTP-Redirect
+AuthnRequest, and verifies the signatures of Entryway's LogoutRequest and LogoutResponse against it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import httpx
 import pytest
 
 from entryway.keys.material import certificate_pem, generate_rsa_key, private_key_pem, self_signed_certificate
+from entryway.model.environments import RedirectKind
 from entryway.runtime import Runtime
+from entryway.services import environments
 from entryway.services.bootstrap import DevSeed, seed_development
 from tests.api.conftest import token_for
 from tests.support.processes import announced_process
@@ -167,3 +170,62 @@ def test_idp_initiated_login_through_samlify(setup: Setup) -> None:
     assert "idp_initiated_login" in query(answer.headers["location"])
     replayed = setup.http.post(body["acs_url"], data={"SAMLResponse": body["SAMLResponse"]})
     assert "idp_initiated_login" not in replayed.headers.get("location", "")
+
+
+BYE = "http://127.0.0.1:9/signed-out"
+
+
+def _tokens(setup: Setup) -> dict[str, str]:
+    authorize = setup.http.get(
+        "/oauth/authorize",
+        params={
+            "response_type": "code",
+            "client_id": setup.seed.client_id,
+            "redirect_uri": CALLBACK,
+            "scope": "openid email",
+            "connection_id": setup.connection_id,
+        },
+    )
+    body = setup.http.get(authorize.headers["location"]).json()
+    answer = setup.http.post(
+        body["acs_url"], data={"SAMLResponse": body["SAMLResponse"], "RelayState": body["RelayState"]}
+    )
+    code = query(answer.headers["location"])["code"]
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK}
+    data |= {"client_id": setup.seed.client_id, "client_secret": str(setup.seed.plain_secret)}
+    return dict(setup.http.post("/oauth/token", data=data).json())
+
+
+def test_sp_initiated_logout_through_samlify(setup: Setup, rt: Runtime) -> None:
+    with rt.engine.begin() as conn:
+        environments.add_redirect_uri(rt, conn, setup.seed.environment, RedirectKind.POST_LOGOUT, BYE)
+    tokens = _tokens(setup)
+    to_idp = setup.http.get(
+        "/oidc/logout",
+        params={"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": BYE, "state": "bye"},
+    )
+    assert to_idp.status_code == 302 and to_idp.headers["location"].startswith(setup.idp + "/slo?SAMLRequest=")
+    relay = query(to_idp.headers["location"])["RelayState"]
+    tampered = to_idp.headers["location"].replace(f"RelayState={relay}", "RelayState=_other")
+    assert setup.http.get(tampered).status_code == 400  # samlify checks the query signature
+    at_idp = setup.http.get(to_idp.headers["location"])  # samlify verifies the signature and schema-validates
+    assert at_idp.status_code == 302, at_idp.text
+    back = at_idp.headers["location"]
+    assert back.startswith(f"{setup.base}/sso/v1/saml/{setup.connection_id}/slo?SAMLResponse=")
+    done = setup.http.get(back)
+    assert done.status_code == 302, done.text
+    assert done.headers["location"] == BYE + "?state=bye"
+    assert setup.http.get("/userinfo", headers={"Authorization": "Bearer " + tokens["access_token"]}).status_code == 401
+
+
+def test_idp_initiated_logout_through_samlify(setup: Setup) -> None:
+    tokens = _tokens(setup)
+    request = setup.http.get(setup.idp + "/idp-logout").json()
+    answer = setup.http.get(request["url"])  # Entryway verifies samlify's signature and ends the session
+    assert answer.status_code == 302, answer.text
+    assert answer.headers["location"].startswith(setup.idp + "/slo?SAMLResponse=")
+    assert query(answer.headers["location"])["RelayState"] == "samlify-rs"
+    verified = setup.http.get(answer.headers["location"])  # samlify verifies Entryway's signed LogoutResponse
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["verified"] is True and verified.json()["in_response_to"] == request["id"]
+    assert setup.http.get("/userinfo", headers={"Authorization": "Bearer " + tokens["access_token"]}).status_code == 401

@@ -63,7 +63,9 @@ def signing_setup(rt: Runtime, tmp_path: Path) -> Iterator[Setup]:
 
 
 @contextmanager
-def _setup(rt: Runtime, tmp_path: Path, *, want_signed_requests: bool) -> Iterator[Setup]:
+def _setup(
+    rt: Runtime, tmp_path: Path, *, want_signed_requests: bool, slo_bindings: tuple[str, ...] | None = None
+) -> Iterator[Setup]:
     rt.settings = replace(rt.settings, allow_private_fetch=True)  # the IdP's metadata is on loopback
     port = free_port()
     seed = seed_development(rt, f"http://127.0.0.1:{port}", CALLBACK)
@@ -76,7 +78,10 @@ def _setup(rt: Runtime, tmp_path: Path, *, want_signed_requests: bool) -> Iterat
         assert created.status_code == 201, created.text
         connection = created.json()["connection"]
         sp_metadata = http.get(connection["saml_config"]["sp_metadata_url"]).text
-        with running_idp(tmp_path, sp_metadata, IDENTITY, EMAIL, want_signed_requests=want_signed_requests) as idp:
+        idp_options: dict[str, Any] = {"slo_bindings": slo_bindings} if slo_bindings else {}
+        with running_idp(
+            tmp_path, sp_metadata, IDENTITY, EMAIL, want_signed_requests=want_signed_requests, **idp_options
+        ) as idp:
             patched = http.patch(
                 f"{orgs}/{connection['id']}",
                 json={

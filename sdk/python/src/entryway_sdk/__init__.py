@@ -29,6 +29,7 @@ from entryway_sdk.models import (
     IdpInitiatedLoginClaims,
     Organization,
     Page,
+    PortalLink,
     User,
 )
 from entryway_sdk.transport import RetryPolicy
@@ -58,6 +59,7 @@ __all__ = [
     "Organization",
     "Page",
     "PermissionDeniedError",
+    "PortalLink",
     "RateLimitedError",
     "RetryPolicy",
     "ServerError",

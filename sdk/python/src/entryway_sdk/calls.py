@@ -8,10 +8,20 @@ from urllib.parse import quote
 
 from entryway_sdk import arguments
 from entryway_sdk.errors import ArgumentError
-from entryway_sdk.models import Connection, Domain, DomainVerification, Organization, Page, page_of, unwrap
+from entryway_sdk.models import (
+    Connection,
+    Domain,
+    DomainVerification,
+    Organization,
+    Page,
+    PortalLink,
+    page_of,
+    unwrap,
+)
 from entryway_sdk.transport import Call
 
 DOMAIN_TYPES = ("ORGANIZATION_DOMAIN", "ALLOWED_EMAIL_DOMAIN")
+LINK_TYPES = ("SHAREABLE", "EMBEDDABLE")
 CONNECTION_TYPES = ("SAML", "OIDC")
 PROVIDERS = (
     "OKTA",
@@ -243,3 +253,39 @@ def list_connections(
         path = "/connections"
         params.update({k: v for k, v in (("organization_id", organization_id), ("domain", domain)) if v is not None})
     return Call("GET", path, lambda body: page_of(body, "connections", Connection.from_json), params=params)
+
+
+# portal links
+
+
+def _links_path(organization_id: str) -> str:
+    arguments.resource_id("organization_id", organization_id, "org_")
+    return f"/organizations/{_seg(organization_id)}/portal_links"
+
+
+def _link(body: Any) -> PortalLink:
+    return PortalLink.from_json(unwrap(body, "link"))
+
+
+def create_portal_link(organization_id: str, link_type: str = "EMBEDDABLE") -> Call[PortalLink]:
+    path = _links_path(organization_id)
+    if link_type not in LINK_TYPES:
+        raise ArgumentError(f"link_type must be one of {', '.join(LINK_TYPES)}, not {link_type!r}")
+    return Call("PUT", path, _link, body={"link_type": link_type})
+
+
+def list_portal_links(
+    organization_id: str, page_size: int | None = None, page_token: str | None = None
+) -> Call[Page[PortalLink]]:
+    return Call(
+        "GET",
+        _links_path(organization_id),
+        lambda body: page_of(body, "links", PortalLink.from_json),
+        params=_paging(page_size, page_token),
+    )
+
+
+def revoke_portal_link(organization_id: str, link_id: str) -> Call[None]:
+    path = _links_path(organization_id)
+    arguments.resource_id("link_id", link_id, "lnk_")
+    return Call("DELETE", f"{path}/{_seg(link_id)}", _nothing)

@@ -17,9 +17,11 @@ from entryway_sdk.resources import (
     AsyncConnections,
     AsyncDomains,
     AsyncOrganizations,
+    AsyncPortalLinks,
     Connections,
     Domains,
     Organizations,
+    PortalLinks,
 )
 from entryway_sdk.transport import AsyncTransport, RetryPolicy, SyncTransport
 from entryway_sdk.webhook_resources import AsyncEvents, AsyncWebhooks, Events, Webhooks
@@ -163,6 +165,7 @@ class EntrywayClient(_LoginHelpers):
         self.organizations = Organizations(self._transport)
         self.domains = Domains(self._transport)
         self.connections = Connections(self._transport)
+        self.portal_links = PortalLinks(self._transport)
         self.webhooks = Webhooks(self._transport)
         self.events = Events(self._transport)
 
@@ -242,6 +245,7 @@ class AsyncEntrywayClient(_LoginHelpers):
         self.organizations = AsyncOrganizations(self._transport)
         self.domains = AsyncDomains(self._transport)
         self.connections = AsyncConnections(self._transport)
+        self.portal_links = AsyncPortalLinks(self._transport)
         self.webhooks = AsyncWebhooks(self._transport)
         self.events = AsyncEvents(self._transport)
 

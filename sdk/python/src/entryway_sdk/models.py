@@ -206,6 +206,29 @@ class Domain:
 
 
 @dataclass(frozen=True)
+class PortalLink:
+    """An admin portal link. `location` is set only in the answer that created it (Entryway keeps a hash)."""
+
+    id: str
+    organization_id: str
+    link_type: str  # SHAREABLE (7 days, reusable) | EMBEDDABLE (one use within a minute, 6-hour session)
+    location: str | None
+    create_time: datetime | None
+    expire_time: datetime | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PortalLink:
+        return cls(
+            id=data["id"],
+            organization_id=data.get("organization_id", ""),
+            link_type=data.get("link_type", ""),
+            location=data.get("location"),
+            create_time=_time(data.get("create_time")),
+            expire_time=_time(data.get("expire_time")),
+        )
+
+
+@dataclass(frozen=True)
 class DomainVerification:
     domain: Domain
     verified: bool

@@ -1,4 +1,4 @@
-"""Management resources (organizations, domains, connections) over a sync or async transport.
+"""Management resources (organizations, domains, connections, portal links) over a sync or async transport.
 
 `list` returns one page; `list_all` follows `next_page_token` to the end. Arguments are checked when the call is
 built, which is before anything is sent (for `list_all`, when it is called, not at the first iteration).
@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, TypeVar
 
 from entryway_sdk import calls
-from entryway_sdk.models import Connection, Domain, DomainVerification, Organization, Page
+from entryway_sdk.models import Connection, Domain, DomainVerification, Organization, Page, PortalLink
 from entryway_sdk.transport import AsyncTransport, Call, SyncTransport
 
 T = TypeVar("T")
@@ -224,3 +224,45 @@ class AsyncConnections:
         self, organization_id: str | None = None, *, domain: str | None = None, page_size: int = 100
     ) -> AsyncIterator[Connection]:
         return _async_pages(self._t, lambda token: calls.list_connections(organization_id, domain, page_size, token))
+
+
+class PortalLinks:
+    """Admin portal links of an organization: `create` one to email (SHAREABLE) or to frame (EMBEDDABLE)."""
+
+    def __init__(self, transport: SyncTransport) -> None:
+        self._t = transport
+
+    def create(self, organization_id: str, link_type: str = "EMBEDDABLE") -> PortalLink:
+        return self._t.call(calls.create_portal_link(organization_id, link_type))
+
+    def list(
+        self, organization_id: str, page_size: int | None = None, page_token: str | None = None
+    ) -> Page[PortalLink]:
+        """The links that can still open the portal (not expired, used or revoked); `location` is None."""
+        return self._t.call(calls.list_portal_links(organization_id, page_size, page_token))
+
+    def list_all(self, organization_id: str, page_size: int = 100) -> Iterator[PortalLink]:
+        return _pages(self._t, lambda token: calls.list_portal_links(organization_id, page_size, token))
+
+    def revoke(self, organization_id: str, link_id: str) -> None:
+        """Revoke the link and end every portal session it opened."""
+        self._t.call(calls.revoke_portal_link(organization_id, link_id))
+
+
+class AsyncPortalLinks:
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._t = transport
+
+    async def create(self, organization_id: str, link_type: str = "EMBEDDABLE") -> PortalLink:
+        return await self._t.call(calls.create_portal_link(organization_id, link_type))
+
+    async def list(
+        self, organization_id: str, page_size: int | None = None, page_token: str | None = None
+    ) -> Page[PortalLink]:
+        return await self._t.call(calls.list_portal_links(organization_id, page_size, page_token))
+
+    def list_all(self, organization_id: str, page_size: int = 100) -> AsyncIterator[PortalLink]:
+        return _async_pages(self._t, lambda token: calls.list_portal_links(organization_id, page_size, token))
+
+    async def revoke(self, organization_id: str, link_id: str) -> None:
+        await self._t.call(calls.revoke_portal_link(organization_id, link_id))

@@ -1,8 +1,9 @@
 """The values that tie an upstream OIDC login to one auth request: state, nonce and the PKCE verifier.
 
 Only the state is stored (as the auth request's upstream_request_id, a unique column); the nonce and the
-verifier are derived from it with HMAC under a key derived from the master key. They are as unguessable as
-random values to anyone without the master key, and no extra column or row is needed to keep them.
+verifier are derived from it with HMAC under a random secret of the installation (keys/installation.py, sealed
+at rest). They are as unguessable as random values to anyone without that secret, no extra column or row is
+needed to keep them, and a master-key rotation does not change them mid-login.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 
+from entryway.keys.installation import OIDC_UPSTREAM_BINDING, installation_secret
 from entryway.runtime import Runtime
 
 _KEY_LABEL = b"entryway/oidc-upstream-login/v1"
@@ -22,7 +24,7 @@ def new_state() -> str:
 
 
 def _derive(rt: Runtime, purpose: str, state: str) -> str:
-    key = hmac.new(rt.settings.master_key, _KEY_LABEL, hashlib.sha256).digest()
+    key = hmac.new(installation_secret(rt, OIDC_UPSTREAM_BINDING), _KEY_LABEL, hashlib.sha256).digest()
     digest = hmac.new(key, f"{purpose}:{state}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 

@@ -86,10 +86,7 @@ def _finish(
     rt: Runtime, env: Environment, connection: SsoConnection, request: AuthRequest, params: QueryParams
 ) -> tuple[dict[str, Any], str]:
     """The verified claims of this login (ID token merged with userinfo), and the IdP's ID token itself."""
-    if not connection.enabled:
-        raise LoginError.wanted_got(
-            "connection_not_active", "The connection is disabled", "enabled", "disabled", connection_id=connection.id
-        )
+    logins.check_connection_active(connection, request)
     if request.status != "pending":
         raise LoginError.wanted_got(
             "authentication_not_completed",

@@ -44,7 +44,7 @@ def keep_id_token(
             session_id=session_id,
             environment_id=env_id,
             connection_id=connection_id,
-            sealed_id_token=rt.sealer.seal(raw, _context(session_id)),
+            sealed_id_token=rt.sealer.seal(raw, _context(session_id), conn=conn),
             expire_time=now + timedelta(seconds=rt.settings.upstream_id_token_ttl_seconds),
         )
     )

@@ -14,6 +14,7 @@ from lxml import etree
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import RedirectResponse, Response
 
+from entryway.connectors.saml import login_sessions
 from entryway.connectors.saml.attributes import map_profile
 from entryway.connectors.saml.certificates import connection_certificates
 from entryway.connectors.saml.decryption import decrypt_assertion
@@ -22,6 +23,7 @@ from entryway.connectors.saml.parsing import decode_base64, malformed, parse_xml
 from entryway.connectors.saml.replay import forget_expired, remember_assertion, replayed
 from entryway.connectors.saml.response import envelope, validate_response
 from entryway.connectors.saml.sp_key import decryption_keys
+from entryway.ids import new_id
 from entryway.model.connections import ConnectionType, SsoConnection
 from entryway.model.errors import LoginError
 from entryway.runtime import Runtime
@@ -71,10 +73,20 @@ def parse_form(body: bytes | None, content_type: str | None) -> dict[str, str]:
         raise malformed("The POST body is not a valid form", "a url-encoded form", "an unreadable body") from exc
     form: dict[str, str] = {}
     for name, value in pairs:
-        if name in form and name in ("SAMLResponse", "RelayState"):
+        if name in form and name in ("SAMLResponse", "SAMLRequest", "RelayState"):
             raise malformed(f"The form repeats {name}", f"one {name}", f"several {name} fields")
         form[name] = value
     return form
+
+
+def _may_be_portal_test(rt: Runtime, relay_state: str | None) -> bool:
+    """Only a response whose RelayState names a pending portal test login is read for a disabled connection
+    (the test is decided again from the signed InResponseTo once the response is verified)."""
+    if not relay_state:
+        return False
+    with rt.engine.connect() as db:
+        request = logins.get_auth_request(db, relay_state)
+    return request is not None and request.client_id == logins.PORTAL_TEST_CLIENT and request.status == "pending"
 
 
 def finish_login(
@@ -105,14 +117,8 @@ def finish_login(
                 "a SAML connection of " + env.id,
                 connection_id,
             )
-        if not connection.enabled:
-            raise LoginError.wanted_got(
-                "connection_not_active",
-                "The connection is disabled",
-                "enabled",
-                "disabled",
-                connection_id=connection.id,
-            )
+        if not connection.enabled and not _may_be_portal_test(rt, relay_state):
+            logins.check_connection_active(connection, None)
         encoded = form.get("SAMLResponse")
         if not encoded:
             raise malformed("The POST carries no SAMLResponse", "a SAMLResponse form field", "none")
@@ -127,20 +133,32 @@ def finish_login(
             decrypt=lambda encrypted: _decrypt(rt, env, encrypted),
         )
         if assertion.in_response_to is None:
+            logins.check_connection_active(connection, None)
             ensure_allowed(connection)
             profile = map_profile(assertion, connection.attribute_mapping, _required(connection))
             return _redirect(idp_initiated_redirect(rt, env, connection, assertion, profile, relay_state, client_ip))
         request = _answered_request(rt, env, connection, assertion.in_response_to, relay_state)
+        logins.check_connection_active(connection, request)
         profile = map_profile(assertion, connection.attribute_mapping, _required(connection))
+        session_id = new_id("ses")
         try:
             with rt.engine.begin() as db:
                 remember_assertion(db, assertion.assertion_id, connection.id, assertion.retain_until)
-                url = logins.complete_login(rt, db, request, connection, profile, client_ip)
+                url = logins.complete_login(rt, db, request, connection, profile, client_ip, session_id=session_id)
+                login_sessions.record_session(
+                    db,
+                    session_id=session_id,
+                    environment_id=env.id,
+                    connection_id=connection.id,
+                    assertion=assertion,
+                    now=rt.clock.now(),
+                )
         except IntegrityError as exc:
             raise replayed(connection.id) from exc
         if secrets.randbelow(PURGE_ONE_IN) == 0:
             with rt.engine.begin() as db:
                 forget_expired(db, rt.clock.now())
+                login_sessions.forget_expired(db, rt.clock.now())
         return _redirect(url)
     except LoginError as error:
         if request is None and connection is not None:

@@ -47,8 +47,15 @@ class IdpMetadata:
         return "HTTP_REDIRECT" if "HTTP_REDIRECT" in self.sso_urls else "HTTP_POST"
 
     @property
+    def slo_binding(self) -> str | None:
+        """Single logout goes over Redirect when the IdP offers it, else POST (some IdPs offer only POST)."""
+        if "HTTP_REDIRECT" in self.slo_urls:
+            return "HTTP_REDIRECT"
+        return "HTTP_POST" if "HTTP_POST" in self.slo_urls else None
+
+    @property
     def slo_url(self) -> str | None:
-        return self.slo_urls.get("HTTP_REDIRECT") or self.slo_urls.get("HTTP_POST")
+        return self.slo_urls[self.slo_binding] if self.slo_binding else None
 
 
 def _local(element: etree._Element) -> str:

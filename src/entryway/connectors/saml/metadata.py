@@ -13,19 +13,29 @@ import threading
 from lxml import etree
 
 from entryway.connectors.saml.decryption import ADVERTISED
-from entryway.connectors.saml.namespaces import BINDING_HTTP_POST, DS, MD, NAMEID_UNSPECIFIED, SAMLP, ds, md
+from entryway.connectors.saml.namespaces import (
+    BINDING_HTTP_POST,
+    BINDING_HTTP_REDIRECT,
+    DS,
+    MD,
+    NAMEID_UNSPECIFIED,
+    SAMLP,
+    ds,
+    md,
+)
 from entryway.connectors.saml.request_signing import signs_requests
 from entryway.connectors.saml.sp_key import metadata_keys
 from entryway.keys.keyring import SigningKey
 from entryway.keys.material import certificate_body
 from entryway.model.connections import SsoConnection
 from entryway.runtime import Runtime
+from entryway.services.connections import sp_slo_url
 
 MEDIA_TYPE = "application/samlmetadata+xml"
 _lock = threading.Lock()
 
 
-def build_metadata(connection: SsoConnection, sp_keys: list[SigningKey]) -> bytes:
+def build_metadata(connection: SsoConnection, sp_keys: list[SigningKey], slo_url: str) -> bytes:
     config = connection.saml_config
     root = etree.Element(md("EntityDescriptor"), nsmap={"md": MD, "ds": DS})
     root.set("entityID", str(config["sp_entity_id"]))
@@ -45,6 +55,11 @@ def build_metadata(connection: SsoConnection, sp_keys: list[SigningKey]) -> byte
             if use == "encryption":
                 for algorithm in ADVERTISED:
                     etree.SubElement(key_descriptor, md("EncryptionMethod")).set("Algorithm", algorithm)
+    # Schema order: SingleLogoutService before NameIDFormat. Both bindings arrive at the one SLO endpoint.
+    for binding in (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST):
+        slo = etree.SubElement(sp, md("SingleLogoutService"))
+        slo.set("Binding", binding)
+        slo.set("Location", slo_url)
     etree.SubElement(sp, md("NameIDFormat")).text = str(config.get("idp_name_id_format") or NAMEID_UNSPECIFIED)
     acs = etree.SubElement(sp, md("AssertionConsumerService"))
     acs.set("Binding", BINDING_HTTP_POST)
@@ -54,16 +69,17 @@ def build_metadata(connection: SsoConnection, sp_keys: list[SigningKey]) -> byte
     return etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
 
 
-def cached_metadata(rt: Runtime, connection: SsoConnection) -> bytes:
+def cached_metadata(rt: Runtime, connection: SsoConnection, env_url: str) -> bytes:
     sp_keys = metadata_keys(rt, connection.environment_id, rt.clock.now())
-    cache: dict[str, tuple[tuple[object, tuple[str, ...]], bytes]] = rt.caches.setdefault(  # type: ignore[assignment]
+    cache: dict[str, tuple[tuple[object, tuple[str, ...], str], bytes]] = rt.caches.setdefault(  # type: ignore[assignment]
         "saml_sp_metadata", {}
     )
-    version = (connection.update_time, tuple(k.kid for k in sp_keys))
+    slo_url = sp_slo_url(env_url, connection)
+    version = (connection.update_time, tuple(k.kid for k in sp_keys), slo_url)
     hit = cache.get(connection.id)
     if hit is not None and hit[0] == version:
         return hit[1]
-    document = build_metadata(connection, sp_keys)
+    document = build_metadata(connection, sp_keys, slo_url)
     with _lock:
         cache[connection.id] = (version, document)
     return document

@@ -20,7 +20,14 @@ from entryway.model.errors import FieldViolation, invalid
 from entryway.outbound import policy_for
 from entryway.runtime import Runtime
 
-IMPORTED_FIELDS = ("idp_entity_id", "idp_sso_url", "idp_sso_request_binding", "idp_slo_url", "idp_certificates")
+IMPORTED_FIELDS = (
+    "idp_entity_id",
+    "idp_sso_url",
+    "idp_sso_request_binding",
+    "idp_slo_url",
+    "idp_slo_request_binding",
+    "idp_certificates",
+)
 METADATA_INPUTS = ("idp_metadata_url", "idp_metadata_xml")
 MAX_HISTORY = 10
 
@@ -66,6 +73,7 @@ def _fields(metadata: IdpMetadata) -> dict[str, Any]:
         "idp_sso_url": metadata.sso_urls[metadata.sso_binding],
         "idp_sso_request_binding": metadata.sso_binding,
         "idp_slo_url": metadata.slo_url,
+        "idp_slo_request_binding": metadata.slo_binding,
         "idp_certificates": metadata.signing_certificates,
     }
 

@@ -42,7 +42,8 @@ def signs_requests(connection: SsoConnection) -> bool:
 
 def signed_query(params: dict[str, str], key: SigningKey) -> dict[str, str]:
     """The redirect binding's parameters with SigAlg and Signature added over the exact encoded octets."""
-    ordered = [(name, params[name]) for name in ("SAMLRequest", "RelayState") if params.get(name) is not None]
+    names = ("SAMLRequest", "SAMLResponse", "RelayState")  # the order SAML bindings §3.4.4.1 prescribes
+    ordered = [(name, params[name]) for name in names if params.get(name) is not None]
     ordered.append(("SigAlg", RSA_SHA256))
     octets = "&".join(f"{name}={quote_plus(value)}" for name, value in ordered).encode("ascii")
     signature = key.private_key.sign(octets, padding.PKCS1v15(), hashes.SHA256())
@@ -50,7 +51,8 @@ def signed_query(params: dict[str, str], key: SigningKey) -> dict[str, str]:
 
 
 def sign_request_xml(xml: bytes, key: SigningKey) -> bytes:
-    """An enveloped signature over the whole AuthnRequest, for the POST binding."""
+    """An enveloped signature over the whole message (AuthnRequest, LogoutRequest, LogoutResponse), for the POST
+    binding; right after the Issuer, where the schema of every SAML protocol message puts it."""
     root = etree.fromstring(xml)
     placeholder = etree.Element(ds("Signature"), nsmap={"ds": DS})
     placeholder.set("Id", "placeholder")  # signxml replaces this element with the signature

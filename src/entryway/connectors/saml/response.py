@@ -38,6 +38,11 @@ class VerifiedAssertion:
     session_index: str | None
     attributes: dict[str, list[str]] = field(default_factory=dict)
     friendly_names: dict[str, str] = field(default_factory=dict)  # FriendlyName -> Name
+    # What single logout must repeat to the IdP (SAML core §3.7.1): the NameID's qualifiers, and how long the
+    # IdP says its session lasts (AuthnStatement/@SessionNotOnOrAfter).
+    name_qualifier: str | None = None
+    sp_name_qualifier: str | None = None
+    session_not_on_or_after: datetime | None = None
 
 
 # Limits on what the response may make us store: IDs go into indexed columns, and a diagnosis quotes values.
@@ -296,6 +301,9 @@ def _read_assertion(
         session_index=authn.get("SessionIndex") if authn is not None else None,
         attributes=attributes,
         friendly_names=friendly,
+        name_qualifier=name_id_element.get("NameQualifier"),
+        sp_name_qualifier=name_id_element.get("SPNameQualifier"),
+        session_not_on_or_after=parse_instant(authn.get("SessionNotOnOrAfter")) if authn is not None else None,
     )
 
 

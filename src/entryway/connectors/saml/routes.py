@@ -1,4 +1,5 @@
-"""The SP's HTTP surface (CONTRACT §4): the ACS and the SP metadata. Thin: the work is in callback.py."""
+"""The SP's HTTP surface (CONTRACT §4): the ACS, the SLO endpoint and the SP metadata. Thin: the work is in
+callback.py and slo.py."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from starlette.responses import Response
 
 from entryway.connectors.saml.callback import finish_login, load_connection
 from entryway.connectors.saml.metadata import MEDIA_TYPE, cached_metadata
+from entryway.connectors.saml.slo import single_logout
 from entryway.web.pages import error_page
 from entryway.web.requests import client_ip, current_environment, runtime
 
@@ -40,6 +42,41 @@ async def assertion_consumer_service(request: Request, connection_id: str) -> Re
     )
 
 
+@router.get("/sso/v1/saml/{connection_id}/slo")
+async def single_logout_redirect(request: Request, connection_id: str) -> Response:
+    rt = runtime(request)
+    env = current_environment(request)
+    # The raw query: the Redirect binding's signature covers its octets exactly as they were sent.
+    raw_query = request.scope.get("query_string", b"").decode("latin-1")
+    return await run_in_threadpool(
+        single_logout,
+        rt,
+        env,
+        connection_id,
+        raw_query=raw_query,
+        body=None,
+        content_type=None,
+        client_ip=client_ip(request),
+    )
+
+
+@router.post("/sso/v1/saml/{connection_id}/slo")
+async def single_logout_post(request: Request, connection_id: str) -> Response:
+    rt = runtime(request)
+    env = current_environment(request)
+    body = await _read_limited(request, rt.settings.max_saml_response_bytes)
+    return await run_in_threadpool(
+        single_logout,
+        rt,
+        env,
+        connection_id,
+        raw_query=None,
+        body=body,
+        content_type=request.headers.get("content-type"),
+        client_ip=client_ip(request),
+    )
+
+
 @router.get("/sso/v1/saml/{connection_id}/metadata")
 def sp_metadata(request: Request, connection_id: str) -> Response:
     rt = runtime(request)
@@ -50,7 +87,7 @@ def sp_metadata(request: Request, connection_id: str) -> Response:
             "Not found", "No SAML connection of this environment has that ID.", code="invalid_connection_id", status=404
         )
     return Response(
-        cached_metadata(rt, connection),
+        cached_metadata(rt, connection, env.url),
         media_type=MEDIA_TYPE,
         headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
     )

@@ -1,7 +1,7 @@
 """record each OIDC connection's redirect URI, fixed like SAML SP URLs (custom domains must not move it)
 
-Revision ID: 0010_oidc_redirect_uris
-Revises: 0009_dashboard
+Revision ID: 0012_oidc_redirect_uris
+Revises: 0011_envelope_encryption
 Create Date: 2026-11-27 13:10:00
 
 Connections stored before this revision computed their redirect URI from the environment URL at each login;
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_oidc_redirect_uris"
-down_revision = "0009_dashboard"
+revision = "0012_oidc_redirect_uris"
+down_revision = "0011_envelope_encryption"
 branch_labels = None
 depends_on = None
 

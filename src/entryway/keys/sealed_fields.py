@@ -1,0 +1,134 @@
+"""Every place a sealed value is stored, so `entryway keys rotate-master` can re-seal all of them.
+
+A feature that stores a new sealed value adds it here (a test fails while a binary column of the schema is
+neither listed here nor named in NOT_SEALED). Each entry reads a row's sealed bytes and context and writes
+replacement bytes; the rotation does the read and the write in one transaction with the row locked.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Column, Connection, Row, Table, select, update
+
+from entryway.store.tables import (
+    connections,
+    installation_secrets,
+    portal_test_logins,
+    signing_keys,
+    upstream_id_tokens,
+    webhook_endpoints,
+)
+
+OIDC_SECRET_KEY = "client_secret_sealed"  # services/connections.py SEALED_SECRET_KEY
+
+
+@dataclass(frozen=True)
+class SealedField:
+    name: str
+    table: Table
+    key: Column[Any]
+    columns: tuple[Column[Any], ...]
+    read: Callable[[Row[Any]], bytes | None]
+    context: Callable[[Row[Any]], str]
+    replacement: Callable[[Row[Any], bytes], dict[str, Any]]
+
+    def select_batch(self, after: str | None, limit: int) -> Any:
+        query = select(self.key, *self.columns).order_by(self.key).limit(limit)
+        return query.where(self.key > after) if after is not None else query
+
+    def lock_row(self, conn: Connection, key: str) -> Row[Any] | None:
+        query = select(self.key, *self.columns).where(self.key == key)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return conn.execute(query).one_or_none()
+
+    def write(self, conn: Connection, key: str, values: dict[str, Any]) -> None:
+        conn.execute(update(self.table).where(self.key == key).values(**values))
+
+
+def _column(name: str) -> Callable[[Row[Any]], bytes | None]:
+    return lambda row: getattr(row, name)
+
+
+def _oidc_secret(row: Row[Any]) -> bytes | None:
+    config = row.oidc_config or {}
+    sealed = config.get(OIDC_SECRET_KEY)
+    return base64.b64decode(sealed) if sealed else None
+
+
+def _oidc_replacement(row: Row[Any], sealed: bytes) -> dict[str, Any]:
+    return {"oidc_config": {**row.oidc_config, OIDC_SECRET_KEY: base64.b64encode(sealed).decode()}}
+
+
+SEALED_FIELDS: tuple[SealedField, ...] = (
+    SealedField(
+        "signing key private keys",
+        signing_keys,
+        signing_keys.c.id,
+        (signing_keys.c.private_key,),
+        _column("private_key"),
+        lambda row: f"signing_key:{row.id}",
+        lambda row, sealed: {"private_key": sealed},
+    ),
+    SealedField(
+        "OIDC connection client secrets",
+        connections,
+        connections.c.id,
+        (connections.c.oidc_config,),
+        _oidc_secret,
+        lambda row: f"oidc_client_secret:{row.id}",
+        _oidc_replacement,
+    ),
+    SealedField(
+        "webhook signing secrets",
+        webhook_endpoints,
+        webhook_endpoints.c.id,
+        (webhook_endpoints.c.secret,),
+        _column("secret"),
+        lambda row: f"webhook_secret:{row.id}",
+        lambda row, sealed: {"secret": sealed},
+    ),
+    SealedField(
+        "previous webhook signing secrets",
+        webhook_endpoints,
+        webhook_endpoints.c.id,
+        (webhook_endpoints.c.previous_secret,),
+        _column("previous_secret"),
+        lambda row: f"webhook_secret:{row.id}",
+        lambda row, sealed: {"previous_secret": sealed},
+    ),
+    SealedField(
+        "portal test-login claims",
+        portal_test_logins,
+        portal_test_logins.c.connection_id,
+        (portal_test_logins.c.sealed_claims,),
+        _column("sealed_claims"),
+        lambda row: f"portal_test_claims:{row.connection_id}",  # portal/test_logins.py _seal_context
+        lambda row, sealed: {"sealed_claims": sealed},
+    ),
+    SealedField(
+        "kept upstream ID tokens",
+        upstream_id_tokens,
+        upstream_id_tokens.c.session_id,
+        (upstream_id_tokens.c.sealed_id_token,),
+        _column("sealed_id_token"),
+        lambda row: f"upstream_id_token:{row.session_id}",
+        lambda row, sealed: {"sealed_id_token": sealed},
+    ),
+    SealedField(
+        "installation secrets",
+        installation_secrets,
+        installation_secrets.c.name,
+        (installation_secrets.c.value,),
+        _column("value"),
+        lambda row: f"installation_secret:{row.name}",
+        lambda row, sealed: {"value": sealed},
+    ),
+)
+
+# Binary columns that hold no secret (or that hold the wrapped data keys themselves).
+NOT_SEALED = {"brand_images.data", "data_keys.wrapped_key"}

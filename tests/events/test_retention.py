@@ -1,0 +1,42 @@
+"""Events past the retention period are deleted with their deliveries and attempts; newer ones stay."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from entryway.clock import FrozenClock
+from entryway.events import delivery, endpoints
+from entryway.events.retention import purge_events
+from entryway.runtime import Runtime
+from entryway.services import organizations
+from entryway.services.bootstrap import DevSeed
+from entryway.store.tables import events, webhook_attempts, webhook_deliveries
+from tests.events.receiver import receiver
+
+
+def _count(rt: Runtime, table) -> int:
+    with rt.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_old_events_go_with_their_deliveries_and_attempts(rt: Runtime, seed: DevSeed) -> None:
+    clock = rt.clock
+    assert isinstance(clock, FrozenClock)
+    with receiver() as hook:
+        with rt.engine.begin() as conn:
+            endpoints.create_endpoint(rt, conn, seed.environment, url=hook.url, event_types=["organization.created"])
+            organizations.create_organization(rt, conn, seed.environment.id, display_name="Old")
+        delivery.deliver_due(rt)
+        clock.advance(days=rt.settings.event_retention_days - 1)
+        with rt.engine.begin() as conn:
+            organizations.create_organization(rt, conn, seed.environment.id, display_name="New")
+        delivery.deliver_due(rt)
+    before = _count(rt, events)
+    assert purge_events(rt) == 0  # nothing is old enough yet
+    clock.advance(days=2)
+    removed = purge_events(rt)
+    assert removed >= 1 and _count(rt, events) == before - removed
+    assert _count(rt, webhook_deliveries) == 1 and _count(rt, webhook_attempts) == 1
+    with rt.engine.connect() as conn:
+        [kept] = conn.execute(select(events.c.data).where(events.c.type == "organization.created")).scalars()
+    assert kept["display_name"] == "New"
