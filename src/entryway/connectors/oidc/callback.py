@@ -120,7 +120,7 @@ def _finish(
         config,
         oidc_client_secret(rt, connection),
         code=code,
-        callback=client.redirect_uri(env.url, connection.id),
+        callback=client.connection_redirect_uri(connection, env),
         code_verifier=binding.verifier_for(rt, state) if config.get("pkce_enabled", True) is not False else None,
         policy=policy,
     )
