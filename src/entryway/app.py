@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
 
 from entryway import __version__
@@ -29,11 +29,12 @@ from entryway.observability.request_id import RequestIdMiddleware
 from entryway.oidc_provider.routes import router as oidc_router
 from entryway.portal.routes import router as portal_router
 from entryway.runtime import Runtime
+from entryway.services.branding import DEFAULT_BRANDING
 from entryway.store.schema_version import current_revision, head_revision
 from entryway.web.brand_assets import router as brand_assets_router
 from entryway.web.page_context import PageContextMiddleware
 from entryway.web.pages import error_page
-from entryway.web.requests import UnknownHost
+from entryway.web.requests import InsecureRequest, UnknownHost
 from entryway.web.session_cookies import SessionRefused, refusal_page
 
 log = logging.getLogger("entryway")
@@ -121,6 +122,21 @@ def create_app(rt: Runtime) -> FastAPI:
     @app.exception_handler(SessionRefused)
     def session_refused(request: Request, exc: SessionRefused) -> Response:
         return refusal_page(exc)
+
+    @app.exception_handler(InsecureRequest)
+    def insecure_request(request: Request, exc: InsecureRequest) -> Response:
+        # Production is https only: a page load is sent to https; anything else already crossed the wire in
+        # clear, so it is refused rather than redirected (a redirected POST would send its body again).
+        if request.method in ("GET", "HEAD"):
+            return RedirectResponse(exc.https_url, status_code=308, headers={"Cache-Control": "no-store"})
+        return error_page(
+            "HTTPS required",
+            "This environment is served over HTTPS only.",
+            code="invalid_request",
+            status=400,
+            hint=f"Use {exc.https_url.split('?')[0]}.",
+            branding=DEFAULT_BRANDING,
+        )
 
     @app.exception_handler(ApiError)
     def api_error(request: Request, exc: ApiError) -> Response:

@@ -43,7 +43,10 @@ class Settings:
     metadata_refresh_seconds: int = 86400
     # How long the IdP's ID token of an OIDC login is kept (sealed) for id_token_hint at upstream logout.
     upstream_id_token_ttl_seconds: int = 12 * 3600
+    # Addresses or CIDR ranges of the reverse proxies whose X-Forwarded-For/-Host/-Proto are believed.
     trusted_proxies: tuple[str, ...] = field(default_factory=tuple)
+    # The host name customers point their custom domain's CNAME at; None = the environment's own host.
+    custom_domain_target: str | None = None
     # "host:port" (or "[v6]:port") of the DNS server that domain verification asks; None = the system resolver
     dns_nameserver: str | None = None
     # Outbound fetches (IdP metadata URLs) refuse private, loopback and link-local addresses unless this is set.
@@ -147,6 +150,13 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         )
     allow_private, private_networks = _private_fetch(source.get("ENTRYWAY_ALLOW_PRIVATE_FETCH", ""))
     proxies = tuple(p.strip() for p in source.get("ENTRYWAY_TRUSTED_PROXIES", "").split(",") if p.strip())
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError as exc:
+            raise ConfigError(
+                f"ENTRYWAY_TRUSTED_PROXIES: {proxy!r} is not an IP address or CIDR range (e.g. 10.0.0.5 or 10.0.0.0/24)"
+            ) from exc
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -159,6 +169,7 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         metadata_refresh_seconds=int(source.get("ENTRYWAY_METADATA_REFRESH_SECONDS", "86400")),
         upstream_id_token_ttl_seconds=int(source.get("ENTRYWAY_UPSTREAM_ID_TOKEN_TTL_SECONDS", str(12 * 3600))),
         trusted_proxies=proxies,
+        custom_domain_target=(source.get("ENTRYWAY_CUSTOM_DOMAIN_TARGET") or "").strip().lower().rstrip(".") or None,
         dns_nameserver=source.get("ENTRYWAY_DNS_NAMESERVER") or None,
         allow_private_fetch=allow_private,
         private_fetch_networks=private_networks,

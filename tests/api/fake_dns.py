@@ -1,8 +1,9 @@
 """A tiny authoritative DNS server on a loopback UDP port (dnspython's message API), for domain verification.
 
-It answers TXT questions from a dict it is given, and A questions from a list of answers per name, one answer per
-question in turn (the last one repeats) — a rebinding DNS server; every other name is NXDOMAIN. It is a real server: the
-resolver under test sends real DNS packets to it.
+It answers TXT questions from a dict it is given; any question about a name in `cname` with that alias; and A
+questions from a list of answers per name, one answer per question in turn (the last one repeats) — a rebinding
+DNS server. Every other name is NXDOMAIN. It is a real server: the resolver under test sends real DNS packets
+to it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class DnsServer:
     def __init__(self) -> None:
         self.txt: dict[str, list[str]] = {}
         self.a: dict[str, list[list[str]]] = {}
+        self.cname: dict[str, str] = {}  # name -> the name it is an alias of
         self.a_queries: list[str] = []
         self.queries: list[str] = []
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -57,6 +59,11 @@ class DnsServer:
         question = query.question[0]
         name = question.name.to_text(omit_final_dot=True).lower()
         self.queries.append(name)
+        if name in self.cname:
+            # An alias has no other records of its own (RFC 1034 §3.6.2): any question about it gets the CNAME.
+            target = dns.name.from_text(self.cname[name])
+            response.answer.append(dns.rrset.from_text_list(question.name, 60, "IN", "CNAME", [target.to_text()]))
+            return response
         if name in self.a:
             if question.rdtype == dns.rdatatype.A:
                 self.a_queries.append(name)

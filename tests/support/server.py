@@ -48,7 +48,10 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(rt: Runtime, port: int) -> Iterator[str]:
-    config = uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    # As `entryway serve` runs it: X-Forwarded-* are judged by the app (ENTRYWAY_TRUSTED_PROXIES), not uvicorn.
+    config = uvicorn.Config(
+        create_app(rt), host="127.0.0.1", port=port, log_level="warning", lifespan="off", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -14,6 +14,8 @@ from entryway.api.pagination import page_request
 from entryway.api.transactions import reading, writing
 from entryway.connectors.saml.metadata_import import prefetch
 from entryway.connectors.saml.metadata_refresh import refresh_metadata
+from entryway.connectors.saml.metadata_schedule import refresh_state
+from entryway.model.connections import ConnectionType
 from entryway.model.errors import FieldViolation, invalid
 from entryway.services import connection_checks, connections, domains, organizations
 from entryway.web.requests import runtime
@@ -150,7 +152,12 @@ def check_connection(
 def get_connection(request: Request, org_id: str, connection_id: str, caller: Caller = Depends(READ)) -> dict[str, Any]:
     with reading(runtime(request)) as conn:
         found = connections.get_connection(conn, caller.environment.id, connection_id, org_id)
-    return {"connection": _render(caller)(found)}
+        refresh = refresh_state(conn, found.id) if found.type is ConnectionType.SAML else None
+    item = _render(caller)(found)
+    if refresh is not None:
+        # the server's periodic metadata refresh: when next, and how the last attempt went
+        item["saml_config"]["idp_metadata_refresh"] = refresh
+    return {"connection": item}
 
 
 @router.patch("/organizations/{org_id}/connections/{connection_id}")

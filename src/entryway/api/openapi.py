@@ -98,6 +98,26 @@ ENVIRONMENT = _object(
         "url": STRING,
         "create_time": TIME,
         "update_time": TIME,
+    },
+    {"custom_domain": OPTIONAL_STRING},
+)
+
+CUSTOM_DOMAIN = _object(
+    {
+        "domain": OPTIONAL_STRING,
+        "status": {"enum": ["NONE", "PENDING", "VERIFIED"]},
+        "cname_record": {
+            "type": ["object", "null"],
+            "required": ["type", "name", "value"],
+            "properties": {"type": {"const": "CNAME"}, "name": STRING, "value": STRING},
+        },
+        "environment_url": STRING,
+        "base_url": STRING,
+        "env_file_changes": {
+            "type": "array",
+            "items": _object({"name": STRING, "value": STRING, "previous_value": STRING}),
+        },
+        "instructions": STRING,
     }
 )
 
@@ -388,6 +408,23 @@ SUCCESS: dict[str, dict[str, Any]] = {
     "get_organization_branding": ORGANIZATION_BRANDING,
     "update_organization_branding": ORGANIZATION_BRANDING,
     "preview_branding": BRANDING_PREVIEW,
+    "get_custom_domain": wrapped("custom_domain", CUSTOM_DOMAIN),
+    "set_custom_domain": wrapped("custom_domain", CUSTOM_DOMAIN),
+    "remove_custom_domain": wrapped("custom_domain", CUSTOM_DOMAIN),
+    "verify_custom_domain": _object(
+        {
+            "custom_domain": CUSTOM_DOMAIN,
+            "verified": {"type": "boolean"},
+            "dns_check": _object(
+                {
+                    "record_name": STRING,
+                    "expected_value": STRING,
+                    "found_values": {"type": "array", "items": STRING},
+                    "message": STRING,
+                }
+            ),
+        }
+    ),
     "list_event_types": EVENT_TYPE_LIST,
     "create_webhook": WEBHOOK_WITH_SECRET,
     "list_webhooks": page("webhooks", WEBHOOK),

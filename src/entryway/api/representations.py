@@ -78,7 +78,7 @@ def _certificate(pem: str) -> dict[str, Any]:
 def _saml_config(conn: SsoConnection, env_url: str) -> dict[str, Any]:
     config = dict(conn.saml_config)
     config["idp_certificates"] = [_certificate(pem) for pem in config.get("idp_certificates") or []]
-    config["sp_metadata_url"] = sp_metadata_url(env_url, conn.id)
+    config["sp_metadata_url"] = sp_metadata_url(env_url, conn.id, config.get("sp_assertion_url"))
     config["sp_slo_url"] = sp_slo_url(env_url, conn)
     return config
 
@@ -86,7 +86,7 @@ def _saml_config(conn: SsoConnection, env_url: str) -> dict[str, Any]:
 def _oidc_config(conn: SsoConnection, env_url: str) -> dict[str, Any]:
     config = {k: v for k, v in conn.oidc_config.items() if k != SEALED_SECRET_KEY}
     config["client_secret_set"] = bool(conn.oidc_config.get(SEALED_SECRET_KEY))
-    config["redirect_uri"] = f"{env_url}/sso/v1/oidc/{conn.id}/callback"
+    config["redirect_uri"] = conn.oidc_config.get("redirect_uri") or f"{env_url}/sso/v1/oidc/{conn.id}/callback"
     return config
 
 
@@ -114,7 +114,8 @@ def environment(env: Environment, update_time: datetime | None = None) -> dict[s
         "id": env.id,
         "type": env.type.value,
         "display_name": env.display_name,
-        "url": env.url,
+        "url": env.public_url,  # the ENTRYWAY_ENV_URL to use: the verified custom domain's, if there is one
+        "custom_domain": env.custom_domain if env.custom_domain_verified else None,
         "create_time": rfc3339(env.create_time),
         "update_time": rfc3339(update_time or env.create_time),
     }

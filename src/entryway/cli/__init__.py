@@ -12,6 +12,7 @@ from entryway.cli.check import check
 from entryway.cli.client_secrets import secrets_group
 from entryway.cli.connections import connections_group
 from entryway.cli.context import CliContext, fail_on_api_error
+from entryway.cli.custom_domain import custom_domain_group
 from entryway.cli.domains import domains_group
 from entryway.cli.environments import env_group
 from entryway.cli.keys import keys_group
@@ -61,6 +62,7 @@ for command in (
     owners_group,
     check,
     branding_group,
+    custom_domain_group,
     webhooks_group,
 ):
     main.add_command(command)

@@ -56,12 +56,14 @@ def claim(rt: Runtime, conn: Connection, env_id: str, token: str | None) -> bool
         return False
     now = rt.clock.now()
     make_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    done = conn.execute(
+    # RETURNING, not rowcount: psycopg reports rowcount -1 for INSERT … ON CONFLICT DO NOTHING here.
+    inserted = conn.execute(
         make_insert(form_submissions)
         .values(token=token, environment_id=env_id, create_time=now)
         .on_conflict_do_nothing(index_elements=["token"])
-    )
-    if done.rowcount != 1:
+        .returning(form_submissions.c.token)
+    ).first()
+    if inserted is None:
         return False
     # Old tokens only guard against a resend; a few days on they are dead weight.
     conn.execute(delete(form_submissions).where(form_submissions.c.create_time < now - KEEP_SUBMISSIONS))

@@ -100,8 +100,15 @@ def _detail(
         org_domains = domains.list_domains(conn, env.id, org_id)
         org_connections = connections.list_connections(conn, env.id, organization_id=org_id)
     records = {d.id: domains.verification_record(d) for d in org_domains}
+    # The values stored on the connection: they were fixed at creation (an import, or before a custom domain).
     sp = {
-        c.id: {**connections.sp_urls(env.url, c.id), "metadata": connections.sp_metadata_url(env.url, c.id)}
+        c.id: {
+            **connections.sp_urls(env.base_url or env.url, c.id),
+            **{k: v for k, v in (c.saml_config or {}).items() if k in ("sp_entity_id", "sp_assertion_url")},
+            "metadata": connections.sp_metadata_url(env.url, c.id, (c.saml_config or {}).get("sp_assertion_url")),
+            "redirect_uri": (c.oidc_config or {}).get("redirect_uri")
+            or f"{env.base_url or env.url}/sso/v1/oidc/{c.id}/callback",
+        }
         for c in org_connections
     }
     missing = {c.id: connections.missing_for_enable(c) for c in org_connections}

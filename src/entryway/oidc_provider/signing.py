@@ -29,6 +29,9 @@ def verify(
 ) -> dict[str, Any]:
     """Verify an Entryway-issued JWT: RS256 only, a kid published for this environment, issuer, expiry.
 
+    The issuer may be either of the environment's URLs (its own, or its verified custom domain): a token got on
+    one route is good on the other while an app moves to the custom domain.
+
     `verify_expiry=False` is for hints only (an expired id_token_hint still says who is logging out).
     """
     try:
@@ -46,7 +49,7 @@ def verify(
             token,
             public_key,
             algorithms=["RS256"],
-            issuer=env.url,
+            issuer=env.issuers,
             audience=audience,
             options={"require": ["exp", "iat", "iss"], "verify_aud": audience is not None, "verify_exp": verify_expiry},
             leeway=5,

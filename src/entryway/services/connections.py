@@ -109,7 +109,11 @@ def sp_urls(env_url: str, connection_id: str) -> dict[str, str]:
     return {"sp_entity_id": base, "sp_assertion_url": f"{base}/callback"}
 
 
-def sp_metadata_url(env_url: str, connection_id: str) -> str:
+def sp_metadata_url(env_url: str, connection_id: str, sp_assertion_url: object = None) -> str:
+    """Beside the ACS URL when that is Entryway's default shape (it keeps the host it was created on)."""
+    suffix = f"/sso/v1/saml/{connection_id}/callback"
+    if isinstance(sp_assertion_url, str) and sp_assertion_url.endswith(suffix):
+        env_url = sp_assertion_url.removesuffix(suffix)
     return f"{env_url}/sso/v1/saml/{connection_id}/metadata"
 
 
@@ -142,6 +146,9 @@ def insert_connection(
     now = rt.clock.now()
     if type is ConnectionType.SAML:
         saml_config = {**sp_urls(env_url, connection_id), **(saml_config or {})}
+    elif type is ConnectionType.OIDC:
+        # Fixed like the SAML SP URLs: a custom domain verified later leaves the IdP's registration valid.
+        oidc_config = {"redirect_uri": f"{env_url}/sso/v1/oidc/{connection_id}/callback", **(oidc_config or {})}
     conn.execute(
         insert(connections).values(
             id=connection_id,
@@ -568,7 +575,7 @@ def create_connection(
         rt,
         conn,
         env_id=env.id,
-        env_url=env.url,
+        env_url=env.public_url,  # a verified custom domain applies to new connections (CONTRACT §4)
         organization_id=org_id,
         type=type_,
         provider=provider_,

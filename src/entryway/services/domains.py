@@ -201,7 +201,8 @@ def verification_record(domain: Domain) -> tuple[str, str]:
     return f"{VERIFICATION_LABEL}.{domain.domain}", f"{VERIFICATION_PREFIX}{domain.verification_token}"
 
 
-def _resolver(settings: Settings) -> dns.resolver.Resolver:
+def dns_resolver(settings: Settings) -> dns.resolver.Resolver:
+    """What every DNS check asks: ENTRYWAY_DNS_NAMESERVER (tests run a real server on loopback), else the system."""
     if settings.dns_nameserver:
         host, port = parse_nameserver(settings.dns_nameserver)
         resolver = dns.resolver.Resolver(configure=False)
@@ -230,7 +231,7 @@ def parse_nameserver(text: str) -> tuple[str, int]:
 def check_dns(settings: Settings, domain: Domain) -> DnsCheck:
     name, expected = verification_record(domain)
     try:
-        answer = _resolver(settings).resolve(name, "TXT", raise_on_no_answer=False)
+        answer = dns_resolver(settings).resolve(name, "TXT", raise_on_no_answer=False)
         found = [b"".join(rdata.strings).decode("utf-8", "replace") for rdata in answer]
         error = None
     except dns.resolver.NXDOMAIN:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -25,16 +25,43 @@ from entryway.store.tables import clients, environments, redirect_uris, signing_
 
 @dataclass(frozen=True)
 class Environment:
+    """`url` is the environment URL as the current request reached it: the OIDC issuer of this request.
+
+    It is `base_url` (the URL the environment was created with) or, on a verified custom domain, that domain's
+    https URL. Both routes serve the same environment, so an app keeps working on either `.env` value while it
+    moves to the custom domain (services/custom_domains.py); `public_url` is the one Entryway now recommends.
+    """
+
     id: str
     type: EnvironmentType
     display_name: str
     url: str
     host: str
     create_time: datetime
+    base_url: str = ""
+    custom_domain: str | None = None
+    custom_domain_verified: bool = False
 
     @property
     def is_development(self) -> bool:
         return self.type is EnvironmentType.DEVELOPMENT
+
+    @property
+    def custom_url(self) -> str | None:
+        """The custom domain's URL once verified (production environments only: always https)."""
+        if self.custom_domain and self.custom_domain_verified:
+            return f"https://{self.custom_domain}"
+        return None
+
+    @property
+    def public_url(self) -> str:
+        """The environment URL to give apps, portal links and new connections."""
+        return self.custom_url or self.base_url or self.url
+
+    @property
+    def issuers(self) -> list[str]:
+        """Every issuer this environment signs as: tokens from either route are its own."""
+        return [u for u in (self.base_url or self.url, self.custom_url) if u]
 
 
 def host_of(url: str) -> str:
@@ -44,7 +71,17 @@ def host_of(url: str) -> str:
 
 def _from_row(row: object) -> Environment:
     r = row._mapping  # type: ignore[attr-defined]
-    return Environment(r["id"], EnvironmentType(r["type"]), r["display_name"], r["url"], r["host"], r["create_time"])
+    return Environment(
+        r["id"],
+        EnvironmentType(r["type"]),
+        r["display_name"],
+        r["url"],
+        r["host"],
+        r["create_time"],
+        base_url=r["url"],
+        custom_domain=r["custom_domain"],
+        custom_domain_verified=bool(r["custom_domain_verified"]),
+    )
 
 
 def check_environment_url(url: str, env_type: EnvironmentType) -> list[str]:
@@ -140,14 +177,19 @@ def environment_for_host(rt: Runtime, host: str) -> Environment | None:
 
 
 def _load_for_host(rt: Runtime, host: str) -> Environment | None:
+    # A proxy may pass the default port along; a custom domain is stored as a bare name.
+    bare = host.removesuffix(":443").removesuffix(":80")
     with rt.engine.connect() as conn:
         row = conn.execute(
             select(environments).where(
                 (environments.c.host == host)
-                | ((environments.c.custom_domain == host) & environments.c.custom_domain_verified.is_(True))
+                | ((environments.c.custom_domain == bare) & environments.c.custom_domain_verified.is_(True))
             )
         ).first()
-    return _from_row(row) if row is not None else None
+    env = _from_row(row) if row is not None else None
+    if env is not None and env.custom_url is not None and bare == env.custom_domain:
+        env = replace(env, url=env.custom_url)  # reached on the custom domain: its URL is this request's issuer
+    return env
 
 
 MAX_ENVIRONMENT_NAME = 200

@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from entryway.services.branding import DEFAULT_BRANDING, Branding, resolve_branding
 from entryway.web.page_context import current_request
-from entryway.web.requests import UnknownHost, current_environment, runtime
+from entryway.web.requests import InsecureRequest, UnknownHost, current_environment, runtime
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def page_branding(organization_id: str | None = None) -> Branding:
     try:
         env = current_environment(request)
         return resolve_branding(runtime(request), env.id, organization_id)
-    except UnknownHost:
+    except (UnknownHost, InsecureRequest):
         return DEFAULT_BRANDING
     except SQLAlchemyError as exc:
         log.warning("branding unavailable, default branding shown: %s", type(exc).__name__)

@@ -14,6 +14,7 @@ from entryway.app import create_app
 from entryway.clock import FrozenClock
 from entryway.runtime import Runtime
 from entryway.services.bootstrap import DevSeed, seed_development
+from tests.cli.conftest import cli_env, run  # noqa: F401 (the CLI fixtures, for the OIDC CLI tests)
 from tests.connectors.oidc.provider import Provider, running_provider
 from tests.connectors.oidc.support import CALLBACK, ENV_URL
 

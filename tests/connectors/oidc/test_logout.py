@@ -130,3 +130,12 @@ def test_a_hint_from_another_connection_takes_no_token(
     )
     assert other is None
     assert len(kept_tokens(ort)) == 1
+
+
+def test_nothing_is_kept_for_an_idp_without_end_session_endpoint(
+    ort: Runtime, seed: DevSeed, op: Provider, http: TestClient
+) -> None:
+    op.discovery_drop = ("end_session_endpoint",)
+    conn = make_connection(ort, seed, op)
+    id_token_after_login(ort, seed, op, http, conn.id)
+    assert kept_tokens(ort) == []

@@ -137,6 +137,10 @@ def test_failures_are_recorded_and_the_connection_keeps_working(
     assert "service provider (SP) metadata" in recorded["last_error"]["message"]
     assert recorded["consecutive_failures"] == 2
     assert connection_row(rt, cid) == before  # the connection is untouched
+    shown = api.get(f"/api/v1/organizations/{world.seed.organization_id}/connections/{cid}").json()["connection"]
+    state = shown["saml_config"]["idp_metadata_refresh"]  # what an admin sees
+    assert "service provider (SP) metadata" in state["last_error"]["message"] and state["consecutive_failures"] == 2
+    assert state["next_time"].endswith("Z") and shown["enabled"] is True
     use_connection(world, cid)
     assert login_signed_by(world, key) == "code"
     # the IdP recovers: the error is cleared

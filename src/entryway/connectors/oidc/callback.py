@@ -84,8 +84,9 @@ def _idp_error(params: QueryParams) -> LoginError:
 
 def _finish(
     rt: Runtime, env: Environment, connection: SsoConnection, request: AuthRequest, params: QueryParams
-) -> tuple[dict[str, Any], str]:
-    """The verified claims of this login (ID token merged with userinfo), and the IdP's ID token itself."""
+) -> tuple[dict[str, Any], str | None]:
+    """The verified claims of this login (ID token merged with userinfo), and the IdP's ID token itself when
+    the IdP has an end_session_endpoint to send it to at logout (otherwise there is no reason to keep it)."""
     logins.check_connection_active(connection, request)
     if request.status != "pending":
         raise LoginError.wanted_got(
@@ -119,7 +120,7 @@ def _finish(
         config,
         oidc_client_secret(rt, connection),
         code=code,
-        callback=client.redirect_uri(env.url, connection.id),
+        callback=client.connection_redirect_uri(connection, env),
         code_verifier=binding.verifier_for(rt, state) if config.get("pkce_enabled", True) is not False else None,
         policy=policy,
     )
@@ -135,7 +136,7 @@ def _finish(
     if provider.userinfo_endpoint and isinstance(access_token, str) and access_token:
         userinfo = client.fetch_userinfo(provider, access_token, policy=policy)
         claims = merge_userinfo(claims, userinfo)
-    return claims, tokens["id_token"]
+    return claims, tokens["id_token"] if provider.end_session_endpoint else None
 
 
 def finish_login(
@@ -154,10 +155,11 @@ def finish_login(
         session_id = new_id("ses")
         with rt.engine.begin() as db:
             url = logins.complete_login(rt, db, request, connection, profile, client_ip, session_id=session_id)
-            # kept for the logout that may follow: the IdP's end_session_endpoint wants it as id_token_hint
-            keep_id_token(
-                rt, db, env_id=env.id, connection_id=connection.id, session_id=session_id, id_token=idp_id_token
-            )
+            if idp_id_token is not None:
+                # kept for the logout that may follow: the IdP's end_session_endpoint wants it as id_token_hint
+                keep_id_token(
+                    rt, db, env_id=env.id, connection_id=connection.id, session_id=session_id, id_token=idp_id_token
+                )
         return _redirect(url)
     except LoginError as error:
         reference, app_url = logins.fail_login(

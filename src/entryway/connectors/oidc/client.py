@@ -9,8 +9,10 @@ from urllib.parse import quote, urlencode
 
 from entryway.connectors.oidc.discovery import ProviderConfig
 from entryway.connectors.oidc.fetch import FetchError, request_json
+from entryway.model.connections import SsoConnection
 from entryway.model.errors import LoginError
 from entryway.outbound import OutboundPolicy
+from entryway.services.environments import Environment
 
 MAX_IDP_TEXT = 200
 DEFAULT_SCOPES = ("openid", "profile", "email")
@@ -18,6 +20,21 @@ DEFAULT_SCOPES = ("openid", "profile", "email")
 
 def redirect_uri(env_url: str, connection_id: str) -> str:
     return f"{env_url}/sso/v1/oidc/{connection_id}/callback"
+
+
+def connection_redirect_uri(connection: SsoConnection, env: Environment) -> str:
+    """The redirect URI registered at the IdP: fixed when the connection was created (CONTRACT §4), so a custom
+    domain verified later does not change it. Connections stored before it was recorded were made on the
+    environment's own URL."""
+    stored = connection.oidc_config.get("redirect_uri")
+    if isinstance(stored, str) and stored:
+        return stored
+    return redirect_uri(env.base_url or env.url, connection.id)
+
+
+def connection_base_url(connection: SsoConnection, env: Environment) -> str:
+    """The environment URL the connection's IdP-facing URLs (callback, logout landing) were fixed at."""
+    return connection_redirect_uri(connection, env).removesuffix(f"/sso/v1/oidc/{connection.id}/callback")
 
 
 def scopes_of(config: dict[str, Any]) -> list[str]:

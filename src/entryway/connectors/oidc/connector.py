@@ -43,7 +43,7 @@ class OidcConnector:
         url = client.authorization_url(
             provider,
             connection.oidc_config,
-            callback=client.redirect_uri(env.url, connection.id),
+            callback=client.connection_redirect_uri(connection, env),
             state=state,
             nonce=binding.nonce_for(rt, state),
             code_challenge=binding.challenge_for(binding.verifier_for(rt, state)) if pkce else None,

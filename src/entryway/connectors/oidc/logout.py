@@ -15,6 +15,7 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
+from entryway.connectors.oidc.client import connection_base_url
 from entryway.connectors.oidc.connector import load_provider
 from entryway.connectors.oidc.upstream_tokens import take_id_token
 from entryway.model.connections import ConnectionType
@@ -63,7 +64,7 @@ def upstream_logout_url(
     )
     params = {
         "client_id": str(connection.oidc_config.get("client_id", "")),
-        "post_logout_redirect_uri": landing_uri(env.url, connection.id),
+        "post_logout_redirect_uri": landing_uri(connection_base_url(connection, env), connection.id),
         "state": carried,
     }
     sid = hint_claims.get("sid")

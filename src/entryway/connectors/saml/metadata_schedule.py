@@ -19,10 +19,10 @@ import random
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from entryway.connectors.saml.metadata_import import prefetch
 from entryway.model.connections import ConnectionType
@@ -78,6 +78,26 @@ def schedule_new(rt: Runtime, rng: random.Random | None = None) -> int:
                 ],
             )
     return len(missing)
+
+
+def refresh_state(conn: Connection, connection_id: str) -> dict[str, Any] | None:
+    """How the periodic refresh of this connection stands (shown with the connection), or None before its first
+    schedule."""
+    found = conn.execute(select(R).where(R.c.connection_id == connection_id)).first()
+    if found is None:
+        return None
+    r = found._mapping
+
+    def iso(moment: datetime | None) -> str | None:
+        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+    return {
+        "next_time": iso(r["next_time"]),
+        "last_attempt_time": iso(r["last_attempt_time"]),
+        "last_success_time": iso(r["last_success_time"]),
+        "last_error": r["last_error"],
+        "consecutive_failures": r["consecutive_failures"],
+    }
 
 
 def _lease_free(now: datetime) -> Any:
