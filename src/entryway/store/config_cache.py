@@ -1,7 +1,7 @@
 """One process-wide cache of configuration read on the login path (environments, clients and their secrets,
 redirect URIs, organizations, domains, connections), invalidated by a generation counter in the database.
 
-Every insert, update or delete of those tables bumps `config_generation` (database triggers, migration 0012),
+Every insert, update or delete of those tables bumps `config_generation` (database triggers, migration 0013),
 whoever makes it: this process, another instance, the CLI, or SQL typed by an operator. So:
 
 - in this process, a committed change clears the cache at once (an engine event sees the write statement);

@@ -1,7 +1,7 @@
 """config generation counter, bumped by triggers on every configuration write
 
-Revision ID: 0012_config_generation
-Revises: 0011_envelope_encryption
+Revision ID: 0013_config_generation
+Revises: 0012_oidc_redirect_uris
 Create Date: 2026-11-27 12:40:00
 
 Triggers rather than application code, so a change made by any process, the CLI or an operator's SQL is
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_config_generation"
-down_revision = "0011_envelope_encryption"
+revision = "0013_config_generation"
+down_revision = "0012_oidc_redirect_uris"
 branch_labels = None
 depends_on = None
 
