@@ -261,3 +261,14 @@ def test_removal_is_refused_while_connections_live_on_the_domain(prod: Productio
         ]
     with TestClient(create_app(prod.rt), base_url=f"https://{CUSTOM}") as browser:
         assert browser.get("/.well-known/openid-configuration").status_code == 404
+
+
+def test_portal_links_move_to_the_verified_custom_domain(prod: Production, dns_server: DnsServer) -> None:
+    with prod.client() as api:
+        before = api.put(f"/api/v1/organizations/{prod.org_id}/portal_links", json={"link_type": "SHAREABLE"})
+        assert before.status_code in (200, 201), before.text
+        assert before.json()["link"]["location"].startswith(f"{BASE}/portal/links/")
+        _verified(prod, dns_server, api)
+        # Asked through the old URL: the link still points where the portal now lives.
+        after = api.put(f"/api/v1/organizations/{prod.org_id}/portal_links", json={"link_type": "SHAREABLE"})
+    assert after.json()["link"]["location"].startswith(f"https://{CUSTOM}/portal/links/"), after.json()

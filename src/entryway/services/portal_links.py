@@ -98,7 +98,8 @@ def create_link(
             created_by=created_by,
         )
     )
-    return link, env.url + LINK_PATH + token
+    # public_url, not the URL this call came in on: links follow a verified custom domain (docs/custom-domains.md)
+    return link, env.public_url + LINK_PATH + token
 
 
 def list_links(
