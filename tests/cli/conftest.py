@@ -27,6 +27,10 @@ def seed(rt: Runtime) -> DevSeed:
 @pytest.fixture
 def cli_env(rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     monkeypatch.chdir(tmp_path)  # no stray .env is read
+    # The CLI is another instance (its own engine): this runtime would see its changes within the configuration
+    # cache's check interval. Check on every lookup so the tests read CLI changes at once; the interval itself is
+    # tested in tests/store/test_config_cache.py.
+    monkeypatch.setattr(rt.config, "check_seconds", 0.0)
     return {
         "ENTRYWAY_DATABASE_URL": rt.engine.url.render_as_string(hide_password=False),
         "ENTRYWAY_DATA_DIR": str(rt.settings.data_dir),

@@ -136,10 +136,22 @@ def _after_execute(conn: Connection, statement: Any, *_args: Any) -> None:
 
 
 def _on_commit(conn: Connection) -> None:
-    if conn.info.pop(_DIRTY, False):
+    if _pop_dirty(conn):
         for cache in list(_caches.get(conn.engine, ())):
             cache.clear()
 
 
 def _on_rollback(conn: Connection) -> None:
-    conn.info.pop(_DIRTY, None)
+    _pop_dirty(conn)
+
+
+def _pop_dirty(conn: Connection) -> bool:
+    try:
+        return bool(conn.info.pop(_DIRTY, False))
+    except SQLAlchemyError:
+        # The database connection was lost mid-transaction (PostgreSQL down): reading `info` would raise here,
+        # inside SQLAlchemy's rollback, and turn the request's 503 into a 500. Nothing was committed, so there is
+        # nothing to invalidate; clear every cache anyway, as _check_generation does when the database is down.
+        for cache in list(_caches.get(conn.engine, ())):
+            cache.clear()
+        return False
