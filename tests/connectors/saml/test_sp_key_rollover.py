@@ -17,13 +17,12 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from lxml import etree
 
 from entryway.clock import FrozenClock
-from entryway.connectors.registry import connector_for
 from entryway.keys import rotation
 from entryway.keys.keyring import DEFAULT_RETAIN_SECONDS
 from entryway.keys.material import load_certificate
 from entryway.model.errors import ApiError
-from entryway.services import logins
 from tests.cli.conftest import Run
+from tests.connectors.saml.test_signed_requests import _start as start_login
 from tests.connectors.support import SamlWorld, outcome
 from tests.support.saml_builder import build_response, encode, sign_assertion
 from tests.support.saml_encryption import encrypt_assertion
@@ -42,23 +41,7 @@ def metadata_certificates(world: SamlWorld, use: str = "signing") -> list[str]:
 
 
 def signed_request_query(world: SamlWorld) -> str:
-    with world.rt.engine.begin() as db:
-        request = logins.create_auth_request(
-            world.rt,
-            db,
-            env=world.seed.environment,
-            client_id=world.seed.client_id,
-            redirect_uri="http://localhost:3000/callback",
-            scope="openid",
-            state=None,
-            nonce=None,
-            code_challenge=None,
-            code_challenge_method=None,
-            connection=world.connection,
-            login_hint=None,
-            upstream_request_id=connector_for(world.connection).new_upstream_id(),
-        )
-    answer = connector_for(world.connection).start_login(world.rt, world.seed.environment, world.connection, request)
+    _, answer = start_login(world)
     return urlsplit(answer.headers["location"]).query
 
 
