@@ -39,6 +39,9 @@ NOTICES = {
     "connection_configured": "The connection was saved. Enable it when the IdP side is ready.",
     "already_submitted": ALREADY_SUBMITTED,
     "branding_saved": "The branding was saved: every hosted page shows it now.",
+    "custom_domain_set": "The domain was saved. Publish the DNS record below, then verify it. "
+    "Nothing changes for the app until it is verified.",
+    "custom_domain_removed": "The custom domain was removed: the environment is served at its own URL only.",
 }
 
 

@@ -8,6 +8,7 @@ from entryway.dashboard import (
     branding,
     checklist_page,
     credentials,
+    custom_domain,
     logs,
     organizations,
     overview,
@@ -17,5 +18,16 @@ from entryway.dashboard import (
 )
 
 router = APIRouter()
-for module in (session, overview, credentials, redirects, organizations, logs, webhooks, branding, checklist_page):
+for module in (
+    session,
+    overview,
+    credentials,
+    redirects,
+    organizations,
+    logs,
+    webhooks,
+    branding,
+    custom_domain,
+    checklist_page,
+):
     router.include_router(module.router)

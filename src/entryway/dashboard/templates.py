@@ -21,6 +21,7 @@ NAV = (
     ("logs", "/dashboard/logs", "Auth log"),
     ("webhooks", "/dashboard/webhooks", "Webhooks"),
     ("branding", "/dashboard/branding", "Branding"),
+    ("custom_domain", "/dashboard/custom-domain", "Custom domain"),
     ("checklist", "/dashboard/checklist", "Checklist"),
 )
 
