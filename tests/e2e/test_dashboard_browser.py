@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import func, select
 
+from entryway.dashboard.templates import NAV
 from entryway.runtime import Runtime
 from entryway.services import auth_log, owners
 from entryway.services.bootstrap import DevSeed, seed_development
@@ -29,6 +30,7 @@ PAGES = [
     "/dashboard/logs",
     "/dashboard/webhooks",
     "/dashboard/branding",
+    "/dashboard/custom-domain",
     "/dashboard/checklist",
 ]
 
@@ -73,7 +75,10 @@ def count(rt: Runtime, table) -> int:  # type: ignore[no-untyped-def]
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-@pytest.mark.parametrize("width", [375, 1280])
+# Each browser test runs on both storage backends (the `rt` fixture); where a test is also repeated per width,
+# each width is paired with one backend (a page's layout does not depend on the database), so PostgreSQL is
+# covered without doubling the slowest tests.
+@pytest.mark.parametrize(("backend", "width"), [("sqlite", 375), ("postgresql", 1280)])
 def test_every_page_fits_the_width(chromium: Browser, live: tuple[str, DevSeed], width: int) -> None:
     base, seed = live
     page = signed_in_page(chromium, base, width)
@@ -83,11 +88,11 @@ def test_every_page_fits_the_width(chromium: Browser, live: tuple[str, DevSeed],
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} is {overflow} px wider than {width} px"
         # every nav link is reachable (the bar scrolls sideways on a phone rather than overflowing the page)
-        assert page.locator("nav a").count() == 8
+        assert page.locator("nav a").count() == len(NAV)
     page.context.close()
 
 
-@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize(("backend", "width"), [("postgresql", 375), ("sqlite", 1280)])
 def test_generate_a_secret_shown_once(chromium: Browser, live: tuple[str, DevSeed], rt: Runtime, width: int) -> None:
     base, _ = live
     page = signed_in_page(chromium, base, width)
