@@ -19,12 +19,12 @@ WIDTHS = {"phone": 375, "desktop": 1280}
 
 
 @contextmanager
-def chromium() -> Iterator[Browser]:
+def chromium(*extra_args: str) -> Iterator[Browser]:
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make interop-deps` (Debian's chromium package)")
     with sync_playwright() as playwright:
         # --no-sandbox: the suite runs as root in CI, where Chromium's sandbox refuses to start.
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", *extra_args])
         try:
             yield browser
         finally:
