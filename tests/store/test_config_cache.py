@@ -180,3 +180,21 @@ def test_size_is_bounded(rt: Runtime) -> None:
     assert len(cache) == 3
     assert cache.get(9, lambda: -1) == 9  # the most recent are kept
     assert cache.get(0, lambda: -1) == -1
+
+
+def test_related_entries_are_kept_with_their_load_and_not_after_a_racing_clear(rt: Runtime) -> None:
+    cache = ConfigCache(rt.engine, check_seconds=60)
+
+    def pairs(value: str) -> list[tuple[str, str]]:
+        return [(f"{value}-a", "A"), (f"{value}-b", "B")]
+
+    assert cache.get("route", lambda: "r1", pairs) == "r1"
+    assert cache.get("r1-a", lambda: "loaded") == "A" and cache.get("r1-b", lambda: "loaded") == "B"
+
+    def stale_load() -> str:
+        cache.clear()  # a change committed while the joined read was running
+        return "r2"
+
+    assert cache.get("route2", stale_load, pairs) == "r2"
+    assert cache.get("r2-a", lambda: "fresh") == "fresh"  # neither the value nor its related entries were kept
+    assert cache.get("route2", lambda: "again") == "again"

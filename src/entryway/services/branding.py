@@ -33,6 +33,7 @@ DEFAULT_FAVICON_URL = "/branding/default/favicon.svg"
 IMAGE_PATH = "/branding/images/"
 _CACHE_KEY = "branding"
 _TTL_SECONDS = 10.0
+_MAX_ENTRIES = 4096
 
 EXTENSIONS = {
     "image/png": "png",
@@ -133,6 +134,9 @@ def resolve_branding(rt: Runtime, env_id: str, organization_id: str | None = Non
         return hit[1]
     with rt.engine.connect() as conn:
         branding = load_branding(conn, env_id, organization_id)
+    if len(cache) >= _MAX_ENTRIES:
+        # Entries live seconds: with many organizations, start afresh rather than grow by every one ever shown.
+        cache.clear()
     cache[key] = (now, branding)
     return branding
 

@@ -20,7 +20,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Delete, Engine, Insert, Update, event, select
@@ -54,8 +54,18 @@ class ConfigCache:
         self.misses = 0
         _watch(engine, self)
 
-    def get(self, key: Hashable, load: Callable[[], T]) -> T:
-        """The cached value for `key`, or `load()`'s (cached unless the cache was cleared meanwhile)."""
+    def get(
+        self,
+        key: Hashable,
+        load: Callable[[], T],
+        related: Callable[[T], Iterable[tuple[Hashable, Any]]] | None = None,
+    ) -> T:
+        """The cached value for `key`, or `load()`'s (cached unless the cache was cleared meanwhile).
+
+        `related(value)` names further entries the same load answered (one joined query that found a domain, its
+        organization's connections and each connection): they are stored with it, under the same epoch check,
+        so the next steps of a login find them without a query of their own.
+        """
         self._check_generation()
         with self._lock:
             value = self._entries.get(key, _MISSING)
@@ -66,21 +76,31 @@ class ConfigCache:
             epoch = self._epoch
             self.misses += 1
         value = load()
+        extra = list(related(value)) if related is not None else []
         with self._lock:
             if self._epoch == epoch:
+                for extra_key, extra_value in extra:
+                    self._entries[extra_key] = extra_value
+                    self._entries.move_to_end(extra_key)
                 self._entries[key] = value
-                if len(self._entries) > self.max_entries:
+                while len(self._entries) > self.max_entries:
                     self._entries.popitem(last=False)
         return value
 
-    def fetch(self, key: Hashable, read: Callable[..., T], *args: Any) -> T:
+    def fetch(
+        self,
+        key: Hashable,
+        read: Callable[..., T],
+        *args: Any,
+        related: Callable[[T], Iterable[tuple[Hashable, Any]]] | None = None,
+    ) -> T:
         """`read(conn, *args)` on a fresh connection, cached under `key` (a tuple naming the lookup and args)."""
 
         def load() -> T:
             with self.engine.connect() as conn:
                 return read(conn, *args)
 
-        return self.get(key, load)
+        return self.get(key, load, related)
 
     def clear(self) -> None:
         with self._lock:
