@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, select
+from sqlalchemy import Connection, Table, and_, bindparam, select
 
 from entryway.model.connections import Domain, Organization, SsoConnection
 from entryway.services.connections import connection_from_row
@@ -53,21 +53,31 @@ def _connections(rows: Sequence[Any]) -> tuple[SsoConnection, ...]:
     )
 
 
-def _organization_connections(table: Table, organization_id: Any, env_id: str) -> Any:
+def _organization_connections(table: Table, organization_id: Any, env_id: Any) -> Any:
     """`table` joined to the connections of the organization its `organization_id` names (none: one null row)."""
     return table.outerjoin(
         connections, and_(connections.c.organization_id == organization_id, connections.c.environment_id == env_id)
     )
 
 
+# Built once (bind parameters): a miss runs them often, and a reused statement skips SQLAlchemy's construction.
+_BY_DOMAIN = (
+    select(*_labelled(domains, "d_"), *_labelled(connections, _CONNECTION))
+    .select_from(_organization_connections(domains, domains.c.organization_id, bindparam("env_id")))
+    .where(domains.c.environment_id == bindparam("env_id"), domains.c.domain == bindparam("domain"))
+    .order_by(connections.c.id)
+)
+_BY_ORGANIZATION = (
+    select(*_labelled(organizations, "o_"), *_labelled(connections, _CONNECTION))
+    .select_from(_organization_connections(organizations, organizations.c.id, bindparam("env_id")))
+    .where(organizations.c.id == bindparam("org_id"), organizations.c.environment_id == bindparam("env_id"))
+    .order_by(connections.c.id)
+)
+
+
 def route_for_domain(conn: Connection, env_id: str, domain: str) -> Route | None:
     """The organization that owns `domain` in this environment, with its connections; None when none does."""
-    rows = conn.execute(
-        select(*_labelled(domains, "d_"), *_labelled(connections, _CONNECTION))
-        .select_from(_organization_connections(domains, domains.c.organization_id, env_id))
-        .where(domains.c.environment_id == env_id, domains.c.domain == lookup_form(domain))
-        .order_by(connections.c.id)
-    ).all()
+    rows = conn.execute(_BY_DOMAIN, {"env_id": env_id, "domain": lookup_form(domain)}).all()
     if not rows:
         return None
     found: Domain = domain_from_row(_unprefixed(rows[0]._mapping, "d_"))
@@ -76,12 +86,7 @@ def route_for_domain(conn: Connection, env_id: str, domain: str) -> Route | None
 
 def route_for_organization(conn: Connection, env_id: str, org_id: str) -> Route | None:
     """The organization `org_id` of this environment with its connections; None when there is no such one."""
-    rows = conn.execute(
-        select(*_labelled(organizations, "o_"), *_labelled(connections, _CONNECTION))
-        .select_from(_organization_connections(organizations, organizations.c.id, env_id))
-        .where(organizations.c.id == org_id, organizations.c.environment_id == env_id)
-        .order_by(connections.c.id)
-    ).all()
+    rows = conn.execute(_BY_ORGANIZATION, {"env_id": env_id, "org_id": org_id}).all()
     if not rows:
         return None
     found: Organization = organization_from_row(_unprefixed(rows[0]._mapping, "o_"))

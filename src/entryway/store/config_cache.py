@@ -32,9 +32,22 @@ T = TypeVar("T")
 
 # The tables whose rows the cache holds; a write to any of them invalidates it.
 WATCHED_TABLES = frozenset(
-    {"environments", "clients", "client_secrets", "redirect_uris", "organizations", "domains", "connections"}
+    {
+        "environments",
+        "clients",
+        "client_secrets",
+        "redirect_uris",
+        "organizations",
+        "domains",
+        "connections",
+        "environment_branding",
+        "organization_branding",
+        "brand_images",
+        "webhook_endpoints",
+    }
 )
-# Execution option for writes that change nothing the cache holds (a secret's last_used_time).
+# Execution option for writes that change nothing the cache holds (a secret's last_used_time, a webhook
+# endpoint's failing_since); the migrations' UPDATE triggers leave those columns out too.
 NOT_CONFIG = "entryway_not_config"
 _DIRTY = "entryway_config_dirty"
 _MISSING = object()
@@ -86,6 +99,21 @@ class ConfigCache:
                 while len(self._entries) > self.max_entries:
                     self._entries.popitem(last=False)
         return value
+
+    def peek(self, key: Hashable) -> tuple[bool, Any]:
+        """(True, value) when `key` is cached and no generation check is due; (False, None) otherwise.
+
+        Never touches the database, so async code can use it on the event loop and fall back to `get` in a
+        thread only on a miss. A due check counts as a miss: the value might be stale."""
+        if time.monotonic() - self._checked_at >= self.check_seconds:
+            return False, None
+        with self._lock:
+            value = self._entries.get(key, _MISSING)
+            if value is _MISSING:
+                return False, None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return True, value
 
     def fetch(
         self,
