@@ -39,8 +39,12 @@ def app_credentials(i: Inputs) -> Finding:
     if i.app_env is not None:
         problems: list[str] = []
         env_url = (i.app_env.env_url or "").rstrip("/")
-        if env_url != i.env.url:
-            problems.append(f"ENTRYWAY_ENV_URL is {i.app_env.env_url or '(unset)'!r}, this environment is {i.env.url}")
+        # Either of the environment's URLs is its own (its URL, or its verified custom domain): the custom-domain
+        # rule says which one the app should use.
+        if env_url not in (i.env.url, *i.env.issuers):
+            problems.append(
+                f"ENTRYWAY_ENV_URL is {i.app_env.env_url or '(unset)'!r}, this environment is {i.env.public_url}"
+            )
         if i.app_env.client_id != app_client:
             other = credentials.get_client(i.conn, i.app_env.client_id) if i.app_env.client_id else None
             where = f" (a client of {other.environment_id})" if other is not None else ""
