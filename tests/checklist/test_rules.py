@@ -171,6 +171,35 @@ def test_an_expired_secret_still_listed_warns(rt: Runtime, prod: Prod) -> None:
     assert finding.status is Status.WARN and "expired" in finding.detail
 
 
+def _more_secrets(rt: Runtime, prod: Prod, count: int) -> list[str]:
+    ids = []
+    with rt.engine.begin() as conn:
+        client = credentials.environment_client(conn, prod.env.id, prod.client_id)
+        for _ in range(count):
+            old = next(s for s in credentials.list_secrets(conn, prod.client_id) if s.status == "ACTIVE")
+            credentials.set_secret_status(rt, conn, client, old.id, "INACTIVE")  # the limit stays the service's
+            _, made = credentials.create_secret(rt, conn, client)
+            conn.execute(update(client_secrets).where(client_secrets.c.id == made.id).values(last_used_time=NOW))
+            ids.append(old.id)
+    return ids
+
+
+def test_deactivated_secrets_kept_beyond_the_rotation_pair_warn(rt: Runtime, prod: Prod) -> None:
+    _more_secrets(rt, prod, 1)
+    assert run(rt, prod.env, credentials_rules.client_secrets_rule).status is Status.PASS  # a pair: fine
+    _more_secrets(rt, prod, 1)
+    finding = run(rt, prod.env, credentials_rules.client_secrets_rule)
+    assert finding.status is Status.WARN and "more than the rotation pair" in finding.detail, finding.detail
+
+
+def test_more_active_secrets_than_the_rotation_pair_fail(rt: Runtime, prod: Prod) -> None:
+    kept = _more_secrets(rt, prod, 2)
+    with rt.engine.begin() as conn:  # past the service's limit, as only a hand-made change can be
+        conn.execute(update(client_secrets).where(client_secrets.c.id.in_(kept)).values(status="ACTIVE"))
+    finding = run(rt, prod.env, credentials_rules.client_secrets_rule)
+    assert finding.status is Status.FAIL and "3 secrets are active" in finding.detail, finding.detail
+
+
 # --- redirect URIs ------------------------------------------------------------------------------------
 
 
@@ -248,6 +277,26 @@ def test_no_signing_key_fails(rt: Runtime, prod: Prod) -> None:
     with rt.engine.begin() as conn:
         conn.execute(update(signing_keys).where(signing_keys.c.environment_id == prod.env.id).values(status="retired"))
     assert run(rt, prod.env, operations_rules.signing_keys_rule).status is Status.FAIL
+
+
+def test_an_old_sp_key_warns_and_an_expired_sp_certificate_fails(rt: Runtime, prod: Prod) -> None:
+    assert run(rt, prod.env, operations_rules.signing_keys_rule).status is Status.PASS
+    with rt.engine.begin() as conn:  # the token key is fresh (rotated), the SP key two years old
+        conn.execute(
+            update(signing_keys)
+            .where(signing_keys.c.environment_id == prod.env.id, signing_keys.c.purpose == "saml_sp")
+            .values(create_time=NOW - timedelta(days=800), activate_time=None)
+        )
+    old = run(rt, prod.env, operations_rules.signing_keys_rule)
+    assert old.status is Status.WARN and "SAML SP key" in old.detail and "saml_sp" in (old.fix or "")
+    with rt.engine.begin() as conn:  # its certificate as it stands a day after it ran out
+        conn.execute(
+            update(signing_keys)
+            .where(signing_keys.c.environment_id == prod.env.id, signing_keys.c.purpose == "saml_sp")
+            .values(certificate_pem=_certificate(NOW - timedelta(days=1)))
+        )
+    gone = run(rt, prod.env, operations_rules.signing_keys_rule)
+    assert gone.status is Status.FAIL and "SAML SP certificate" in gone.detail and "expired" in gone.detail
 
 
 def _certificate(not_after: datetime) -> str:
