@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import insert, select, text, update
 
 from entryway.clock import Clock
 from entryway.model.environments import RedirectKind
@@ -20,9 +20,16 @@ from entryway.model.selectors import choose_selector
 from entryway.runtime import Runtime
 from entryway.services import credentials, environments, logins
 from entryway.services.bootstrap import DevSeed, seed_development
+from entryway.services.branding import resolve_branding
 from entryway.services.connections import set_enabled
 from entryway.store.config_cache import ConfigCache
-from entryway.store.tables import client_secrets, config_generation, connections
+from entryway.store.tables import (
+    client_secrets,
+    config_generation,
+    connections,
+    environment_branding,
+    webhook_endpoints,
+)
 from tests.conftest import make_settings
 
 URL = "http://127.0.0.1:8123"
@@ -180,3 +187,51 @@ def test_size_is_bounded(rt: Runtime) -> None:
     assert len(cache) == 3
     assert cache.get(9, lambda: -1) == 9  # the most recent are kept
     assert cache.get(0, lambda: -1) == -1
+
+
+def test_a_branding_change_reaches_the_pages_of_another_instance(rt: Runtime, other: Runtime, seed: DevSeed) -> None:
+    """Hosted pages read branding through the cache; a write (here an operator's SQL) is seen elsewhere."""
+    env_id = seed.environment.id
+    assert resolve_branding(other, env_id).display_name == "Entryway"
+    with rt.engine.begin() as conn:
+        conn.execute(
+            insert(environment_branding).values(
+                environment_id=env_id, display_name="Acme Cloud", update_time=rt.clock.now()
+            )
+        )
+    _wait_until(lambda: resolve_branding(other, env_id).display_name == "Acme Cloud", 5)
+    with rt.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE environment_branding SET display_name = 'Acme' WHERE environment_id = :e"), {"e": env_id}
+        )
+    _wait_until(lambda: resolve_branding(other, env_id).display_name == "Acme", 5)
+
+
+def test_a_webhook_endpoints_failure_bookkeeping_is_not_a_configuration_change(rt: Runtime, seed: DevSeed) -> None:
+    """The delivery worker writes failing_since on every failed attempt; that must not empty every cache."""
+    now = rt.clock.now()
+    with rt.engine.begin() as conn:  # the row as the service stores it; the URL's checks are not the point here
+        conn.execute(
+            insert(webhook_endpoints).values(
+                id="wh_bookkeeping", environment_id=seed.environment.id, url="https://hooks.example.com/entryway",
+                event_types=["sso.login_failed"], secret=b"sealed", status="ENABLED", create_time=now, update_time=now,
+            )
+        )  # fmt: skip
+
+    def generation() -> int:
+        with rt.engine.connect() as conn:
+            return int(conn.execute(select(config_generation.c.value)).scalar_one())
+
+    before = generation()
+    with rt.engine.begin() as conn:
+        conn.execute(
+            update(webhook_endpoints)
+            .where(webhook_endpoints.c.id == "wh_bookkeeping")
+            .values(failing_since=rt.clock.now(), update_time=rt.clock.now())
+        )
+    assert generation() == before
+    with rt.engine.begin() as conn:
+        conn.execute(
+            update(webhook_endpoints).where(webhook_endpoints.c.id == "wh_bookkeeping").values(status="DISABLED")
+        )
+    assert generation() > before

@@ -35,6 +35,7 @@ from entryway.events.types import TEST_EVENT_TYPE
 from entryway.model.errors import ApiError, not_found
 from entryway.outbound import OutboundRefused, pinned_client, policy_for
 from entryway.runtime import Runtime
+from entryway.store.config_cache import NOT_CONFIG
 from entryway.store.tables import events, webhook_attempts, webhook_deliveries, webhook_endpoints
 
 RETRY_WINDOW = timedelta(hours=26)
@@ -228,7 +229,12 @@ def record(rt: Runtime, claim: Claim, outcome: AttemptResult, *, trigger: str = 
         )
         if outcome.success:
             values: dict[str, Any] = {"status": "SUCCEEDED", "next_attempt_time": None}
-            conn.execute(update(E).where(E.c.id == claim.endpoint_id).values(failing_since=None))
+            conn.execute(
+                update(E)
+                .where(E.c.id == claim.endpoint_id)
+                .values(failing_since=None)
+                .execution_options(**{NOT_CONFIG: True})
+            )
         elif retry and now - claim.create_time < RETRY_WINDOW:
             delay = timedelta(seconds=backoff_seconds(claim.attempt))
             values = {"status": "PENDING", "next_attempt_time": now + delay}
@@ -255,7 +261,12 @@ def record(rt: Runtime, claim: Claim, outcome: AttemptResult, *, trigger: str = 
 
 
 def _note_failure(rt: Runtime, conn: Connection, endpoint_id: str, now: datetime) -> None:
-    conn.execute(update(E).where(E.c.id == endpoint_id, E.c.failing_since.is_(None)).values(failing_since=now))
+    conn.execute(
+        update(E)
+        .where(E.c.id == endpoint_id, E.c.failing_since.is_(None))
+        .values(failing_since=now)
+        .execution_options(**{NOT_CONFIG: True})
+    )
     limit = timedelta(days=rt.settings.webhook_disable_after_days)
     conn.execute(
         update(E)

@@ -10,8 +10,9 @@ Resolution, most specific first, field by field:
 How a page gets its branding: pages call `entryway.web.pages.render` (or `error_page`). With no `branding=`
 argument, `render` resolves the environment the current request was routed to (by Host, custom domains
 included) and, when the page passes `organization_id=`, that organization's overrides. A page outside any
-environment (unknown Host) gets the defaults. `resolve_branding` is cached per (environment, organization) for
-a few seconds and dropped at once on this process when branding is written, so the hot path pays a dict lookup.
+environment (unknown Host) gets the defaults. `resolve_branding` is held per (environment, organization) in the
+generation-checked configuration cache (store/config_cache.py): a branding write invalidates it on commit, here
+at once and on other instances within ENTRYWAY_CONFIG_CACHE_SECONDS, so pages pay a dict lookup.
 
 Images are stored in the database, content-addressed (SHA-256), and served by Entryway itself at
 `/branding/images/<sha256>.<ext>` on the environment's own host: pages never load third-party content.
@@ -19,7 +20,6 @@ Images are stored in the database, content-addressed (SHA-256), and served by En
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
@@ -31,8 +31,6 @@ from entryway.store.tables import brand_images, environment_branding, organizati
 DEFAULT_NAME = "Entryway"
 DEFAULT_FAVICON_URL = "/branding/default/favicon.svg"
 IMAGE_PATH = "/branding/images/"
-_CACHE_KEY = "branding"
-_TTL_SECONDS = 10.0
 
 EXTENSIONS = {
     "image/png": "png",
@@ -124,19 +122,6 @@ def load_branding(conn: Connection, env_id: str, organization_id: str | None = N
 
 
 def resolve_branding(rt: Runtime, env_id: str, organization_id: str | None = None) -> Branding:
-    """The branding for a page of `env_id` (and `organization_id`), cached for a few seconds per process."""
-    cache: dict[tuple[str, str | None], tuple[float, Branding]] = rt.caches.setdefault(_CACHE_KEY, {})  # type: ignore[assignment]
-    key = (env_id, organization_id)
-    hit = cache.get(key)
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < _TTL_SECONDS:
-        return hit[1]
-    with rt.engine.connect() as conn:
-        branding = load_branding(conn, env_id, organization_id)
-    cache[key] = (now, branding)
-    return branding
-
-
-def forget_cached_branding(rt: Runtime) -> None:
-    """After a write: this process sees the change at once; other instances within the cache's few seconds."""
-    rt.caches.pop(_CACHE_KEY, None)
+    """The branding for a page of `env_id` (and `organization_id`), from the configuration cache: a change is
+    seen at once by the instance that made it and within ENTRYWAY_CONFIG_CACHE_SECONDS by every other."""
+    return rt.config.fetch(("branding", env_id, organization_id), load_branding, env_id, organization_id)

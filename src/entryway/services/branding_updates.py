@@ -19,7 +19,7 @@ from entryway.model.brand_images import CheckedImage
 from entryway.model.branding_input import UNSET, BrandingChange
 from entryway.model.errors import invalid
 from entryway.runtime import Runtime
-from entryway.services.branding import Branding, build_branding, forget_cached_branding, image_url
+from entryway.services.branding import Branding, build_branding, image_url
 from entryway.store.tables import brand_images, environment_branding, organization_branding
 
 ENVIRONMENT_FIELDS = ("display_name", "accent_color", "logo", "favicon")
@@ -150,7 +150,6 @@ def update_environment_branding(rt: Runtime, conn: Connection, env_id: str, chan
     values = _row_values(rt, conn, env_id, change, ENVIRONMENT_FIELDS)
     _upsert(conn, environment_branding, {"environment_id": env_id}, {**values, "update_time": rt.clock.now()})
     _forget_unused_images(conn, env_id)
-    forget_cached_branding(rt)
     return get_environment_branding(conn, env_id)
 
 
@@ -167,7 +166,6 @@ def update_organization_branding(
         {**values, "environment_id": env_id, "update_time": rt.clock.now()},
     )
     _forget_unused_images(conn, env_id)
-    forget_cached_branding(rt)
     return get_organization_branding(conn, env_id, org_id)
 
 

@@ -41,10 +41,6 @@ def cname_target(settings: Settings, env: Environment) -> str:
     return (urlsplit(env.base_url or env.url).hostname or "").lower()
 
 
-def _forget_routes(rt: Runtime) -> None:
-    rt.caches.pop("env_by_host", None)
-
-
 def set_custom_domain(rt: Runtime, conn: Connection, env: Environment, domain: object) -> Environment:
     """Record the domain (PENDING). Setting the current one again changes nothing."""
     if env.is_development:
@@ -79,7 +75,6 @@ def set_custom_domain(rt: Runtime, conn: Connection, env: Environment, domain: o
         .where(environments.c.id == env.id)
         .values(custom_domain=name, custom_domain_verified=False, update_time=rt.clock.now())
     )
-    _forget_routes(rt)
     return get_environment(conn, env.id)
 
 
@@ -164,7 +159,6 @@ def verify_custom_domain(rt: Runtime, env_id: str) -> tuple[Environment, DnsChec
                 .values(custom_domain_verified=True, update_time=rt.clock.now())
             )
             env = get_environment(conn, env_id)
-        _forget_routes(rt)
     return env, check
 
 
@@ -202,7 +196,6 @@ def remove_custom_domain(rt: Runtime, conn: Connection, env: Environment) -> Env
         .where(environments.c.id == env.id)
         .values(custom_domain=None, custom_domain_verified=False, update_time=rt.clock.now())
     )
-    _forget_routes(rt)
     return get_environment(conn, env.id)
 
 

@@ -32,9 +32,22 @@ T = TypeVar("T")
 
 # The tables whose rows the cache holds; a write to any of them invalidates it.
 WATCHED_TABLES = frozenset(
-    {"environments", "clients", "client_secrets", "redirect_uris", "organizations", "domains", "connections"}
+    {
+        "environments",
+        "clients",
+        "client_secrets",
+        "redirect_uris",
+        "organizations",
+        "domains",
+        "connections",
+        "environment_branding",
+        "organization_branding",
+        "brand_images",
+        "webhook_endpoints",
+    }
 )
-# Execution option for writes that change nothing the cache holds (a secret's last_used_time).
+# Execution option for writes that change nothing the cache holds (a secret's last_used_time, a webhook
+# endpoint's failing_since); the migrations' UPDATE triggers leave those columns out too.
 NOT_CONFIG = "entryway_not_config"
 _DIRTY = "entryway_config_dirty"
 _MISSING = object()
