@@ -1,7 +1,7 @@
 """idempotency answers sealed, keyed by one hashed id
 
-Revision ID: 0014_idempotency_sealed
-Revises: 0013_config_generation
+Revision ID: 0015_idempotency_sealed
+Revises: 0014_config_generation_more
 Create Date: 2026-11-27 15:45:00
 
 The remembered first answer to an Idempotency-Key can hold a secret shown once (a new client secret, a
@@ -20,8 +20,8 @@ from alembic import op
 
 import entryway.store.types
 
-revision = "0014_idempotency_sealed"
-down_revision = "0013_config_generation"
+revision = "0015_idempotency_sealed"
+down_revision = "0014_config_generation_more"
 branch_labels = None
 depends_on = None
 
