@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from entryway.events.payloads import timestamp
 from entryway.events.types import EVENT_TYPES, TEST_EVENT_TYPE, object_of
@@ -36,6 +36,12 @@ from entryway.ids import new_id
 from entryway.store.tables import events, webhook_deliveries, webhook_endpoints
 
 SPEC_VERSION = "1"
+
+# Built once (emit_event runs inside login steps): a reused statement keeps its SQLAlchemy cache key.
+_INSERT_EVENT = insert(events)
+_SUBSCRIBED = select(webhook_endpoints.c.id, webhook_endpoints.c.event_types).where(
+    webhook_endpoints.c.environment_id == bindparam("environment_id"), webhook_endpoints.c.status == "ENABLED"
+)
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,8 @@ def insert_event(
         occurred_at or datetime.now(UTC),
     )
     conn.execute(
-        insert(events).values(
+        _INSERT_EVENT,
+        dict(
             id=event.id,
             environment_id=environment_id,
             organization_id=organization_id,
@@ -102,7 +109,7 @@ def insert_event(
             object=event.object,
             data=data,
             occurred_at=event.occurred_at,
-        )
+        ),
     )
     return event
 
@@ -142,11 +149,7 @@ def emit_event(
         organization_id=organization_id,
         occurred_at=occurred_at,
     )
-    subscribed = conn.execute(
-        select(webhook_endpoints.c.id, webhook_endpoints.c.event_types).where(
-            webhook_endpoints.c.environment_id == environment_id, webhook_endpoints.c.status == "ENABLED"
-        )
-    ).all()
+    subscribed = conn.execute(_SUBSCRIBED, {"environment_id": environment_id}).all()
     for endpoint_id, types in subscribed:
         if event_type in (types or []):
             insert_delivery(conn, event, endpoint_id, event.occurred_at)

@@ -178,6 +178,13 @@ def environment_for_host(rt: Runtime, host: str) -> Environment | None:
     return rt.config.get(("env_by_host", host), lambda: _load_for_host(rt, host))
 
 
+def cached_environment_for_host(rt: Runtime, host: str) -> tuple[bool, Environment | None]:
+    """(True, environment or None) when the configuration cache knows the host's answer now, without any I/O;
+    (False, None) when only `environment_for_host` (which may read the database) can say."""
+    found: tuple[bool, Environment | None] = rt.config.peek(("env_by_host", host.lower()))
+    return found
+
+
 def _load_for_host(rt: Runtime, host: str) -> Environment | None:
     # A proxy may pass the default port along; a custom domain is stored as a bare name.
     bare = host.removesuffix(":443").removesuffix(":80")

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from entryway.ids import new_id
 from entryway.model.connections import SsoConnection
@@ -29,6 +29,20 @@ from entryway.store.tables import auth_codes, auth_requests
 # The client_id of the auth requests the admin portal's "test connection" makes (portal/test_logins.py). It
 # names no client row, so no app can authenticate as it at /oauth/token; its redirect_uri is a portal page.
 PORTAL_TEST_CLIENT = "entryway-portal-test"
+
+# The login path's statements, built once: a reused statement keeps its SQLAlchemy cache key, where building
+# `insert(...).values(...)` on every request cost several times the statement's execution.
+_INSERT_REQUEST = insert(auth_requests)
+_INSERT_CODE = insert(auth_codes)
+_BY_UPSTREAM_REQUEST = select(auth_requests).where(
+    auth_requests.c.upstream_request_id == bindparam("upstream_request_id")
+)
+# pending -> completed, conditionally: a request completes once only, even when two instances race.
+_COMPLETE_REQUEST = (
+    update(auth_requests)
+    .where(auth_requests.c.id == bindparam("request_id"), auth_requests.c.status == "pending")
+    .values(status="completed")
+)
 
 
 @dataclass(frozen=True)
@@ -164,7 +178,7 @@ def create_auth_request(
         create_time=now,
         expire_time=now + timedelta(seconds=rt.settings.auth_request_ttl_seconds),
     )
-    conn.execute(insert(auth_requests).values(**values))
+    conn.execute(_INSERT_REQUEST, values)
     auth_log.record(
         rt,
         conn,
@@ -186,7 +200,7 @@ def get_auth_request(conn: Connection, auth_request_id: str) -> AuthRequest | No
 
 
 def find_by_upstream_request(conn: Connection, upstream_request_id: str) -> AuthRequest | None:
-    row = conn.execute(select(auth_requests).where(auth_requests.c.upstream_request_id == upstream_request_id)).first()
+    row = conn.execute(_BY_UPSTREAM_REQUEST, {"upstream_request_id": upstream_request_id}).first()
     return _auth_request(row) if row is not None else None
 
 
@@ -238,11 +252,7 @@ def complete_login(
             f"before {request.expire_time.isoformat()}",
             now.isoformat(),
         )
-    done = conn.execute(
-        update(auth_requests)
-        .where(auth_requests.c.id == request.id, auth_requests.c.status == "pending")
-        .values(status="completed")
-    )
+    done = conn.execute(_COMPLETE_REQUEST, {"request_id": request.id})
     if done.rowcount != 1:
         raise LoginError.wanted_got(
             "authentication_not_completed",
@@ -252,7 +262,8 @@ def complete_login(
         )
     code = secrets.token_urlsafe(32)
     conn.execute(
-        insert(auth_codes).values(
+        _INSERT_CODE,
+        dict(
             code_hash=hash_code(code),
             auth_request_id=request.id,
             environment_id=request.environment_id,
@@ -269,7 +280,7 @@ def complete_login(
             expire_time=now + timedelta(seconds=rt.settings.code_ttl_seconds),
             used_time=None,
             issued_jti=None,
-        )
+        ),
     )
     auth_log.record(
         rt,

@@ -86,6 +86,21 @@ class ConfigCache:
                     self._entries.popitem(last=False)
         return value
 
+    def peek(self, key: Hashable) -> tuple[bool, Any]:
+        """(True, value) when `key` is cached and no generation check is due; (False, None) otherwise.
+
+        Never touches the database, so async code can use it on the event loop and fall back to `get` in a
+        thread only on a miss. A due check counts as a miss: the value might be stale."""
+        if time.monotonic() - self._checked_at >= self.check_seconds:
+            return False, None
+        with self._lock:
+            value = self._entries.get(key, _MISSING)
+            if value is _MISSING:
+                return False, None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return True, value
+
     def fetch(self, key: Hashable, read: Callable[..., T], *args: Any) -> T:
         """`read(conn, *args)` on a fresh connection, cached under `key` (a tuple naming the lookup and args)."""
 
