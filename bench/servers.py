@@ -69,6 +69,20 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def postgres_cpu_seconds(database_url: str) -> float:
+    """CPU used so far by the PostgreSQL backends connected to this database (the server's pool; our own query's
+    backend excluded). A backend that exits during a run takes its CPU with it, so this can only undercount."""
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        pids = [
+            int(row[0])
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (name,)
+            )
+        ]
+    return cpu_seconds(pids)
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process in MB (0 when it is gone)."""
     try:
@@ -234,6 +248,7 @@ def entryway(database_url: str, workdir: Path, organizations: int, workers: int)
                     time.sleep(0.05)
             target = Target("entryway", base, seed.client_id, seed.plain_secret, organizations)
             target.pids = process_tree(process.pid)
+            target.postgres_url = database_url if database_url.startswith("postgresql") else None
             yield target, startup
         finally:
             _stop(process)
@@ -276,6 +291,7 @@ def jackson(engine: str, database: str, workdir: Path, organizations: int) -> It
             _wait_healthy(f"{base}/healthz", process, log_path)
             target = Target("jackson", base, "", "dummy", organizations)
             target.pids = process_tree(process.pid)
+            target.postgres_url = database if engine == "postgres" else None
             yield target, startup
         finally:
             _stop(process)

@@ -39,6 +39,7 @@ NOTICES = {
     "connection_configured": "The connection was saved. Enable it when the IdP side is ready.",
     "already_submitted": ALREADY_SUBMITTED,
     "branding_saved": "The branding was saved: every hosted page shows it now.",
+    "link_revoked": "The link was revoked: it no longer opens the portal, and the sessions it opened have ended.",
 }
 
 

@@ -11,11 +11,23 @@ from entryway.dashboard import (
     logs,
     organizations,
     overview,
+    portal_links,
     redirects,
     session,
     webhooks,
 )
 
 router = APIRouter()
-for module in (session, overview, credentials, redirects, organizations, logs, webhooks, branding, checklist_page):
+for module in (
+    session,
+    overview,
+    credentials,
+    redirects,
+    organizations,
+    portal_links,
+    logs,
+    webhooks,
+    branding,
+    checklist_page,
+):
     router.include_router(module.router)

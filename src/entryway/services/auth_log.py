@@ -124,6 +124,7 @@ def record(
             environment_id=environment_id,
             organization_id=organization_id,
             occurred_at=now,
+            config=rt.config,
             data={
                 "reference": event_id,
                 "status": status,

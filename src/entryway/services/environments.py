@@ -105,7 +105,9 @@ def create_environment(
     if problems:
         raise invalid([FieldViolation("url", p) for p in problems])
     host = host_of(url)
-    if conn.execute(select(environments.c.id).where(environments.c.host == host)).first():
+    # Another environment's custom domain counts too: two environments on one name would split its requests.
+    taken = (environments.c.host == host) | (environments.c.custom_domain == host.removesuffix(":443"))
+    if conn.execute(select(environments.c.id).where(taken)).first():
         raise conflict(f"an environment already serves {host}", "url")
     now = rt.clock.now()
     env_id = new_id("env")

@@ -227,15 +227,17 @@ auth_events = Table(
 )
 
 # Idempotency-Key on management API POSTs (api/idempotency.py): the first successful answer to a key, kept 24 h.
+# The answer may carry a secret shown once (a client secret, a webhook's whsec_): it is stored sealed.
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
-    Column("environment_id", ID, primary_key=True),
-    Column("client_id", ID, primary_key=True),
-    Column("key", String(255), primary_key=True),
+    Column("id", String(64), primary_key=True),  # SHA-256 of (environment, client, key): one column to lock by
+    Column("environment_id", ID, nullable=False),
+    Column("client_id", ID, nullable=False),
+    Column("key", String(255), nullable=False),
     Column("request_hash", String(64), nullable=False),
     Column("status_code", Integer, nullable=True),  # None while the first request is still running
-    Column("response", JSON, nullable=True),
+    Column("sealed_response", LargeBinary, nullable=True),  # JSON, sealed (keys/sealing.py)
     Column("create_time", UTCDateTime, nullable=False),
     Column("expire_time", UTCDateTime, nullable=False, index=True),
 )
