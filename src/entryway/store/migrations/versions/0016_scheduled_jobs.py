@@ -1,7 +1,7 @@
 """scheduled jobs: one row per periodic job (its lease and last run), and expire_time indexes for the purge
 
-Revision ID: 0015_scheduled_jobs
-Revises: 0014_config_generation_more
+Revision ID: 0016_scheduled_jobs
+Revises: 0015_idempotency_sealed
 Create Date: 2026-11-27 15:40:00
 
 The purge of expired login state (jobs/login_state.py) deletes in bounded batches by expire_time; without an
@@ -15,8 +15,8 @@ from alembic import op
 
 from entryway.store.types import UTCDateTime
 
-revision = "0015_scheduled_jobs"
-down_revision = "0014_config_generation_more"
+revision = "0016_scheduled_jobs"
+down_revision = "0015_idempotency_sealed"
 branch_labels = None
 depends_on = None
 
