@@ -261,3 +261,21 @@ def test_the_fast_path_answers_only_what_environment_for_host_answered(rt: Runti
     assert env is not None and env.id == seed.environment.id
     assert environments.cached_environment_for_host(rt, host.upper()) == (True, env)
     assert environments.cached_environment_for_host(rt, "unknown.example") == (False, None)
+
+
+def test_related_entries_are_kept_with_their_load_and_not_after_a_racing_clear(rt: Runtime) -> None:
+    cache = ConfigCache(rt.engine, check_seconds=60)
+
+    def pairs(value: str) -> list[tuple[str, str]]:
+        return [(f"{value}-a", "A"), (f"{value}-b", "B")]
+
+    assert cache.get("route", lambda: "r1", pairs) == "r1"
+    assert cache.get("r1-a", lambda: "loaded") == "A" and cache.get("r1-b", lambda: "loaded") == "B"
+
+    def stale_load() -> str:
+        cache.clear()  # a change committed while the joined read was running
+        return "r2"
+
+    assert cache.get("route2", stale_load, pairs) == "r2"
+    assert cache.get("r2-a", lambda: "fresh") == "fresh"  # neither the value nor its related entries were kept
+    assert cache.get("route2", lambda: "again") == "again"

@@ -20,10 +20,9 @@ from entryway.model.profile import Profile
 from entryway.model.selectors import Selector, SelectorKind
 from entryway.runtime import Runtime
 from entryway.services import auth_log
-from entryway.services.connections import find_connection, organization_connections
-from entryway.services.domains import find_by_domain
+from entryway.services.connections import find_connection
 from entryway.services.environments import Environment
-from entryway.services.organizations import find_organization
+from entryway.services.login_routes import route_entries, route_for_domain, route_for_organization
 from entryway.store.tables import auth_codes, auth_requests
 
 # The client_id of the auth requests the admin portal's "test connection" makes (portal/test_logins.py). It
@@ -106,19 +105,25 @@ def resolve_connection(rt: Runtime, env: Environment, selector: Selector) -> Sso
                 connection_id=found.id,
             )
         return found
+    # One joined read answers the organization and all its connections; each connection is cached under its own
+    # key too, so the ACS, the token endpoint (and the simulator) find it without another query.
+    related = route_entries(env.id)
     if selector.kind is SelectorKind.ORGANIZATION:
-        org = rt.config.fetch(("organization", env.id, selector.value), find_organization, env.id, selector.value)
-        if org is None:
+        route = rt.config.fetch(
+            ("org_route", env.id, selector.value), route_for_organization, env.id, selector.value, related=related
+        )
+        if route is None:
             raise LoginError.wanted_got(
                 "invalid_organization_id",
                 "organization_id does not name an organization of this environment",
                 "an organization of " + env.id,
                 selector.value,
             )
-        org_id = org.id
     else:
-        found_domain = rt.config.fetch(("domain", env.id, selector.value), find_by_domain, env.id, selector.value)
-        if found_domain is None:
+        route = rt.config.fetch(
+            ("domain_route", env.id, selector.value), route_for_domain, env.id, selector.value, related=related
+        )
+        if route is None:
             code = "domain_not_found"
             raise LoginError.wanted_got(
                 code,
@@ -126,8 +131,8 @@ def resolve_connection(rt: Runtime, env: Environment, selector: Selector) -> Sso
                 "a registered organization domain",
                 selector.value,
             )
-        org_id = found_domain.organization_id
-    candidates = rt.config.fetch(("org_connections", env.id, org_id), organization_connections, env.id, org_id)
+    org_id = route.organization_id
+    candidates = route.connections
     enabled = [c for c in candidates if c.enabled]
     if not enabled:
         raise LoginError(
