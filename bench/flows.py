@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
+import http_client
 
 STEPS = ("authorize", "idp", "acs", "token")
 SP_STEPS = ("authorize", "acs", "token")
@@ -38,6 +38,7 @@ class Target:
     client_secret: str
     organizations: int
     pids: list[int] = field(default_factory=list)  # the server's processes (master and workers)
+    postgres_url: str | None = None  # the database it uses, when PostgreSQL (its backends' CPU is measured too)
 
 
 @dataclass
@@ -78,8 +79,8 @@ def _organization(target: Target, n: int) -> int:
     return (n * 7919) % target.organizations
 
 
-def one_login(http: httpx.Client, target: Target, n: int, clock: StepClock) -> None:
-    """One whole login. Raises RuntimeError (or an httpx error) on any unexpected answer."""
+def one_login(http: http_client.Client, target: Target, n: int, clock: StepClock) -> None:
+    """One whole login. Raises RuntimeError (or one of http_client.ERRORS) on any unexpected answer."""
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     org = _organization(target, n)
@@ -135,9 +136,13 @@ def one_login(http: httpx.Client, target: Target, n: int, clock: StepClock) -> N
             urlsplit(answer["acs_url"]).path,
             data={"SAMLResponse": answer["SAMLResponse"], "RelayState": answer["RelayState"]},
         )
-    if r.status_code != 302 or "code=" not in r.headers.get("location", ""):
-        raise RuntimeError(f"acs: {r.status_code} {r.headers.get('location', r.text[:200])}")
-    code = _query(r.headers["location"])["code"]
+    back = r.headers.get("location", "")
+    if r.status_code != 302 or not back.startswith(CALLBACK + "?") or "code=" not in back:
+        raise RuntimeError(f"acs: {r.status_code} {back or r.text[:200]}")
+    answered = _query(back)
+    if answered.get("state") != params["state"]:
+        raise RuntimeError(f"acs: the app got state {answered.get('state')!r}, not {params['state']!r}")
+    code = answered["code"]
 
     with clock.step("token"):
         r = http.post(
@@ -151,12 +156,13 @@ def one_login(http: httpx.Client, target: Target, n: int, clock: StepClock) -> N
                 "code_verifier": verifier,
             },
         )
-    if r.status_code != 200 or "id_token" not in r.json():
+    tokens = r.json() if r.status_code == 200 else {}
+    if not (tokens.get("id_token") and tokens.get("access_token") and tokens.get("token_type", "").lower() == "bearer"):
         raise RuntimeError(f"token: {r.status_code} {r.text[:200]}")
 
 
-def _client(target: Target) -> httpx.Client:
-    return httpx.Client(base_url=target.base, follow_redirects=False, timeout=60)
+def _client(target: Target) -> http_client.Client:
+    return http_client.Client(target.base, timeout=60)
 
 
 def drive(target: Target, logins: int, concurrency: int, time_limit: float, first: int = 0) -> tuple[Results, float]:
@@ -176,7 +182,7 @@ def drive(target: Target, logins: int, concurrency: int, time_limit: float, firs
                 clock = StepClock()
                 try:
                     one_login(http, target, n, clock)
-                except (httpx.HTTPError, RuntimeError, KeyError, ValueError, IndexError) as exc:
+                except (*http_client.ERRORS, RuntimeError, KeyError, ValueError, IndexError) as exc:
                     results.fail(str(exc))
                     continue
                 results.add(clock.took)
@@ -213,7 +219,7 @@ def paced(target: Target, rate: float, seconds: float, concurrency: int, first: 
                 clock = StepClock()
                 try:
                     one_login(http, target, first + n, clock)
-                except (httpx.HTTPError, RuntimeError, KeyError, ValueError, IndexError) as exc:
+                except (*http_client.ERRORS, RuntimeError, KeyError, ValueError, IndexError) as exc:
                     results.fail(str(exc))
                 else:
                     results.add(clock.took)

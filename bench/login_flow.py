@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -62,13 +63,21 @@ def _summary(results: Results, elapsed: float) -> dict[str, Any]:
     return row
 
 
+def _own_cpu_seconds() -> float:
+    """CPU of this process (the load generator's client threads) so far, user and system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _profile(pid: int, out: Path) -> subprocess.Popen[bytes] | None:
     spy = Path(sys.executable).parent / "py-spy"
     if not spy.exists():
         print("    (py-spy is not installed: no profile)", flush=True)
         return None
     return subprocess.Popen(
-        [str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "--output", str(out)],
+        # --gil: sample the thread holding the GIL only, i.e. where Python spends CPU; without it threads waiting
+        # on a lock or on PostgreSQL's answer are counted as busy.
+        [str(spy), "record", "--pid", str(pid), "--gil", "--format", "raw", "--rate", "200", "--output", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -88,13 +97,19 @@ def measure(
             args.profile.mkdir(parents=True, exist_ok=True)
             spy = _profile(target.pids[-1], args.profile / f"{label.replace(' ', '_')}.txt")
         cpu_before = servers.cpu_seconds(target.pids)
+        client_before = _own_cpu_seconds()
+        db_before = servers.postgres_cpu_seconds(target.postgres_url) if target.postgres_url else 0.0
         results, elapsed = flows.drive(target, args.logins, args.concurrency, args.time_limit)
         cpu = servers.cpu_seconds(target.pids) - cpu_before
+        client_cpu = _own_cpu_seconds() - client_before
+        db_cpu = servers.postgres_cpu_seconds(target.postgres_url) - db_before if target.postgres_url else None
         if spy is not None:
             spy.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
             spy.wait()
         row = {"label": label, "startup_s": startup, **_summary(results, elapsed)}
         row["cpu_ms_per_flow"] = 1000 * cpu / results.flows if results.flows else 0.0
+        row["client_ms_per_flow"] = 1000 * client_cpu / results.flows if results.flows else 0.0
+        row["db_ms_per_flow"] = 1000 * db_cpu / results.flows if results.flows and db_cpu is not None else None
         print(f"  {label}: peak {row['flows_per_s']:.1f} flows/s ({row['flows']} logins)", flush=True)
         if args.paced_seconds and row["flows_per_s"] > 0:
             rate = row["flows_per_s"] / 2
@@ -150,16 +165,19 @@ def jackson_runs(args: argparse.Namespace, workdir: Path) -> Iterator[dict[str, 
 def print_tables(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print(f"\nPeak: {args.concurrency} clients back to back, up to {args.logins} logins or {args.time_limit:.0f} s; "
           f"Entryway with {args.workers} worker(s). Latency in ms, client-side; CPU = server processes per login "
-          "(the IdP step included for both products).\n")  # fmt: skip
-    head = f"{'server':<28}{'flows':>6}{'fail':>5}{'flows/s':>9}{'CPU ms':>8}"
+          "(the IdP step included for both products); client = this load generator's CPU per login; db = the "
+          "PostgreSQL backends' CPU per login.\n")  # fmt: skip
+    head = f"{'server':<28}{'flows':>6}{'fail':>5}{'flows/s':>9}{'CPU ms':>8}{'client':>8}{'db':>7}"
     head += "".join(f"{s + ' p50/95/99':>22}" for s in STEPS) + f"{'RSS MB/worker':>15}{'start s':>9}"
     print(head)
     print("-" * len(head))
     for row in rows:
         cells = "".join(f"{row[f'{s}_p50']:>8.1f}/{row[f'{s}_p95']:>6.1f}/{row[f'{s}_p99']:>6.1f}" for s in STEPS)
         rss = "/".join(f"{m:.0f}" for m in row["rss_mb"])
+        db = f"{row['db_ms_per_flow']:.2f}" if row["db_ms_per_flow"] is not None else "-"
         print(f"{row['label']:<28}{row['flows']:>6}{row['failures']:>5}{row['flows_per_s']:>9.1f}"
-              f"{row['cpu_ms_per_flow']:>8.2f}{cells}{rss:>15}{row['startup_s']:>9.2f}")  # fmt: skip
+              f"{row['cpu_ms_per_flow']:>8.2f}{row['client_ms_per_flow']:>8.2f}{db:>7}"
+              f"{cells}{rss:>15}{row['startup_s']:>9.2f}")  # fmt: skip
         if row.get("workers_replaced"):
             print(f"    {row['workers_replaced']} worker(s) died and were replaced during the run")
         if row["first_failure"]:

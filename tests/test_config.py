@@ -60,3 +60,20 @@ def test_the_master_key_file_is_remembered_for_the_checklist(tmp_path: Path) -> 
     assert generated.master_key_file == tmp_path / "master.key"
     given = load_settings(env={"ENTRYWAY_DATA_DIR": str(tmp_path), "ENTRYWAY_MASTER_KEY": "A" * 43})
     assert given.master_key_file is None
+
+
+def test_job_intervals_are_read_and_checked(tmp_path: Path) -> None:
+    base = {"ENTRYWAY_DATA_DIR": str(tmp_path), "ENTRYWAY_MASTER_KEY": new_master_key_text()}
+    settings = load_settings(env=base)
+    assert settings.scheduler and settings.job_seconds["login_state_purge"] == 300
+    tuned = load_settings(
+        env={**base, "ENTRYWAY_JOB_LOGIN_STATE_PURGE_SECONDS": "60", "ENTRYWAY_JOB_CERTIFICATE_SCAN_SECONDS": "0"}
+    )
+    assert tuned.job_seconds["login_state_purge"] == 60 and tuned.job_seconds["certificate_scan"] == 0
+    assert not load_settings(env={**base, "ENTRYWAY_SCHEDULER": "0"}).scheduler
+    with pytest.raises(ConfigError, match="ENTRYWAY_JOB_LOGIN_STATE_PURGE_SECONDS"):
+        load_settings(env={**base, "ENTRYWAY_JOB_LOGN_STATE_PURGE_SECONDS": "60"})  # a typo names no job
+    with pytest.raises(ConfigError, match="at least 1 second"):
+        load_settings(env={**base, "ENTRYWAY_JOB_AUTH_LOG_PURGE_SECONDS": "0.5"})
+    with pytest.raises(ConfigError, match="must be a number"):
+        load_settings(env={**base, "ENTRYWAY_JOB_AUTH_LOG_PURGE_SECONDS": "hourly"})

@@ -20,6 +20,8 @@ from entryway.dashboard.routes import router as dashboard_router
 from entryway.dashboard.session import SignInRequired, sign_in_redirect
 from entryway.events.delivery import backlog
 from entryway.events.worker import DeliveryWorker
+from entryway.jobs.catalog import all_jobs
+from entryway.jobs.scheduler import Scheduler, job_states
 from entryway.model.errors import ApiError, FieldViolation, OAuthError
 from entryway.observability.json_logs import quiet_libraries
 from entryway.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -49,9 +51,16 @@ def create_app(rt: Runtime) -> FastAPI:
         worker = DeliveryWorker(rt) if rt.settings.webhook_worker else None
         if worker is not None:
             worker.start()
+        # The periodic jobs (purges, scans, metadata refresh): one scheduler thread per process, each job run by
+        # one instance at a time (jobs/scheduler.py).
+        scheduler = Scheduler(rt, all_jobs(rt)) if rt.settings.scheduler else None
+        if scheduler is not None:
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.stop()
             if worker is not None:
                 worker.stop()
 
@@ -101,8 +110,9 @@ def create_app(rt: Runtime) -> FastAPI:
         try:
             with rt.engine.connect() as conn:
                 rt.metrics.set_webhook_backlog(*backlog(conn, rt.clock.now()))
+                rt.metrics.set_job_states(job_states(conn))
         except OperationalError:
-            log.warning("webhook backlog not measured: the database is unavailable")
+            log.warning("webhook backlog and job states not measured: the database is unavailable")
         return Response(rt.metrics.exposition(), media_type=METRICS_CONTENT_TYPE)
 
     @app.exception_handler(UnknownHost)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import sys
 
-from entryway.app import create_app
-from entryway.config import load_settings
-from entryway.connectors.saml.metadata_schedule import start_refresher
-from entryway.observability import json_logs
-from entryway.runtime import Runtime
-from entryway.services.auth_log_retention import start_purger
+# httpx's package imports its command-line client (httpx._main) when it can, and that pulls in rich and pygments
+# (about 5 MB per worker) that a server never uses. Marking the module absent makes httpx skip it, as it does
+# when those extras are not installed; this module is imported before anything that imports httpx.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+from fastapi import FastAPI  # noqa: E402
+
+from entryway.app import create_app  # noqa: E402
+from entryway.config import load_settings  # noqa: E402
+from entryway.observability import json_logs  # noqa: E402
+from entryway.runtime import Runtime  # noqa: E402
 
 
 def create() -> FastAPI:
     json_logs.configure("INFO", json_lines=True)
-    rt = Runtime.build(load_settings())
-    start_purger(rt)
-    start_refresher(rt)
-    return create_app(rt)
+    # The periodic jobs and the webhook worker start with the app (its lifespan), in each worker process.
+    return create_app(Runtime.build(load_settings()))

@@ -23,6 +23,18 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+# The server's periodic jobs (jobs/catalog.py) and their default intervals in seconds, each overridable with
+# ENTRYWAY_JOB_<NAME>_SECONDS (0 turns the job off).
+JOB_INTERVALS: dict[str, float] = {
+    "login_state_purge": 300.0,
+    "auth_log_purge": 3600.0,
+    "event_retention": 3600.0,
+    "certificate_scan": 3600.0,
+    "metadata_schedule": 600.0,
+    "metadata_refresh": 60.0,
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -70,6 +82,15 @@ class Settings:
     event_retention_days: float = 30.0
     # How stale another instance's configuration change may be seen here (store/config_cache.py).
     config_cache_seconds: float = 1.0
+    # How many lookups the configuration cache keeps (least recently used dropped first).
+    config_cache_entries: int = 10_000
+    # Run the periodic jobs' scheduler inside `serve`/`dev` (jobs/scheduler.py), and each job's interval.
+    scheduler: bool = False
+    job_intervals: tuple[tuple[str, float], ...] = tuple(JOB_INTERVALS.items())  # a tuple: Settings is hashable
+
+    @property
+    def job_seconds(self) -> dict[str, float]:
+        return dict(self.job_intervals)
 
     @property
     def is_sqlite(self) -> bool:
@@ -182,7 +203,26 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         webhook_disable_after_days=_number(source, "ENTRYWAY_WEBHOOK_DISABLE_AFTER_DAYS", 5.0, 1.0, 60.0),
         event_retention_days=_number(source, "ENTRYWAY_EVENT_RETENTION_DAYS", 30.0, 2.0, 3650.0),
         config_cache_seconds=float(source.get("ENTRYWAY_CONFIG_CACHE_SECONDS", "1")),
+        config_cache_entries=int(_number(source, "ENTRYWAY_CONFIG_CACHE_ENTRIES", 10_000, 100, 10_000_000)),
+        scheduler=source.get("ENTRYWAY_SCHEDULER", "1").lower() in ("1", "true", "yes"),
+        job_intervals=_job_intervals(source),
     )
+
+
+def _job_intervals(source: dict[str, str]) -> tuple[tuple[str, float], ...]:
+    intervals = dict(JOB_INTERVALS)
+    for name in source:
+        if not (name.startswith("ENTRYWAY_JOB_") and name.endswith("_SECONDS")):
+            continue
+        job = name.removeprefix("ENTRYWAY_JOB_").removesuffix("_SECONDS").lower()
+        if job not in intervals:
+            known = ", ".join(f"ENTRYWAY_JOB_{j.upper()}_SECONDS" for j in JOB_INTERVALS)
+            raise ConfigError(f"{name} names no periodic job; the jobs are: {known}")
+        value = _number(source, name, intervals[job], 0.0, 30 * 86400.0)
+        if 0 < value < 1:
+            raise ConfigError(f"{name} must be 0 (off) or at least 1 second, got {value:g}")
+        intervals[job] = value
+    return tuple(intervals.items())
 
 
 def _number(source: dict[str, str], name: str, default: float, low: float, high: float) -> float:

@@ -30,5 +30,7 @@ class Runtime:
     def build(cls, settings: Settings, clock: Clock | None = None, engine: Engine | None = None) -> Runtime:
         engine = engine or make_engine(settings.database_url)
         sealer = Sealer(MasterKeys(settings.master_key, settings.previous_master_keys), engine)
-        config = ConfigCache(engine, check_seconds=settings.config_cache_seconds)
+        config = ConfigCache(
+            engine, check_seconds=settings.config_cache_seconds, max_entries=settings.config_cache_entries
+        )
         return cls(settings, engine, clock or Clock(), sealer, KeyRing(engine, sealer), config)

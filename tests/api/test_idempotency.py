@@ -3,6 +3,7 @@ the key is 422; a running one is 409; a refused request frees its key; keys belo
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -65,7 +66,7 @@ def test_a_refused_request_frees_its_key(api: TestClient) -> None:
 def test_a_running_request_makes_the_retry_wait(api: TestClient, rt: Runtime) -> None:
     assert api.post("/api/v1/organizations", json={"display_name": "Acme"}, headers=KEY).status_code == 201
     with rt.engine.begin() as conn:  # as if the first request had not finished yet
-        conn.execute(update(idempotency_keys).values(status_code=None, response=None))
+        conn.execute(update(idempotency_keys).values(status_code=None, sealed_response=None))
     running = api.post("/api/v1/organizations", json={"display_name": "Acme"}, headers=KEY)
     assert running.status_code == 409
     assert "still running" in running.json()["message"]
@@ -120,3 +121,54 @@ def test_every_post_honours_the_key(api: TestClient) -> None:
         again = api.post(path, json=body, headers=headers)
         assert first.status_code == 201, first.text
         assert (again.status_code, again.json()) == (201, first.json())
+
+
+def _raw_rows(rt: Runtime) -> str:
+    """Every stored column of every idempotency row, as the database holds it (bytes shown as text too)."""
+    with rt.engine.connect() as conn:
+        rows = conn.execute(select(idempotency_keys)).all()
+    shown = []
+    for row in rows:
+        for value in row:
+            shown.append(value.decode("latin-1") if isinstance(value, bytes) else str(value))
+    return "\n".join(shown)
+
+
+def test_a_new_client_secret_is_remembered_sealed(api: TestClient, rt: Runtime, seed: DevSeed) -> None:
+    path = f"/api/v1/clients/{seed.client_id}/secrets"
+    first = api.post(path, headers=KEY)
+    assert first.status_code == 201, first.text
+    plain = first.json()["plain_secret"]
+    raw = _raw_rows(rt)
+    assert seed.client_id in raw  # the row is there, and read as the database stores it
+    assert plain not in raw and plain.split("_", 1)[1] not in raw
+    again = api.post(path, headers=KEY)
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json()["plain_secret"] == plain  # the retry still gets the secret it was never shown
+
+
+def test_a_new_webhook_secret_is_remembered_sealed(api: TestClient, rt: Runtime) -> None:
+    rt.settings = replace(rt.settings, allow_private_fetch=True)
+    body = {"url": "http://127.0.0.1:9/hooks", "event_types": ["sso.login_failed"]}
+    first = api.post("/api/v1/webhooks", json=body, headers=KEY)
+    assert first.status_code == 201, first.text
+    secret = first.json()["secret"]
+    assert secret.startswith("whsec_") and secret not in _raw_rows(rt) and secret[6:] not in _raw_rows(rt)
+    again = api.post("/api/v1/webhooks", json=body, headers=KEY)
+    assert again.json()["secret"] == secret and again.headers["idempotent-replayed"] == "true"
+
+
+def test_a_sealed_answer_moved_to_another_key_is_refused(api: TestClient, rt: Runtime) -> None:
+    """The answer is bound to its row: copied under another key, it is not replayed there."""
+    body = {"display_name": "Acme"}
+    assert api.post("/api/v1/organizations", json=body, headers=KEY).status_code == 201
+    assert api.post("/api/v1/organizations", json=body, headers={"Idempotency-Key": "other-key"}).status_code == 201
+    with rt.engine.begin() as conn:
+        rows = {r.key: r for r in conn.execute(select(idempotency_keys))}
+        conn.execute(
+            update(idempotency_keys)
+            .where(idempotency_keys.c.key == "other-key")
+            .values(sealed_response=rows[KEY["Idempotency-Key"]].sealed_response)
+        )
+    moved = api.post("/api/v1/organizations", json=body, headers={"Idempotency-Key": "other-key"})
+    assert moved.status_code == 409 and "can no longer be opened" in moved.json()["message"]

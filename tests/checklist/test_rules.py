@@ -13,17 +13,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 from sqlalchemy import update
 
-from entryway.checklist import credentials_rules, operations_rules, redirect_rules
+from entryway.checklist import credentials_rules, domain_rules, operations_rules, redirect_rules
 from entryway.checklist.findings import AppEnv, Finding, Inputs, Rule, Status
 from entryway.clock import FrozenClock
 from entryway.keys import rotation
 from entryway.model.environments import EnvironmentType, RedirectKind
 from entryway.runtime import Runtime
-from entryway.services import connections, credentials, environments, organizations
+from entryway.services import connections, credentials, custom_domains, environments, organizations
 from entryway.services.bootstrap import seed_development
 from entryway.services.environments import Environment
 from entryway.store.tables import client_secrets, signing_keys
 from entryway.store.tables import connections as connection_rows
+from entryway.store.tables import environments as environment_rows
 from tests.api.fake_dns import DnsServer, dns_server
 from tests.support.saml_builder import shared_key
 
@@ -170,6 +171,35 @@ def test_an_expired_secret_still_listed_warns(rt: Runtime, prod: Prod) -> None:
     assert finding.status is Status.WARN and "expired" in finding.detail
 
 
+def _more_secrets(rt: Runtime, prod: Prod, count: int) -> list[str]:
+    ids = []
+    with rt.engine.begin() as conn:
+        client = credentials.environment_client(conn, prod.env.id, prod.client_id)
+        for _ in range(count):
+            old = next(s for s in credentials.list_secrets(conn, prod.client_id) if s.status == "ACTIVE")
+            credentials.set_secret_status(rt, conn, client, old.id, "INACTIVE")  # the limit stays the service's
+            _, made = credentials.create_secret(rt, conn, client)
+            conn.execute(update(client_secrets).where(client_secrets.c.id == made.id).values(last_used_time=NOW))
+            ids.append(old.id)
+    return ids
+
+
+def test_deactivated_secrets_kept_beyond_the_rotation_pair_warn(rt: Runtime, prod: Prod) -> None:
+    _more_secrets(rt, prod, 1)
+    assert run(rt, prod.env, credentials_rules.client_secrets_rule).status is Status.PASS  # a pair: fine
+    _more_secrets(rt, prod, 1)
+    finding = run(rt, prod.env, credentials_rules.client_secrets_rule)
+    assert finding.status is Status.WARN and "more than the rotation pair" in finding.detail, finding.detail
+
+
+def test_more_active_secrets_than_the_rotation_pair_fail(rt: Runtime, prod: Prod) -> None:
+    kept = _more_secrets(rt, prod, 2)
+    with rt.engine.begin() as conn:  # past the service's limit, as only a hand-made change can be
+        conn.execute(update(client_secrets).where(client_secrets.c.id.in_(kept)).values(status="ACTIVE"))
+    finding = run(rt, prod.env, credentials_rules.client_secrets_rule)
+    assert finding.status is Status.FAIL and "3 secrets are active" in finding.detail, finding.detail
+
+
 # --- redirect URIs ------------------------------------------------------------------------------------
 
 
@@ -247,6 +277,26 @@ def test_no_signing_key_fails(rt: Runtime, prod: Prod) -> None:
     with rt.engine.begin() as conn:
         conn.execute(update(signing_keys).where(signing_keys.c.environment_id == prod.env.id).values(status="retired"))
     assert run(rt, prod.env, operations_rules.signing_keys_rule).status is Status.FAIL
+
+
+def test_an_old_sp_key_warns_and_an_expired_sp_certificate_fails(rt: Runtime, prod: Prod) -> None:
+    assert run(rt, prod.env, operations_rules.signing_keys_rule).status is Status.PASS
+    with rt.engine.begin() as conn:  # the token key is fresh (rotated), the SP key two years old
+        conn.execute(
+            update(signing_keys)
+            .where(signing_keys.c.environment_id == prod.env.id, signing_keys.c.purpose == "saml_sp")
+            .values(create_time=NOW - timedelta(days=800), activate_time=None)
+        )
+    old = run(rt, prod.env, operations_rules.signing_keys_rule)
+    assert old.status is Status.WARN and "SAML SP key" in old.detail and "saml_sp" in (old.fix or "")
+    with rt.engine.begin() as conn:  # its certificate as it stands a day after it ran out
+        conn.execute(
+            update(signing_keys)
+            .where(signing_keys.c.environment_id == prod.env.id, signing_keys.c.purpose == "saml_sp")
+            .values(certificate_pem=_certificate(NOW - timedelta(days=1)))
+        )
+    gone = run(rt, prod.env, operations_rules.signing_keys_rule)
+    assert gone.status is Status.FAIL and "SAML SP certificate" in gone.detail and "expired" in gone.detail
 
 
 def _certificate(not_after: datetime) -> str:
@@ -351,3 +401,116 @@ def test_failure_webhooks(rt: Runtime, prod: Prod) -> None:
     assert disabled.status is Status.WARN and "failing for 5 days" in disabled.detail
     endpoint("wh_3", "https://hooks.acme.test/all", ["sso.login_failed", "sso.login_succeeded"], "ENABLED")
     assert run(rt, prod.env, experience_rules.failure_webhooks).status is Status.PASS
+
+
+# --- custom domain and issuer -------------------------------------------------------------------------
+
+CUSTOM = "login.acme.test"
+CUSTOM_URL = f"https://{CUSTOM}"
+
+
+def _set_domain(rt: Runtime, prod: Prod) -> Environment:
+    with rt.engine.begin() as conn:
+        return custom_domains.set_custom_domain(rt, conn, prod.env, CUSTOM)
+
+
+def _verified(rt: Runtime, prod: Prod) -> Environment:
+    _set_domain(rt, prod)
+    prod.dns.cname[CUSTOM] = "sso.acme.test"
+    env, check = custom_domains.verify_custom_domain(rt, prod.env.id)
+    assert check.verified, check.message
+    return env
+
+
+def test_custom_domain_on_a_development_environment_warns(rt: Runtime) -> None:
+    dev = seed_development(rt, "http://localhost:8000", "http://localhost:3000/callback").environment
+    finding = run(rt, dev, domain_rules.custom_domain)
+    assert finding.status is Status.WARN and "development" in finding.detail
+
+
+def test_no_custom_domain_warns_with_the_commands(rt: Runtime, prod: Prod) -> None:
+    finding = run(rt, prod.env, domain_rules.custom_domain)
+    assert finding.status is Status.WARN and "https://sso.acme.test" in finding.detail
+    assert f"entryway custom-domain set sso.example.com --env {prod.env.id}" in (finding.fix or "")
+
+
+def test_an_unpublished_custom_domain_fails_naming_the_record(rt: Runtime, prod: Prod) -> None:
+    env = _set_domain(rt, prod)
+    finding = run(rt, env, domain_rules.custom_domain)
+    assert finding.status is Status.FAIL, finding.detail
+    assert f"wanted the DNS record {CUSTOM} CNAME sso.acme.test, found nothing" in finding.detail
+    assert f"Publish the record {CUSTOM} CNAME sso.acme.test" in (finding.fix or "")
+
+
+def test_a_custom_domain_pointing_elsewhere_fails_saying_what_was_found(rt: Runtime, prod: Prod) -> None:
+    env = _set_domain(rt, prod)
+    prod.dns.cname[CUSTOM] = "old-provider.example.net"
+    finding = run(rt, env, domain_rules.custom_domain)
+    assert finding.status is Status.FAIL and "found old-provider.example.net" in finding.detail, finding.detail
+
+
+def test_a_published_but_unverified_custom_domain_fails_until_verified(rt: Runtime, prod: Prod) -> None:
+    env = _set_domain(rt, prod)
+    prod.dns.cname[CUSTOM] = "sso.acme.test"
+    finding = run(rt, env, domain_rules.custom_domain)
+    assert finding.status is Status.FAIL and "not verified yet" in finding.detail
+    assert "custom-domain verify" in (finding.fix or "")
+    with rt.engine.connect() as conn:
+        assert not environments.get_environment(conn, env.id).custom_domain_verified  # the check changes nothing
+
+
+def test_a_verified_custom_domain_passes(rt: Runtime, prod: Prod) -> None:
+    env = _verified(rt, prod)
+    finding = run(rt, env, domain_rules.custom_domain)
+    assert finding.status is Status.PASS, finding.detail
+    assert f"issuer {CUSTOM_URL}" in finding.detail and "portal links" in finding.detail
+
+
+def test_another_environment_served_on_the_custom_domain_fails(rt: Runtime, prod: Prod) -> None:
+    env = _verified(rt, prod)
+    with rt.engine.begin() as conn:
+        # An environment created on that name before create_environment refused it.
+        other, _ = environments.create_environment(
+            rt, conn, env_type=EnvironmentType.PRODUCTION, url="https://other.acme.test", display_name="Other"
+        )
+        conn.execute(update(environment_rows).where(environment_rows.c.id == other.id).values(host=CUSTOM))
+    rt.caches.clear()
+    finding = run(rt, env, domain_rules.custom_domain)
+    assert finding.status is Status.FAIL and other.id in finding.detail, finding.detail
+
+
+def test_an_environment_cannot_be_created_on_another_ones_custom_domain(rt: Runtime, prod: Prod) -> None:
+    from entryway.model.errors import ApiError
+
+    _set_domain(rt, prod)
+    with pytest.raises(ApiError) as refused, rt.engine.begin() as conn:
+        environments.create_environment(
+            rt, conn, env_type=EnvironmentType.PRODUCTION, url=CUSTOM_URL, display_name="Clash"
+        )
+    assert refused.value.status == 409
+
+
+def test_the_app_env_on_the_old_url_fails_with_the_line_to_change(rt: Runtime, prod: Prod) -> None:
+    env = _verified(rt, prod)
+    old = AppEnv("https://sso.acme.test", prod.client_id, prod.secret)
+    finding = run(rt, env, domain_rules.custom_domain, app_env=old)
+    assert finding.status is Status.FAIL, finding.detail
+    assert f"change ENTRYWAY_ENV_URL=https://sso.acme.test to ENTRYWAY_ENV_URL={CUSTOM_URL}" in (finding.fix or "")
+    # Either URL is the environment's own: the credentials themselves are right.
+    assert run(rt, env, credentials_rules.app_credentials, app_env=old).status is Status.PASS
+    moved = AppEnv(CUSTOM_URL + "/", prod.client_id, prod.secret)
+    assert run(rt, env, domain_rules.custom_domain, app_env=moved).status is Status.PASS
+    assert run(rt, env, credentials_rules.app_credentials, app_env=moved).status is Status.PASS
+
+
+def test_the_app_calling_on_the_old_url_fails(rt: Runtime, prod: Prod) -> None:
+    """Through the API the environment is the one the request reached: the app's own URL."""
+    _verified(rt, prod)
+    on_old = environments.environment_for_host(rt, "sso.acme.test")
+    on_custom = environments.environment_for_host(rt, CUSTOM)
+    assert on_old is not None and on_custom is not None
+    finding = run(rt, on_old, domain_rules.custom_domain, caller_client_id=prod.client_id)
+    assert finding.status is Status.FAIL and "ENTRYWAY_ENV_URL=https://sso.acme.test" in finding.detail
+    assert run(rt, on_custom, domain_rules.custom_domain, caller_client_id=prod.client_id).status is Status.PASS
+    # Another API client's own URL says nothing about the app's.
+    assert run(rt, on_old, domain_rules.custom_domain, caller_client_id="skc_api").status is Status.PASS

@@ -12,6 +12,7 @@ from entryway.runtime import Runtime
 from entryway.services import auth_log, credentials, environments
 from entryway.services.bootstrap import DevSeed
 from entryway.store.tables import auth_events, client_secrets
+from entryway.store.tables import environments as environment_rows
 from tests.cli.conftest import Run, as_json
 
 
@@ -73,3 +74,28 @@ def test_logs_purge(run: Run, rt: Runtime, seed: DevSeed) -> None:
     with rt.engine.connect() as conn:
         assert len(conn.execute(select(auth_events.c.id)).all()) == 1
     run("logs", "purge", "--days", "0", ok=False)
+
+
+def test_an_app_env_left_on_the_old_url_fails_the_custom_domain_check(
+    run: Run, rt: Runtime, tmp_path: Path, backend: str
+) -> None:
+    env, client_id, secret = _production(rt)
+    with rt.engine.begin() as conn:  # verified as `entryway custom-domain verify` records it
+        conn.execute(
+            update(environment_rows)
+            .where(environment_rows.c.id == env.id)
+            .values(custom_domain="login.acme.test", custom_domain_verified=True)
+        )
+    dotenv = tmp_path / "app.env"
+    dotenv.write_text(f"ENTRYWAY_ENV_URL={env.url}\nENTRYWAY_CLIENT_ID={client_id}\nENTRYWAY_CLIENT_SECRET={secret}\n")
+    result = run("check", "--env", env.id, "--app-env", str(dotenv), ok=False)
+    assert result.exit_code == 1
+    assert "FAIL  Custom domain and issuer" in result.output
+    assert "change ENTRYWAY_ENV_URL=https://sso.acme.test to ENTRYWAY_ENV_URL=https://login.acme.test" in result.output
+    dotenv.write_text(
+        f"ENTRYWAY_ENV_URL=https://login.acme.test\nENTRYWAY_CLIENT_ID={client_id}\nENTRYWAY_CLIENT_SECRET={secret}\n"
+    )
+    # Only SQLite's database rule still fails.
+    moved = as_json(run("check", "--env", env.id, "--app-env", str(dotenv), "--json", ok=backend == "postgresql"))
+    checks = {c["rule"]: c["status"] for c in moved["checklist"]["checks"]}
+    assert checks["custom_domain"] == "pass" and checks["app_credentials"] == "pass"

@@ -14,7 +14,7 @@ from entryway.dashboard.templates import NAV
 from entryway.runtime import Runtime
 from entryway.services import auth_log, owners
 from entryway.services.bootstrap import DevSeed, seed_development
-from entryway.store.tables import client_secrets, organizations
+from entryway.store.tables import client_secrets, organizations, portal_links
 from tests.support.server import free_port, running_server
 
 pytestmark = pytest.mark.e2e
@@ -27,6 +27,7 @@ PAGES = [
     "/dashboard/credentials",
     "/dashboard/redirects",
     "/dashboard/organizations",
+    "/dashboard/portal-links",
     "/dashboard/logs",
     "/dashboard/webhooks",
     "/dashboard/branding",
@@ -82,7 +83,8 @@ def count(rt: Runtime, table) -> int:  # type: ignore[no-untyped-def]
 def test_every_page_fits_the_width(chromium: Browser, live: tuple[str, DevSeed], width: int) -> None:
     base, seed = live
     page = signed_in_page(chromium, base, width)
-    for path in [*PAGES, f"/dashboard/organizations/{seed.organization_id}"]:
+    org = f"/dashboard/organizations/{seed.organization_id}"
+    for path in [*PAGES, org, f"{org}/portal-links"]:
         page.goto(base + path)
         expect(page.locator("h1")).to_be_visible()
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -157,4 +159,24 @@ def test_branding_live_preview(chromium: Browser, live: tuple[str, DevSeed]) -> 
     expect(preview.locator("body")).to_contain_text("Initech Sign-in")
     page.click("#branding-form button[type=submit]")
     expect(page.locator(".notice")).to_contain_text("The branding was saved")
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_a_portal_link_shown_once_fits_the_width(
+    chromium: Browser, live: tuple[str, DevSeed], rt: Runtime, width: int
+) -> None:
+    base, seed = live
+    page = signed_in_page(chromium, base, width)
+    page.goto(f"{base}/dashboard/organizations/{seed.organization_id}")
+    page.click("text=Make, list or revoke portal links")
+    page.dblclick("text=Make link")  # a double click makes one link
+    location = page.locator("#portal-link")
+    expect(location).to_be_visible()
+    assert location.inner_text().startswith(f"{base}/portal/links/")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    assert count(rt, portal_links) == 1
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("text=Revoke")
+    expect(page.locator(".notice")).to_contain_text("The link was revoked")
     page.context.close()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from entryway.clock import FrozenClock
+from entryway.events import certificate_expiry
 from entryway.events.certificate_expiry import scan_certificates
 from entryway.events.outbox import list_events
 from entryway.model.connections import ConnectionType, Provider
@@ -115,3 +117,24 @@ def test_certificates_far_from_expiry_are_quiet(rt: Runtime, seed: DevSeed) -> N
     saml_connection(rt, seed, [certificate("fine", rt.clock.now() + timedelta(days=400))])
     assert scan_certificates(rt) == []
     assert cert_events(rt, seed) == []
+
+
+def test_the_scan_pages_through_connections_and_parses_a_shared_certificate_once(
+    rt: Runtime, seed: DevSeed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = rt.clock.now()
+    shared = certificate("shared", now + timedelta(days=5))
+    made = [saml_connection(rt, seed, [shared]) for _ in range(4)]
+    made.append(saml_connection(rt, seed, [certificate("own", now + timedelta(days=5))]))
+    parsed: list[str] = []
+    real = certificate_expiry.certificate_facts
+
+    def counting(pem: str) -> certificate_expiry.CertificateFacts:
+        parsed.append(pem)
+        return real(pem)
+
+    monkeypatch.setattr(certificate_expiry, "certificate_facts", counting)
+    notices = scan_certificates(rt, batch=2)  # three pages of connections (and the seed's own)
+    assert sorted(n.connection_id for n in notices) == sorted(made)
+    assert parsed.count(shared) == 1
+    assert scan_certificates(rt, batch=2) == []

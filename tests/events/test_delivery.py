@@ -181,7 +181,7 @@ def test_two_workers_never_send_the_same_delivery(rt: Runtime, seed: DevSeed) ->
         hook.default = (200, 0.01)
         _endpoint(rt, seed, hook.url)
         _create_orgs(rt, seed, 40)
-        workers = [DeliveryWorker(rt, batch=3, concurrency=2, scan_every_seconds=None) for _ in range(2)]
+        workers = [DeliveryWorker(rt, batch=3, concurrency=2) for _ in range(2)]
         barrier = threading.Barrier(2)
 
         def drain(worker: DeliveryWorker) -> None:

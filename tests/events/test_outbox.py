@@ -136,3 +136,32 @@ def test_every_event_type_names_its_object() -> None:
     assert all(
         obj in {"organization", "connection", "domain", "login", "certificate"} for obj, _ in EVENT_TYPES.values()
     )
+
+
+def _login_succeeded(rt: Runtime, seed: DevSeed) -> None:
+    with rt.engine.begin() as conn:
+        auth_log.record(
+            rt, conn, environment_id=seed.environment.id, status="PENDING", step="callback",
+            organization_id=seed.organization_id, connection_id=seed.connection_id, email="ada@example.com",
+        )  # fmt: skip
+
+
+def _delivered_to(rt: Runtime) -> list[str]:
+    with rt.engine.connect() as conn:
+        return [r.endpoint_id for r in conn.execute(select(webhook_deliveries.c.endpoint_id))]
+
+
+def test_login_events_reach_endpoints_added_or_disabled_after_the_subscribers_were_cached(
+    rt: Runtime, seed: DevSeed
+) -> None:
+    """The auth log reads the subscriber list from the configuration cache; a change to the endpoints counts for
+    the very next login event."""
+    _login_succeeded(rt, seed)  # nobody subscribed: an empty list is what gets cached
+    assert _delivered_to(rt) == []
+    added = _endpoint(rt, seed, "http://127.0.0.1:9/a", ["sso.login_succeeded"])
+    _login_succeeded(rt, seed)
+    assert _delivered_to(rt) == [added]
+    with rt.engine.begin() as conn:
+        endpoints.update_endpoint(rt, conn, seed.environment, added, {"status": "DISABLED"})
+    _login_succeeded(rt, seed)
+    assert _delivered_to(rt) == [added]  # no new delivery

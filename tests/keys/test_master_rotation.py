@@ -7,18 +7,21 @@ import os
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, Integer, LargeBinary, insert, select
 
+from entryway.app import create_app
 from entryway.clock import Clock
 from entryway.events.endpoints import create_endpoint, signing_secrets
 from entryway.keys.installation import OIDC_UPSTREAM_BINDING, installation_secret
 from entryway.keys.master_rotation import rotate_master
 from entryway.keys.sealed_fields import NOT_SEALED, SEALED_FIELDS
 from entryway.keys.sealing import data_key_of, master_key_id
+from entryway.oidc_provider import access_tokens
 from entryway.runtime import Runtime
 from entryway.services.bootstrap import seed_development
-from entryway.services.environments import get_environment
-from entryway.store.tables import data_keys, installation_secrets, metadata, signing_keys
+from entryway.services.environments import app_client_id, get_environment
+from entryway.store.tables import data_keys, idempotency_keys, installation_secrets, metadata, signing_keys
 from tests.conftest import make_settings
 
 OLD, NEW = os.urandom(32), os.urandom(32)
@@ -140,6 +143,7 @@ def test_registered_contexts_are_those_the_features_seal_with() -> None:
     """rotate-master opens each value with the registered context: it must be the one its feature sealed with."""
     from types import SimpleNamespace
 
+    from entryway.api.idempotency import seal_context as idempotency_context
     from entryway.connectors.oidc.upstream_tokens import _context as upstream_context
     from entryway.events.endpoints import _context as webhook_context
     from entryway.keys import installation
@@ -153,3 +157,30 @@ def test_registered_contexts_are_those_the_features_seal_with() -> None:
     assert contexts["installation secrets"] == installation.context("x")
     assert contexts["signing key private keys"] == "signing_key:x"
     assert contexts["OIDC connection client secrets"] == "oidc_client_secret:x"
+    assert contexts["remembered Idempotency-Key answers"] == idempotency_context("x")
+
+
+def test_remembered_idempotency_answers_move_to_the_new_master(engine: Engine, tmp_path: Path) -> None:
+    """An answer holding a new client secret, remembered for an Idempotency-Key retry, is re-sealed: after the
+    rotation an instance with only the new master key still replays it."""
+    old = runtime(engine, tmp_path, OLD)
+    facts = populate(old)
+    with engine.connect() as conn:
+        env = get_environment(conn, str(facts["env_id"]))
+        client_id = app_client_id(conn, env.id)
+
+    def post(rt: Runtime) -> dict[str, object]:
+        token = access_tokens.mint(rt, env, client_id=client_id, subject=client_id, ttl_seconds=600, scopes=["*"])
+        headers = {"Authorization": f"Bearer {token.token}", "Idempotency-Key": "rotate-1"}
+        with TestClient(create_app(rt), base_url=env.url, headers=headers) as client:
+            response = client.post(f"/api/v1/clients/{client_id}/secrets")
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    first = post(old)
+    report = rotate_master(runtime(engine, tmp_path, NEW, OLD), lambda *_: None)
+    assert report.complete and report.resealed["remembered Idempotency-Key answers"] == 1
+    with engine.connect() as conn:
+        sealed = conn.execute(select(idempotency_keys.c.sealed_response)).scalar_one()
+    assert data_key_of(sealed) == report.data_key
+    assert post(runtime(engine, tmp_path, NEW)) == first

@@ -235,3 +235,47 @@ def test_a_webhook_endpoints_failure_bookkeeping_is_not_a_configuration_change(r
             update(webhook_endpoints).where(webhook_endpoints.c.id == "wh_bookkeeping").values(status="DISABLED")
         )
     assert generation() > before
+
+
+def test_peek_answers_only_from_a_current_cache(rt: Runtime) -> None:
+    """`peek` (the event-loop fast path) never reads the database, so it must not answer when `get` would have
+    checked the generation first: a due check, an unknown key or a cleared cache is a miss."""
+    cache = ConfigCache(rt.engine, check_seconds=60)
+    assert cache.peek("key") == (False, None)  # nothing loaded, and the first check is due
+    assert cache.get("key", lambda: None) is None  # None (an unknown host, say) is a cached answer too
+    assert cache.peek("key") == (True, None)
+    assert cache.peek("other") == (False, None)
+    cache.clear()
+    assert cache.peek("key") == (False, None)
+    cache.get("key", lambda: "value")
+    cache.check_seconds = 0  # the next check is due: only `get`, which reads the generation, may answer
+    assert cache.peek("key") == (False, None)
+    assert cache.get("key", lambda: "reloaded") == "value"
+
+
+def test_the_fast_path_answers_only_what_environment_for_host_answered(rt: Runtime, seed: DevSeed) -> None:
+    """The async dependency answers from the cache only what `environment_for_host` would answer."""
+    host = URL.removeprefix("http://")
+    assert environments.cached_environment_for_host(rt, host) == (False, None)
+    env = environments.environment_for_host(rt, host)
+    assert env is not None and env.id == seed.environment.id
+    assert environments.cached_environment_for_host(rt, host.upper()) == (True, env)
+    assert environments.cached_environment_for_host(rt, "unknown.example") == (False, None)
+
+
+def test_related_entries_are_kept_with_their_load_and_not_after_a_racing_clear(rt: Runtime) -> None:
+    cache = ConfigCache(rt.engine, check_seconds=60)
+
+    def pairs(value: str) -> list[tuple[str, str]]:
+        return [(f"{value}-a", "A"), (f"{value}-b", "B")]
+
+    assert cache.get("route", lambda: "r1", pairs) == "r1"
+    assert cache.get("r1-a", lambda: "loaded") == "A" and cache.get("r1-b", lambda: "loaded") == "B"
+
+    def stale_load() -> str:
+        cache.clear()  # a change committed while the joined read was running
+        return "r2"
+
+    assert cache.get("route2", stale_load, pairs) == "r2"
+    assert cache.get("r2-a", lambda: "fresh") == "fresh"  # neither the value nor its related entries were kept
+    assert cache.get("route2", lambda: "again") == "again"

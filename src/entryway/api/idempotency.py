@@ -7,6 +7,10 @@ Idempotency-Key draft: the same key with a different request is 422, and a key w
 running is 409. Only a successful answer is remembered; a refused request frees its key, so it can be fixed and
 sent again under the same key.
 
+The remembered answer is sealed (keys/sealing.py, registered in keys/sealed_fields.py so a master-key rotation
+re-seals it): an answer can carry a secret shown once — a new client secret, a webhook's `whsec_` secret — and
+a retry must see it again, but the database must not hold it in the clear.
+
 The handlers stay unaware of this: `apply` wraps each POST endpoint of a router, keeping its signature.
 """
 
@@ -24,10 +28,11 @@ from fastapi import APIRouter, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from entryway.api.auth import Caller
+from entryway.keys.sealing import SealError
 from entryway.model.errors import ApiError, FieldViolation, invalid
 from entryway.runtime import Runtime
 from entryway.store.tables import idempotency_keys
@@ -60,12 +65,18 @@ def _fingerprint(request: Request, values: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(shape, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+def row_id(environment_id: str, client_id: str, key: str) -> str:
+    """The row's primary key: the key is the client's own, in its environment."""
+    return hashlib.sha256("\x00".join((environment_id, client_id, key)).encode()).hexdigest()
+
+
+def seal_context(row_id: str) -> str:
+    """Binds a sealed answer to its row (keys/sealed_fields.py opens it with the same context)."""
+    return f"idempotency_response:{row_id}"
+
+
 def _row_of(caller: Caller, key: str) -> Any:
-    return and_(
-        idempotency_keys.c.environment_id == caller.environment.id,
-        idempotency_keys.c.client_id == caller.client.id,
-        idempotency_keys.c.key == key,
-    )
+    return idempotency_keys.c.id == row_id(caller.environment.id, caller.client.id, key)
 
 
 def _claim(rt: Runtime, caller: Caller, key: str, fingerprint: str) -> None:
@@ -89,15 +100,16 @@ def _claim(rt: Runtime, caller: Caller, key: str, fingerprint: str) -> None:
                     )
                 if row.status_code is None:
                     raise ApiError(409, "The first request with this Idempotency-Key is still running; retry shortly")
-                raise Replayed(int(row.status_code), row.response)
+                raise Replayed(int(row.status_code), _open(rt, row.id, row.sealed_response))
             conn.execute(
                 insert(idempotency_keys).values(
+                    id=row_id(caller.environment.id, caller.client.id, key),
                     environment_id=caller.environment.id,
                     client_id=caller.client.id,
                     key=key,
                     request_hash=fingerprint,
                     status_code=None,
-                    response=None,
+                    sealed_response=None,
                     create_time=now,
                     expire_time=now + TTL,
                 )
@@ -112,12 +124,28 @@ def _release(rt: Runtime, caller: Caller, key: str) -> None:
 
 
 def _remember(rt: Runtime, caller: Caller, key: str, status: int, response: Any) -> None:
+    ident = row_id(caller.environment.id, caller.client.id, key)
+    plain = json.dumps(jsonable_encoder(response), separators=(",", ":")).encode()
     with rt.engine.begin() as conn:
+        sealed = rt.sealer.seal(plain, seal_context(ident), conn=conn)
         conn.execute(
             update(idempotency_keys)
-            .where(_row_of(caller, key))
-            .values(status_code=status, response=jsonable_encoder(response))
+            .where(idempotency_keys.c.id == ident)
+            .values(status_code=status, sealed_response=sealed)
         )
+
+
+def _open(rt: Runtime, ident: str, sealed: bytes | None) -> Any:
+    if sealed is None:  # remembered without a body
+        return None
+    try:
+        return json.loads(rt.sealer.open(sealed, seal_context(ident)))
+    except SealError as exc:  # sealed under a master key this instance no longer has
+        raise ApiError(
+            409,
+            "The first answer to this Idempotency-Key can no longer be opened (its master key is gone); check "
+            "whether the first request took effect, then send a new key",
+        ) from exc
 
 
 def _wrap(endpoint: Callable[..., Any], status: int) -> Callable[..., Any]:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from entryway.checklist.findings import Finding, Inputs, failed, passed, warned
-from entryway.model.environments import EnvironmentType
+from entryway.model.environments import MAX_APP_SECRETS, EnvironmentType
 from entryway.services import credentials, environments
 from entryway.store.tables import client_secrets
 
@@ -127,7 +127,22 @@ def client_secrets_rule(i: Inputs) -> Finding:
             "the app client has no active, unexpired secret: the app cannot log anyone in",
             "Generate a secret (dashboard → Credentials, or `entryway secrets create`) and put it in the app's .env",
         )
+    if len(active) > MAX_APP_SECRETS:
+        return failed(
+            rule,
+            title,
+            f"{len(active)} secrets are active (…{', …'.join(s.secret_suffix for s in active)}): more than the "
+            f"rotation pair of {MAX_APP_SECRETS} Entryway allows, so a leaked one is easily overlooked",
+            "Deactivate and delete every secret but the one the app uses (and its successor during a rotation)",
+        )
     warnings: list[str] = []
+    kept = [s for s in secrets if s.status != "ACTIVE"]
+    if len(secrets) > MAX_APP_SECRETS and kept:
+        warnings.append(
+            f"{len(secrets)} secrets are listed, more than the rotation pair: deactivated "
+            + ", ".join(f"…{s.secret_suffix}" for s in kept)
+            + " should be deleted"
+        )
     expired = [s for s in secrets if s.status == "ACTIVE" and s.expire_time is not None and s.expire_time <= i.now]
     warnings += [f"…{s.secret_suffix} expired on {s.expire_time:%Y-%m-%d} but is still listed" for s in expired]
     warnings += [

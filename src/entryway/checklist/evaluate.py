@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from entryway.checklist import credentials_rules, experience_rules, operations_rules, redirect_rules
+from entryway.checklist import (
+    credentials_rules,
+    domain_rules,
+    experience_rules,
+    operations_rules,
+    redirect_rules,
+)
 from entryway.checklist.findings import AppEnv, Finding, Inputs, Rule, Status
 from entryway.runtime import Runtime
 from entryway.services.environments import Environment
@@ -18,6 +24,7 @@ RULES: tuple[Rule, ...] = (
     redirect_rules.initiate_login_url,
     experience_rules.branding,
     experience_rules.failure_webhooks,
+    domain_rules.custom_domain,
     operations_rules.https_url,
     operations_rules.database,
     operations_rules.master_key,

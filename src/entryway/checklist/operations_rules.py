@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -15,6 +17,8 @@ from entryway.store.tables import signing_keys
 
 KEY_ROTATE_AFTER = timedelta(days=180)
 KEY_OVERDUE_AFTER = timedelta(days=365)
+# The SP key is rotated less often: IdPs that encrypt assertions to it or verify signed requests need new metadata.
+SP_KEY_ROTATE_AFTER = timedelta(days=730)
 CERT_WARN_BEFORE = timedelta(days=30)
 
 
@@ -65,24 +69,67 @@ def https_url(i: Inputs) -> Finding:
 
 
 def signing_keys_rule(i: Inputs) -> Finding:
+    """The token-signing key (oidc) by age; the SAML SP key (signs AuthnRequests, decrypts assertions) by age and
+    by its certificate's validity, which IdPs that verify signed requests or encrypt to it check."""
     title = "Signing key age"
-    rows = i.conn.execute(
-        select(signing_keys).where(signing_keys.c.environment_id == i.env.id, signing_keys.c.purpose == "oidc")
-    ).all()
+    rows = i.conn.execute(select(signing_keys).where(signing_keys.c.environment_id == i.env.id)).all()
     keys = [KeyRow(r.id, r.purpose, r.status, r.public_jwk, r.activate_time, r.retire_time) for r in rows]
     current = signer(keys, "oidc", i.now)
     if current is None:
         return failed("signing_keys", title, "no key signs tokens now", "Run `entryway keys rotate`")
-    created = next(r.create_time for r in rows if r.id == current.kid)
-    since = current.activate_time or created
-    age = i.now - since
-    pending = any(k.activate_time is not None and k.activate_time > i.now for k in keys)
-    if pending or age <= KEY_ROTATE_AFTER:
-        return passed("signing_keys", title, f"{current.kid} has signed for {age.days} days")
-    fix = "Run `entryway keys rotate` (the new key is published at once and signs after the grace period)"
-    if age > KEY_OVERDUE_AFTER:
-        return failed("signing_keys", title, f"{current.kid} has signed for {age.days} days (over a year)", fix)
-    return warned("signing_keys", title, f"{current.kid} has signed for {age.days} days (rotate every 180)", fix)
+    fails: list[str] = []
+    warns: list[str] = []
+    fixes: list[str] = []
+    age = i.now - _since(rows, current)
+    pending = any(k.purpose == "oidc" and k.activate_time is not None and k.activate_time > i.now for k in keys)
+    if not pending and age > KEY_OVERDUE_AFTER:
+        fails.append(f"{current.kid} has signed tokens for {age.days} days (over a year)")
+    elif not pending and age > KEY_ROTATE_AFTER:
+        warns.append(f"{current.kid} has signed tokens for {age.days} days (rotate every 180)")
+    if fails or warns:
+        fixes.append("Run `entryway keys rotate` (the new key is published at once and signs after the grace period)")
+    sp_found = _sp_key_findings(i, rows, keys)
+    if sp_found is not None:
+        sp_fails, sp_warns = sp_found
+        fails += sp_fails
+        warns += sp_warns
+        if sp_fails or sp_warns:
+            fixes.append(
+                "Run `entryway keys rotate --purpose saml_sp` and send customers whose IdP verifies signed requests "
+                "or encrypts assertions the new SP metadata (docs/key-rotation.md)"
+            )
+    if fails:
+        return failed("signing_keys", title, "; ".join(fails + warns), " ".join(fixes))
+    if warns:
+        return warned("signing_keys", title, "; ".join(warns), " ".join(fixes))
+    return passed("signing_keys", title, f"{current.kid} has signed tokens for {age.days} days")
+
+
+def _since(rows: Sequence[Any], key: KeyRow) -> datetime:
+    created: datetime = next(r.create_time for r in rows if r.id == key.kid)
+    return key.activate_time or created
+
+
+def _sp_key_findings(i: Inputs, rows: Sequence[Any], keys: list[KeyRow]) -> tuple[list[str], list[str]] | None:
+    current = signer(keys, "saml_sp", i.now)
+    if current is None:
+        return None
+    fails: list[str] = []
+    warns: list[str] = []
+    pending = any(k.purpose == "saml_sp" and k.activate_time is not None and k.activate_time > i.now for k in keys)
+    age = i.now - _since(rows, current)
+    if not pending and age > SP_KEY_ROTATE_AFTER:
+        warns.append(
+            f"the SAML SP key {current.kid} has signed for {age.days} days (rotate every {SP_KEY_ROTATE_AFTER.days})"
+        )
+    pem = next(r.certificate_pem for r in rows if r.id == current.kid)
+    if pem:
+        not_after = certificate_facts(pem).not_after
+        if not_after <= i.now:
+            fails.append(f"the SAML SP certificate of {current.kid} expired on {not_after:%Y-%m-%d}")
+        elif not pending and not_after - i.now <= CERT_WARN_BEFORE:
+            warns.append(f"the SAML SP certificate of {current.kid} expires on {not_after:%Y-%m-%d}")
+    return fails, warns
 
 
 def idp_certificates(i: Inputs) -> Finding:

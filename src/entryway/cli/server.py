@@ -10,7 +10,6 @@ import uvicorn
 from entryway.app import create_app
 from entryway.cli.context import CliContext
 from entryway.cli.supervisor import run_workers
-from entryway.connectors.saml.metadata_schedule import start_refresher
 from entryway.observability import json_logs
 from entryway.services.bootstrap import seed_development
 from entryway.store.migrate import upgrade
@@ -73,7 +72,6 @@ def dev(obj: CliContext, host: str, port: int, callback_url: str | None, new_sec
     if no_serve:
         return
     json_logs.configure("INFO", json_lines=False)  # a person reads `make dev`'s output
-    start_refresher(rt)
     uvicorn.run(create_app(rt), host=host, port=port, log_config=None, proxy_headers=False)
 
 

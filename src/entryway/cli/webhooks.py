@@ -245,7 +245,7 @@ def event_types() -> None:
 @click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64))
 @click.pass_obj
 def deliver(obj: CliContext, once: bool, concurrency: int) -> None:
-    """Run the delivery worker in the foreground (also scans IdP certificates hourly). Ctrl-C stops it.
+    """Run the delivery worker in the foreground (the certificate scan is a job of `entryway serve`). Ctrl-C stops it.
 
     `entryway serve` already runs one per process unless ENTRYWAY_WEBHOOK_WORKER=0; any number may run at once.
     """

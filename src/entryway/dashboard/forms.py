@@ -42,6 +42,7 @@ NOTICES = {
     "custom_domain_set": "The domain was saved. Publish the DNS record below, then verify it. "
     "Nothing changes for the app until it is verified.",
     "custom_domain_removed": "The custom domain was removed: the environment is served at its own URL only.",
+    "link_revoked": "The link was revoked: it no longer opens the portal, and the sessions it opened have ended.",
 }
 
 

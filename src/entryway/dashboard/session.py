@@ -20,7 +20,7 @@ from entryway.oidc_provider import auth_failures
 from entryway.runtime import Runtime
 from entryway.services import owners
 from entryway.services.environments import Environment
-from entryway.web.requests import client_ip, current_environment, runtime
+from entryway.web.requests import client_ip, request_environment, request_runtime, runtime
 from entryway.web.session_cookies import (
     LiveSession,
     SessionRefused,
@@ -102,14 +102,14 @@ def _form(
 
 @router.get("/dashboard/sign-in")
 def sign_in_page(
-    request: Request, next: str | None = None, env: Environment = Depends(current_environment)
+    request: Request, next: str | None = None, env: Environment = Depends(request_environment)
 ) -> Response:
     return _form(env, _safe_next(next))
 
 
 @router.post("/dashboard/sign-in")
 async def sign_in(
-    request: Request, env: Environment = Depends(current_environment), rt: Runtime = Depends(runtime)
+    request: Request, env: Environment = Depends(request_environment), rt: Runtime = Depends(request_runtime)
 ) -> Response:
     form = await request.form()
     email = str(form.get("email") or "").strip()
@@ -158,7 +158,7 @@ async def sign_in(
 
 
 @router.post("/dashboard/sign-out")
-def sign_out(request: Request, live: LiveSession = Depends(FORM), rt: Runtime = Depends(runtime)) -> Response:
+def sign_out(request: Request, live: LiveSession = Depends(FORM), rt: Runtime = Depends(request_runtime)) -> Response:
     with rt.engine.begin() as conn:
         end_session(rt, conn, live.session.id)
     response = RedirectResponse("/dashboard/sign-in", status_code=303)

@@ -18,6 +18,7 @@ NAV = (
     ("credentials", "/dashboard/credentials", "Credentials"),
     ("redirects", "/dashboard/redirects", "Redirects"),
     ("organizations", "/dashboard/organizations", "Organizations"),
+    ("portal_links", "/dashboard/portal-links", "Portal links"),
     ("logs", "/dashboard/logs", "Auth log"),
     ("webhooks", "/dashboard/webhooks", "Webhooks"),
     ("branding", "/dashboard/branding", "Branding"),

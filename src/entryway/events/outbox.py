@@ -16,7 +16,11 @@ Usage, from any service that changes something (pass the connection of the trans
 - `data` is a JSON object describing the resource (see `entryway.events.payloads`); never secrets, tokens or
   raw assertions. It is sent as the envelope's `data`, beside `spec_version`, `id`, `type`, `object`,
   `environment_id`, `organization_id` and `occurred_at` (CONTRACT §6).
-- Deliveries are created for each ENABLED endpoint of the environment subscribed to the type at emit time.
+- Deliveries are created for each ENABLED endpoint of the environment subscribed to the type at emit time. A
+  caller on a hot path (the auth log) passes the configuration cache: the subscriber list then comes from it,
+  invalidated like any configuration (webhook_endpoints has generation triggers, migration 0014), so an
+  endpoint added, disabled or resubscribed counts at once on this instance and within the cache's check
+  interval (1 s) on the others.
 - Returns the event ID (`evt_…`), which is also the `webhook-id` of every delivery of the event.
 
 Reading: `list_events` and `get_event` (newest first) for the API and the dashboard.
@@ -28,14 +32,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from entryway.events.payloads import timestamp
 from entryway.events.types import EVENT_TYPES, TEST_EVENT_TYPE, object_of
 from entryway.ids import new_id
+from entryway.store.config_cache import ConfigCache
 from entryway.store.tables import events, webhook_deliveries, webhook_endpoints
 
 SPEC_VERSION = "1"
+
+# Built once (emit_event runs inside login steps): a reused statement keeps its SQLAlchemy cache key.
+_INSERT_EVENT = insert(events)
+_SUBSCRIBED = select(webhook_endpoints.c.id, webhook_endpoints.c.event_types).where(
+    webhook_endpoints.c.environment_id == bindparam("environment_id"), webhook_endpoints.c.status == "ENABLED"
+)
 
 
 @dataclass(frozen=True)
@@ -94,7 +105,8 @@ def insert_event(
         occurred_at or datetime.now(UTC),
     )
     conn.execute(
-        insert(events).values(
+        _INSERT_EVENT,
+        dict(
             id=event.id,
             environment_id=environment_id,
             organization_id=organization_id,
@@ -102,7 +114,7 @@ def insert_event(
             object=event.object,
             data=data,
             occurred_at=event.occurred_at,
-        )
+        ),
     )
     return event
 
@@ -125,6 +137,12 @@ def insert_delivery(conn: Connection, event: Event, endpoint_id: str, now: datet
     return delivery_id
 
 
+def _subscribers(conn: Connection, environment_id: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """The environment's ENABLED endpoints, each with the event types it subscribes to (immutable: cacheable)."""
+    rows = conn.execute(_SUBSCRIBED, {"environment_id": environment_id}).all()
+    return tuple((endpoint_id, frozenset(types or ())) for endpoint_id, types in rows)
+
+
 def emit_event(
     conn: Connection,
     event_type: str,
@@ -133,6 +151,7 @@ def emit_event(
     data: dict[str, Any],
     organization_id: str | None = None,
     occurred_at: datetime | None = None,
+    config: ConfigCache | None = None,
 ) -> str:
     event = insert_event(
         conn,
@@ -142,13 +161,13 @@ def emit_event(
         organization_id=organization_id,
         occurred_at=occurred_at,
     )
-    subscribed = conn.execute(
-        select(webhook_endpoints.c.id, webhook_endpoints.c.event_types).where(
-            webhook_endpoints.c.environment_id == environment_id, webhook_endpoints.c.status == "ENABLED"
-        )
-    ).all()
+    if config is None:
+        subscribed = _subscribers(conn, environment_id)
+    else:
+        # Read on a connection of its own, never this transaction's: an uncommitted endpoint must not be cached.
+        subscribed = config.fetch(("webhook_subscribers", environment_id), _subscribers, environment_id)
     for endpoint_id, types in subscribed:
-        if event_type in (types or []):
+        if event_type in types:
             insert_delivery(conn, event, endpoint_id, event.occurred_at)
     return event.id
 

@@ -1,29 +1,23 @@
-"""The background worker: sends due webhook deliveries and, hourly, scans for expiring IdP certificates and
-purges events past their retention.
+"""The background worker: sends due webhook deliveries. (The certificate-expiry scan and event retention are
+periodic jobs of the scheduler, jobs/catalog.py, run by one instance at a time.)
 
 `entryway serve` and `entryway dev` run one in a thread (unless ENTRYWAY_WEBHOOK_WORKER=0); `entryway webhooks
-deliver` runs one in the foreground. Any number may run against one database: claims are leased (delivery.py),
-and certificate notices are deduplicated by their primary key (certificate_expiry.py).
+deliver` runs one in the foreground. Any number may run against one database: claims are leased (delivery.py).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from entryway.events.certificate_expiry import scan_certificates
 from entryway.events.delivery import Claim, claim_due, deliver
-from entryway.events.retention import purge_events
 from entryway.runtime import Runtime
 
 log = logging.getLogger("entryway.events")
-
-SCAN_EVERY_SECONDS = 3600.0
 
 
 class DeliveryWorker:
@@ -34,18 +28,15 @@ class DeliveryWorker:
         batch: int = 16,
         concurrency: int = 4,
         poll_seconds: float = 1.0,
-        scan_every_seconds: float | None = SCAN_EVERY_SECONDS,
         on_attempt: Callable[[str, str], None] | None = None,
     ) -> None:
         self.rt = rt
         self.batch = batch
         self.poll_seconds = poll_seconds
-        self.scan_every_seconds = scan_every_seconds
         self.on_attempt = on_attempt
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="webhook-send")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._last_scan = float("-inf")
 
     def _send(self, claim: Claim) -> None:
         status = deliver(self.rt, claim)
@@ -59,25 +50,11 @@ class DeliveryWorker:
             pass
         return len(claims)
 
-    def scan_if_due(self) -> None:
-        if self.scan_every_seconds is None or time.monotonic() - self._last_scan < self.scan_every_seconds:
-            return
-        self._last_scan = time.monotonic()
-        notices = scan_certificates(self.rt)
-        if notices:
-            log.info("certificate scan: %d new expiry events", len(notices))
-        purged = purge_events(self.rt)
-        if purged:
-            log.info(
-                "event retention: %d events older than %g days deleted", purged, self.rt.settings.event_retention_days
-            )
-
     def run(self) -> None:
         """Loop until stop(): a full batch is followed at once by the next, an empty one by a short pause."""
         while not self._stop.is_set():
             sent = 0
             try:
-                self.scan_if_due()
                 sent = self.run_once()
             except SQLAlchemyError as exc:
                 log.warning("webhook worker: database error (%s); retrying shortly", type(exc).__name__)

@@ -16,6 +16,7 @@ from sqlalchemy import Column, Connection, Row, Table, select, update
 
 from entryway.store.tables import (
     connections,
+    idempotency_keys,
     installation_secrets,
     portal_test_logins,
     signing_keys,
@@ -127,6 +128,15 @@ SEALED_FIELDS: tuple[SealedField, ...] = (
         _column("value"),
         lambda row: f"installation_secret:{row.name}",
         lambda row, sealed: {"value": sealed},
+    ),
+    SealedField(
+        "remembered Idempotency-Key answers",
+        idempotency_keys,
+        idempotency_keys.c.id,
+        (idempotency_keys.c.sealed_response,),
+        _column("sealed_response"),
+        lambda row: f"idempotency_response:{row.id}",  # api/idempotency.py seal_context
+        lambda row, sealed: {"sealed_response": sealed},
     ),
 )
 

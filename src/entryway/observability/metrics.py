@@ -7,6 +7,7 @@ uvicorn workers each process exposes its own figures; scrape each worker, or run
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -79,6 +80,51 @@ class Metrics:
             "How long the oldest due webhook delivery has been waiting for a worker",
             registry=self.registry,
         )
+
+        self.job_runs = Counter(
+            "entryway_scheduled_job_runs",
+            "Runs of periodic jobs made by this process, by job and outcome (success or failure)",
+            ["job", "outcome"],
+            registry=self.registry,
+        )
+        # Read from the database at each scrape: a job runs on one instance at a time, so any instance reports
+        # the fleet's view of when each job last ran and how often it failed.
+        self.job_last_success = Gauge(
+            "entryway_scheduled_job_last_success_timestamp_seconds",
+            "When each periodic job last finished without error (Unix time; 0 = never)",
+            ["job"],
+            registry=self.registry,
+        )
+        self.job_last_run = Gauge(
+            "entryway_scheduled_job_last_run_timestamp_seconds",
+            "When each periodic job last finished, successfully or not (Unix time; 0 = never)",
+            ["job"],
+            registry=self.registry,
+        )
+        self.job_failures = Gauge(
+            "entryway_scheduled_job_failures",
+            "Failed runs of each periodic job, over all instances since the database was created",
+            ["job"],
+            registry=self.registry,
+        )
+        self.job_consecutive_failures = Gauge(
+            "entryway_scheduled_job_consecutive_failures",
+            "Failed runs of each periodic job since its last success (alert when this stays above 0)",
+            ["job"],
+            registry=self.registry,
+        )
+
+    def scheduled_job_run(self, job: str, outcome: str) -> None:
+        self.job_runs.labels(job, outcome).inc()
+
+    def set_job_states(self, states: list[dict[str, Any]]) -> None:
+        for state in states:
+            job = str(state["name"])
+            success, finish = state["last_success_time"], state["last_finish_time"]
+            self.job_last_success.labels(job).set(success.timestamp() if success else 0)
+            self.job_last_run.labels(job).set(finish.timestamp() if finish else 0)
+            self.job_failures.labels(job).set(state["failure_count"])
+            self.job_consecutive_failures.labels(job).set(state["consecutive_failures"])
 
     def webhook_attempt(self, outcome: str) -> None:
         self.webhook_attempts.labels(outcome).inc()

@@ -27,7 +27,7 @@ from entryway.runtime import Runtime
 from entryway.services import credentials, logins
 from entryway.services.environments import Environment, redirect_allowed
 from entryway.web.pages import error_page
-from entryway.web.requests import client_ip, current_environment, runtime
+from entryway.web.requests import client_ip, request_environment, request_runtime
 
 router = APIRouter()
 
@@ -175,7 +175,7 @@ def _not_valid_page(rt: Runtime, env: Environment, exc: NotRedirectable, ip: str
 
 @router.get("/oauth/authorize")
 def authorize(
-    request: Request, env: Environment = Depends(current_environment), rt: Runtime = Depends(runtime)
+    request: Request, env: Environment = Depends(request_environment), rt: Runtime = Depends(request_runtime)
 ) -> Response:
     params = request.query_params
     ip = client_ip(request)

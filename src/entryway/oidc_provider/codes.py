@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -54,8 +54,18 @@ def _grant(row: Any) -> CodeGrant:
     return CodeGrant(**values)
 
 
+# The token endpoint's statements, built once: a reused statement keeps its SQLAlchemy cache key.
+_BY_HASH = select(auth_codes).where(auth_codes.c.code_hash == bindparam("hash"))
+# Redemption is conditional on used_time IS NULL: two requests racing on one code redeem it once.
+_REDEEM = (
+    update(auth_codes)
+    .where(auth_codes.c.code_hash == bindparam("hash"), auth_codes.c.used_time.is_(None))
+    .values(used_time=bindparam("now"), issued_jti=bindparam("jti"))
+)
+
+
 def find_code(conn: Connection, env_id: str, code: str) -> CodeGrant | None:
-    row = conn.execute(select(auth_codes).where(auth_codes.c.code_hash == hash_code(code))).first()
+    row = conn.execute(_BY_HASH, {"hash": hash_code(code)}).first()
     if row is None or row.environment_id != env_id:
         return None
     return _grant(row)
@@ -95,11 +105,7 @@ def check_bindings(
 
 def mark_redeemed(conn: Connection, grant: CodeGrant, issued_jti: str, now: datetime) -> bool:
     """Record the one redemption; False when another request redeemed the code first."""
-    done = conn.execute(
-        update(auth_codes)
-        .where(auth_codes.c.code_hash == grant.code_hash, auth_codes.c.used_time.is_(None))
-        .values(used_time=now, issued_jti=issued_jti)
-    )
+    done = conn.execute(_REDEEM, {"hash": grant.code_hash, "now": now, "jti": issued_jti})
     return done.rowcount == 1
 
 

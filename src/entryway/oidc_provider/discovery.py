@@ -12,7 +12,7 @@ from entryway.oidc_provider.claims import SUPPORTED_CLAIMS
 from entryway.oidc_provider.login_scopes import SUPPORTED_SCOPES
 from entryway.runtime import Runtime
 from entryway.services.environments import Environment
-from entryway.web.requests import current_environment, runtime
+from entryway.web.requests import request_environment, request_runtime
 
 router = APIRouter()
 
@@ -43,10 +43,10 @@ def provider_metadata(env: Environment) -> dict[str, Any]:
 
 
 @router.get("/.well-known/openid-configuration")
-def openid_configuration(env: Environment = Depends(current_environment)) -> JSONResponse:
+def openid_configuration(env: Environment = Depends(request_environment)) -> JSONResponse:
     return JSONResponse(provider_metadata(env), headers=PUBLIC_CACHE)
 
 
 @router.get("/keys")
-def keys(env: Environment = Depends(current_environment), rt: Runtime = Depends(runtime)) -> JSONResponse:
+def keys(env: Environment = Depends(request_environment), rt: Runtime = Depends(request_runtime)) -> JSONResponse:
     return JSONResponse({"keys": rt.keyring.jwks(env.id, rt.clock.now())}, headers=PUBLIC_CACHE)

@@ -22,7 +22,7 @@ from entryway.oidc_provider.params import MalformedParameter, RepeatedParameter,
 from entryway.runtime import Runtime
 from entryway.services.environments import Environment, cached_redirect_uris
 from entryway.web.pages import error_page, render
-from entryway.web.requests import current_environment, runtime
+from entryway.web.requests import request_environment, request_runtime
 
 router = APIRouter()
 
@@ -67,7 +67,7 @@ def registered_post_logout(rt: Runtime, env: Environment, uri: str) -> bool:
 
 @router.get("/oidc/logout")
 def logout(
-    request: Request, env: Environment = Depends(current_environment), rt: Runtime = Depends(runtime)
+    request: Request, env: Environment = Depends(request_environment), rt: Runtime = Depends(request_runtime)
 ) -> Response:
     params = request.query_params
     try:

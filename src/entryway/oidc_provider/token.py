@@ -19,7 +19,7 @@ from entryway.runtime import Runtime
 from entryway.services.credentials import Client
 from entryway.services.environments import Environment
 from entryway.services.logins import cached_connection
-from entryway.web.requests import client_ip, current_environment, runtime
+from entryway.web.requests import client_ip, request_environment, request_runtime
 
 router = APIRouter()
 
@@ -45,7 +45,7 @@ def _required(form: FormData, name: str) -> str:
 
 @router.post("/oauth/token")
 async def token(
-    request: Request, env: Environment = Depends(current_environment), rt: Runtime = Depends(runtime)
+    request: Request, env: Environment = Depends(request_environment), rt: Runtime = Depends(request_runtime)
 ) -> JSONResponse:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":

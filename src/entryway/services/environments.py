@@ -105,7 +105,9 @@ def create_environment(
     if problems:
         raise invalid([FieldViolation("url", p) for p in problems])
     host = host_of(url)
-    if conn.execute(select(environments.c.id).where(environments.c.host == host)).first():
+    # Another environment's custom domain counts too: two environments on one name would split its requests.
+    taken = (environments.c.host == host) | (environments.c.custom_domain == host.removesuffix(":443"))
+    if conn.execute(select(environments.c.id).where(taken)).first():
         raise conflict(f"an environment already serves {host}", "url")
     now = rt.clock.now()
     env_id = new_id("env")
@@ -174,6 +176,13 @@ def environment_for_host(rt: Runtime, host: str) -> Environment | None:
     """The environment a request's Host header routes to (from the configuration cache)."""
     host = host.lower()
     return rt.config.get(("env_by_host", host), lambda: _load_for_host(rt, host))
+
+
+def cached_environment_for_host(rt: Runtime, host: str) -> tuple[bool, Environment | None]:
+    """(True, environment or None) when the configuration cache knows the host's answer now, without any I/O;
+    (False, None) when only `environment_for_host` (which may read the database) can say."""
+    found: tuple[bool, Environment | None] = rt.config.peek(("env_by_host", host.lower()))
+    return found
 
 
 def _load_for_host(rt: Runtime, host: str) -> Environment | None:

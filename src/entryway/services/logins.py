@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from entryway.ids import new_id
 from entryway.model.connections import SsoConnection
@@ -20,15 +20,28 @@ from entryway.model.profile import Profile
 from entryway.model.selectors import Selector, SelectorKind
 from entryway.runtime import Runtime
 from entryway.services import auth_log
-from entryway.services.connections import find_connection, organization_connections
-from entryway.services.domains import find_by_domain
+from entryway.services.connections import find_connection
 from entryway.services.environments import Environment
-from entryway.services.organizations import find_organization
+from entryway.services.login_routes import route_entries, route_for_domain, route_for_organization
 from entryway.store.tables import auth_codes, auth_requests
 
 # The client_id of the auth requests the admin portal's "test connection" makes (portal/test_logins.py). It
 # names no client row, so no app can authenticate as it at /oauth/token; its redirect_uri is a portal page.
 PORTAL_TEST_CLIENT = "entryway-portal-test"
+
+# The login path's statements, built once: a reused statement keeps its SQLAlchemy cache key, where building
+# `insert(...).values(...)` on every request cost several times the statement's execution.
+_INSERT_REQUEST = insert(auth_requests)
+_INSERT_CODE = insert(auth_codes)
+_BY_UPSTREAM_REQUEST = select(auth_requests).where(
+    auth_requests.c.upstream_request_id == bindparam("upstream_request_id")
+)
+# pending -> completed, conditionally: a request completes once only, even when two instances race.
+_COMPLETE_REQUEST = (
+    update(auth_requests)
+    .where(auth_requests.c.id == bindparam("request_id"), auth_requests.c.status == "pending")
+    .values(status="completed")
+)
 
 
 @dataclass(frozen=True)
@@ -92,19 +105,25 @@ def resolve_connection(rt: Runtime, env: Environment, selector: Selector) -> Sso
                 connection_id=found.id,
             )
         return found
+    # One joined read answers the organization and all its connections; each connection is cached under its own
+    # key too, so the ACS, the token endpoint (and the simulator) find it without another query.
+    related = route_entries(env.id)
     if selector.kind is SelectorKind.ORGANIZATION:
-        org = rt.config.fetch(("organization", env.id, selector.value), find_organization, env.id, selector.value)
-        if org is None:
+        route = rt.config.fetch(
+            ("org_route", env.id, selector.value), route_for_organization, env.id, selector.value, related=related
+        )
+        if route is None:
             raise LoginError.wanted_got(
                 "invalid_organization_id",
                 "organization_id does not name an organization of this environment",
                 "an organization of " + env.id,
                 selector.value,
             )
-        org_id = org.id
     else:
-        found_domain = rt.config.fetch(("domain", env.id, selector.value), find_by_domain, env.id, selector.value)
-        if found_domain is None:
+        route = rt.config.fetch(
+            ("domain_route", env.id, selector.value), route_for_domain, env.id, selector.value, related=related
+        )
+        if route is None:
             code = "domain_not_found"
             raise LoginError.wanted_got(
                 code,
@@ -112,8 +131,8 @@ def resolve_connection(rt: Runtime, env: Environment, selector: Selector) -> Sso
                 "a registered organization domain",
                 selector.value,
             )
-        org_id = found_domain.organization_id
-    candidates = rt.config.fetch(("org_connections", env.id, org_id), organization_connections, env.id, org_id)
+    org_id = route.organization_id
+    candidates = route.connections
     enabled = [c for c in candidates if c.enabled]
     if not enabled:
         raise LoginError(
@@ -164,7 +183,7 @@ def create_auth_request(
         create_time=now,
         expire_time=now + timedelta(seconds=rt.settings.auth_request_ttl_seconds),
     )
-    conn.execute(insert(auth_requests).values(**values))
+    conn.execute(_INSERT_REQUEST, values)
     auth_log.record(
         rt,
         conn,
@@ -186,7 +205,7 @@ def get_auth_request(conn: Connection, auth_request_id: str) -> AuthRequest | No
 
 
 def find_by_upstream_request(conn: Connection, upstream_request_id: str) -> AuthRequest | None:
-    row = conn.execute(select(auth_requests).where(auth_requests.c.upstream_request_id == upstream_request_id)).first()
+    row = conn.execute(_BY_UPSTREAM_REQUEST, {"upstream_request_id": upstream_request_id}).first()
     return _auth_request(row) if row is not None else None
 
 
@@ -238,11 +257,7 @@ def complete_login(
             f"before {request.expire_time.isoformat()}",
             now.isoformat(),
         )
-    done = conn.execute(
-        update(auth_requests)
-        .where(auth_requests.c.id == request.id, auth_requests.c.status == "pending")
-        .values(status="completed")
-    )
+    done = conn.execute(_COMPLETE_REQUEST, {"request_id": request.id})
     if done.rowcount != 1:
         raise LoginError.wanted_got(
             "authentication_not_completed",
@@ -252,7 +267,8 @@ def complete_login(
         )
     code = secrets.token_urlsafe(32)
     conn.execute(
-        insert(auth_codes).values(
+        _INSERT_CODE,
+        dict(
             code_hash=hash_code(code),
             auth_request_id=request.id,
             environment_id=request.environment_id,
@@ -269,7 +285,7 @@ def complete_login(
             expire_time=now + timedelta(seconds=rt.settings.code_ttl_seconds),
             used_time=None,
             issued_jti=None,
-        )
+        ),
     )
     auth_log.record(
         rt,

@@ -98,8 +98,15 @@ def create_link(
             created_by=created_by,
         )
     )
-    # public_url, not the URL this call came in on: links follow a verified custom domain (docs/custom-domains.md)
-    return link, env.public_url + LINK_PATH + token
+    return link, link_base(env) + token
+
+
+def link_base(env: Environment) -> str:
+    """Where every new link of `env` points (the production checklist compares it with the custom domain).
+
+    public_url, not the URL this call came in on: links follow a verified custom domain (docs/custom-domains.md).
+    """
+    return env.public_url + LINK_PATH
 
 
 def list_links(

@@ -166,7 +166,7 @@ auth_requests = Table(
     Column("upstream_request_id", String(128), nullable=True, unique=True),  # SAML AuthnRequest ID
     Column("status", String(16), nullable=False),  # pending | completed | failed
     Column("create_time", UTCDateTime, nullable=False),
-    Column("expire_time", UTCDateTime, nullable=False),
+    Column("expire_time", UTCDateTime, nullable=False, index=True),  # the scheduled purge (jobs/login_state.py)
 )
 
 auth_codes = Table(
@@ -185,7 +185,7 @@ auth_codes = Table(
     Column("organization_id", ID, nullable=False),
     Column("profile", JSON, nullable=False),
     Column("create_time", UTCDateTime, nullable=False),
-    Column("expire_time", UTCDateTime, nullable=False),
+    Column("expire_time", UTCDateTime, nullable=False, index=True),  # the scheduled purge (jobs/login_state.py)
     Column("used_time", UTCDateTime, nullable=True),
     Column("issued_jti", ID, nullable=True, index=True),
 )
@@ -194,7 +194,7 @@ revoked_tokens = Table(
     "revoked_tokens",
     metadata,
     Column("jti", ID, primary_key=True),
-    Column("expire_time", UTCDateTime, nullable=False),
+    Column("expire_time", UTCDateTime, nullable=False, index=True),  # the scheduled purge (jobs/login_state.py)
     Column("reason", String(64), nullable=False),
 )
 
@@ -227,15 +227,17 @@ auth_events = Table(
 )
 
 # Idempotency-Key on management API POSTs (api/idempotency.py): the first successful answer to a key, kept 24 h.
+# The answer may carry a secret shown once (a client secret, a webhook's whsec_): it is stored sealed.
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
-    Column("environment_id", ID, primary_key=True),
-    Column("client_id", ID, primary_key=True),
-    Column("key", String(255), primary_key=True),
+    Column("id", String(64), primary_key=True),  # SHA-256 of (environment, client, key): one column to lock by
+    Column("environment_id", ID, nullable=False),
+    Column("client_id", ID, nullable=False),
+    Column("key", String(255), nullable=False),
     Column("request_hash", String(64), nullable=False),
     Column("status_code", Integer, nullable=True),  # None while the first request is still running
-    Column("response", JSON, nullable=True),
+    Column("sealed_response", LargeBinary, nullable=True),  # JSON, sealed (keys/sealing.py)
     Column("create_time", UTCDateTime, nullable=False),
     Column("expire_time", UTCDateTime, nullable=False, index=True),
 )
@@ -253,7 +255,7 @@ web_sessions = Table(
     Column("client_ip", String(64), nullable=True),
     Column("create_time", UTCDateTime, nullable=False),
     Column("last_seen_time", UTCDateTime, nullable=False),
-    Column("expire_time", UTCDateTime, nullable=False),
+    Column("expire_time", UTCDateTime, nullable=False, index=True),  # the scheduled purge (jobs/login_state.py)
     Column("idle_seconds", Integer, nullable=False),
     Column("end_time", UTCDateTime, nullable=True),
 )
@@ -541,4 +543,24 @@ config_generation = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("value", Integer, nullable=False),
+)
+
+
+# The periodic jobs (jobs/scheduler.py): one row per job, shared by every instance. A run is claimed with one
+# conditional UPDATE (due, and no live lease), so with several instances one at a time runs a job; the row also
+# says when it ran last and how it went (/metrics).
+scheduled_jobs = Table(
+    "scheduled_jobs",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("next_run_time", UTCDateTime, nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expire_time", UTCDateTime, nullable=True),
+    Column("last_start_time", UTCDateTime, nullable=True),
+    Column("last_finish_time", UTCDateTime, nullable=True),
+    Column("last_success_time", UTCDateTime, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("run_count", Integer, nullable=False, default=0),
+    Column("failure_count", Integer, nullable=False, default=0),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
 )

@@ -13,10 +13,11 @@ import ipaddress
 from functools import lru_cache
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from entryway.model.errors import ApiError
 from entryway.runtime import Runtime
-from entryway.services.environments import Environment, environment_for_host
+from entryway.services.environments import Environment, cached_environment_for_host, environment_for_host
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -108,12 +109,34 @@ class UnknownHost(Exception):
 
 
 def current_environment(request: Request) -> Environment:
-    """FastAPI dependency: the environment this request's Host routes to, or a 404."""
+    """The environment this request's Host routes to, or UnknownHost (a 404 page). May read the database."""
     cached = getattr(request.state, "environment", None)
     if cached is not None:
         return cached
     host = request_host(request)
-    env = environment_for_host(runtime(request), host)
+    return _admit(request, host, environment_for_host(runtime(request), host))
+
+
+async def request_environment(request: Request) -> Environment:
+    """FastAPI dependency: `current_environment` without a thread-pool hop when the configuration cache already
+    knows the host (the usual case); otherwise in the thread pool, since a miss or a due generation check reads
+    the database. Same checks, same answers."""
+    cached = getattr(request.state, "environment", None)
+    if cached is not None:
+        return cached
+    host = request_host(request)
+    known, env = cached_environment_for_host(runtime(request), host)
+    if not known:
+        return await run_in_threadpool(current_environment, request)
+    return _admit(request, host, env)
+
+
+async def request_runtime(request: Request) -> Runtime:
+    """FastAPI dependency: the app's runtime (async, so FastAPI does not send it to the thread pool)."""
+    return runtime(request)
+
+
+def _admit(request: Request, host: str, env: Environment | None) -> Environment:
     if env is None:
         raise UnknownHost(host)
     if not env.is_development and _first_forwarded(request, "x-forwarded-proto") == "http":

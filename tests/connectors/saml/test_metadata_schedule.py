@@ -16,6 +16,8 @@ from sqlalchemy import select, update
 
 from entryway.clock import FrozenClock
 from entryway.connectors.saml import metadata_schedule as schedule
+from entryway.jobs import catalog
+from entryway.jobs.scheduler import Scheduler
 from entryway.runtime import Runtime
 from entryway.services.connections import find_connection
 from entryway.store.tables import connections, metadata_refreshes
@@ -198,14 +200,17 @@ def test_the_server_refreshes_in_the_background(api: TestClient, world: SamlWorl
     rt = world.rt
     cid = from_url(api, world, http.put("/metadata.xml", metadata_of(shared_key("idp"))))
     http.put("/metadata.xml", metadata_of(shared_key("idp"), shared_key("idp-next")))
-    assert schedule.start_refresher(Runtime.build(replace(rt.settings, metadata_refresh_seconds=0))) is None
+    off = catalog.all_jobs(Runtime.build(replace(rt.settings, metadata_refresh_seconds=0), engine=rt.engine))
+    assert not {"metadata_schedule", "metadata_refresh"} & {job.name for job in off}
     rt.settings = replace(rt.settings, metadata_refresh_seconds=1)
-    stop = schedule.start_refresher(rt, tick=0.1)
-    assert stop is not None
+    scheduler = Scheduler(rt, catalog.all_jobs(rt), tick=0.05)
+    assert scheduler.run_pending() == []  # a fresh database: every job waits its first delay
+    frozen(world).advance(seconds=700)  # past every job's first delay
+    scheduler.start()
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            frozen(world).advance(seconds=2)
+            frozen(world).advance(seconds=10)
             with rt.engine.connect() as db:
                 found = find_connection(db, world.env_id, cid)
             assert found is not None
@@ -215,4 +220,13 @@ def test_the_server_refreshes_in_the_background(api: TestClient, world: SamlWorl
         else:
             pytest.fail("the background refresher never applied the new metadata")
     finally:
-        stop.set()
+        scheduler.stop()
+
+
+def test_only_connections_with_a_metadata_url_are_scheduled(api: TestClient, world: SamlWorld, http: Served) -> None:
+    with_url = from_url(api, world, http.put("/metadata.xml", metadata_of(shared_key("idp"))))
+    schedule.schedule_new(world.rt)
+    with world.rt.engine.connect() as db:
+        scheduled = set(db.scalars(select(metadata_refreshes.c.connection_id)))
+    # the world's own connection was configured by hand (no URL): there is nothing to fetch for it
+    assert with_url in scheduled and world.connection.id not in scheduled

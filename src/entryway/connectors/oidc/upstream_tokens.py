@@ -4,8 +4,9 @@ OpenID Connect RP-Initiated Logout §2 makes `id_token_hint` RECOMMENDED; Okta r
 when a login through an OIDC connection completes, the IdP's ID token is sealed with the master key (AES-GCM,
 bound to the login's session ID) and stored under the session ID of the ID token Entryway issues. It lives at
 most `upstream_id_token_ttl_seconds`, is read once by /oidc/logout (and deleted then), and expired ones are
-purged as new ones are stored and as logouts read. Nothing is kept for IdPs without an end_session_endpoint,
-nor tokens larger than MAX_TOKEN_BYTES: the logout then goes to the IdP without a hint, as before.
+purged by the scheduled purge of login state (jobs/login_state.py). Nothing is kept for IdPs without an
+end_session_endpoint, nor tokens larger than MAX_TOKEN_BYTES: the logout then goes to the IdP without a hint,
+as before.
 """
 
 from __future__ import annotations
@@ -21,16 +22,10 @@ from entryway.store.tables import upstream_id_tokens
 
 log = logging.getLogger("entryway.oidc.logout")
 MAX_TOKEN_BYTES = 16 * 1024
-PURGE_BATCH = 500
 
 
 def _context(session_id: str) -> str:
     return f"upstream_id_token:{session_id}"
-
-
-def _purge_expired(rt: Runtime, conn: Connection) -> None:
-    expired = select(upstream_id_tokens.c.session_id).where(upstream_id_tokens.c.expire_time <= rt.clock.now())
-    conn.execute(delete(upstream_id_tokens).where(upstream_id_tokens.c.session_id.in_(expired.limit(PURGE_BATCH))))
 
 
 def keep_id_token(
@@ -38,7 +33,6 @@ def keep_id_token(
 ) -> None:
     """Store the IdP's ID token for this login session (in the caller's transaction, with the login)."""
     now = rt.clock.now()
-    _purge_expired(rt, conn)
     raw = id_token.encode()
     if len(raw) > MAX_TOKEN_BYTES:
         log.info("the IdP's ID token (%d bytes) is not kept for logout: larger than %d", len(raw), MAX_TOKEN_BYTES)
@@ -57,7 +51,6 @@ def keep_id_token(
 def take_id_token(rt: Runtime, *, env_id: str, connection_id: str, session_id: str) -> str | None:
     """The IdP's ID token of this session, deleted as it is read; None when there is none (or it expired)."""
     with rt.engine.begin() as conn:
-        _purge_expired(rt, conn)
         row = conn.execute(
             select(upstream_id_tokens).where(
                 upstream_id_tokens.c.session_id == session_id,

@@ -7,7 +7,6 @@ apart safely; otherwise the browser sees a branded error page naming the code an
 
 from __future__ import annotations
 
-import secrets
 from urllib.parse import parse_qsl
 
 from lxml import etree
@@ -21,7 +20,7 @@ from entryway.connectors.saml.certificates import connection_certificates
 from entryway.connectors.saml.decryption import decrypt_assertion
 from entryway.connectors.saml.idp_initiated import ensure_allowed, idp_initiated_redirect
 from entryway.connectors.saml.parsing import decode_base64, malformed, parse_xml
-from entryway.connectors.saml.replay import forget_expired, remember_assertion, replayed
+from entryway.connectors.saml.replay import remember_assertion, replayed
 from entryway.connectors.saml.response import envelope, validate_response
 from entryway.connectors.saml.sp_key import decryption_keys
 from entryway.ids import new_id
@@ -35,9 +34,7 @@ from entryway.web.pages import error_page
 
 MAX_FORM_FIELDS = 16
 MAX_RELAY_STATE = 1024
-# Expired replay records are swept now and then by whichever login happens along, so no job is needed and
-# no login pays for it often.
-PURGE_ONE_IN = 256
+# Expired replay records and SAML sessions are purged by a scheduled job (jobs/login_state.py), not by logins.
 
 
 def _redirect(url: str) -> Response:
@@ -155,10 +152,6 @@ def finish_login(
                 )
         except IntegrityError as exc:
             raise replayed(connection.id) from exc
-        if secrets.randbelow(PURGE_ONE_IN) == 0:
-            with rt.engine.begin() as db:
-                forget_expired(db, rt.clock.now())
-                login_sessions.forget_expired(db, rt.clock.now())
         return _redirect(url)
     except LoginError as error:
         if request is None and connection is not None:

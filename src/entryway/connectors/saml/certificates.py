@@ -2,11 +2,14 @@
 
 The cache is keyed by the certificate texts themselves rather than the connection's update_time: two
 updates within one clock tick (a metadata refresh right after an import) must never leave an old key trusted.
+It holds the MAX_CONNECTIONS most recently used connections (with 100,000 organizations an unbounded cache
+would grow by every connection that ever logged in); a connection dropped from it is parsed again (~0.1 ms).
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 
 from cryptography import x509
 
@@ -16,17 +19,20 @@ from entryway.model.errors import LoginError
 from entryway.runtime import Runtime
 
 _lock = threading.Lock()
+MAX_CONNECTIONS = 4096
 
 
 def connection_certificates(rt: Runtime, connection: SsoConnection) -> list[x509.Certificate]:
     """Only these keys may sign a response for this connection; a KeyInfo in the response is never used."""
-    cache: dict[str, tuple[object, list[x509.Certificate]]] = rt.caches.setdefault(  # type: ignore[assignment]
-        "saml_idp_certificates", {}
+    cache: OrderedDict[str, tuple[object, list[x509.Certificate]]] = rt.caches.setdefault(  # type: ignore[assignment]
+        "saml_idp_certificates", OrderedDict()
     )
     texts = tuple(str(t) for t in connection.saml_config.get("idp_certificates") or [])
-    hit = cache.get(connection.id)
-    if hit is not None and hit[0] == texts:
-        return hit[1]
+    with _lock:
+        hit = cache.get(connection.id)
+        if hit is not None and hit[0] == texts:
+            cache.move_to_end(connection.id)
+            return hit[1]
     parsed: list[x509.Certificate] = []
     for text in texts:
         try:
@@ -43,6 +49,9 @@ def connection_certificates(rt: Runtime, connection: SsoConnection) -> list[x509
         )
     with _lock:
         cache[connection.id] = (texts, parsed)
+        cache.move_to_end(connection.id)
+        while len(cache) > MAX_CONNECTIONS:
+            cache.popitem(last=False)
     return parsed
 
 

@@ -21,6 +21,7 @@ from entryway.store.tables import auth_codes, saml_logouts, saml_sessions
 RECORD_TTL = timedelta(hours=24)
 MAX_NAME_ID = 512
 MAX_QUALIFIER = 256
+_INSERT_SESSION = insert(saml_sessions)  # built once (every login): a reused statement keeps its cache key
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ def record_session(
     if assertion.session_not_on_or_after is not None and assertion.session_not_on_or_after > now:
         expire = min(expire, assertion.session_not_on_or_after)
     db.execute(
-        insert(saml_sessions).values(
+        _INSERT_SESSION,
+        dict(
             session_id=session_id,
             environment_id=environment_id,
             connection_id=connection_id,
@@ -70,7 +72,7 @@ def record_session(
             create_time=now,
             expire_time=expire,
             ended_time=None,
-        )
+        ),
     )
     return True
 

@@ -1,6 +1,8 @@
 """The server's own periodic refresh of IdP metadata (SAML connections imported from an idp_metadata_url).
 
-Every SAML connection gets a row in metadata_refreshes saying when it is next due. A worker claims due rows
+Every SAML connection with an idp_metadata_url gets a row in metadata_refreshes saying when it is next due
+(schedule_new, a scheduled job every SCHEDULE_SECONDS; connections whose metadata was pasted or typed in have
+nothing to fetch, so with 100,000 of them there are no rows to keep). A worker claims due rows
 with one conditional UPDATE that stamps its lease token on rows whose lease is free or expired (the pattern of
 webhook delivery), so however many instances run, one at a time refreshes a given connection; a worker that
 dies leaves its lease to expire. For each claimed connection the document is fetched outside any transaction;
@@ -8,7 +10,7 @@ an unchanged document (same SHA-256) changes nothing, a changed one is applied t
 a PATCH (update_connection) and its change record (fields, certificates added and removed) is kept both in
 saml_config.idp_metadata_changes and in the row. A failure (unreachable URL, bad metadata, metadata that
 would leave an enabled connection incomplete) is recorded in the row and leaves the connection as it was; it
-is tried again after at most RETRY_SECONDS.
+is tried again after at most RETRY_SECONDS. Both passes are scheduled jobs (jobs/catalog.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import hashlib
 import logging
 import random
 import secrets
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,7 +37,8 @@ log = logging.getLogger("entryway.saml.metadata")
 R = metadata_refreshes
 LEASE_SECONDS = 120  # longer than a fetch can take (10 s per request, 3 redirects)
 RETRY_SECONDS = 3600
-TICK_SECONDS = 60
+TICK_SECONDS = 60  # how often due refreshes are looked for
+SCHEDULE_SECONDS = 600  # how often connections that gained a metadata URL are given a schedule row
 BATCH = 8
 
 
@@ -52,15 +54,21 @@ def _interval(rt: Runtime) -> timedelta:
 
 
 def schedule_new(rt: Runtime, rng: random.Random | None = None) -> int:
-    """Give every SAML connection without a schedule row one, due at a random point of the next interval
-    (spread, so that a fleet of connections is not refreshed in one burst after an upgrade)."""
+    """Give every SAML connection with a metadata URL and without a schedule row one, due at a random point of
+    the next interval (spread, so that a fleet of connections is not refreshed in one burst after an upgrade)."""
     rng = rng or random.Random()  # noqa: S311 - spreading load, not a secret
     now = rt.clock.now()
+    url = connections.c.saml_config["idp_metadata_url"].as_string()
     with rt.engine.begin() as conn:
         missing = conn.execute(
             select(connections.c.id, connections.c.environment_id)
             .outerjoin(R, R.c.connection_id == connections.c.id)
-            .where(connections.c.type == ConnectionType.SAML.value, R.c.connection_id.is_(None))
+            .where(
+                connections.c.type == ConnectionType.SAML.value,
+                url.is_not(None),
+                url != "",
+                R.c.connection_id.is_(None),
+            )
         ).all()
         if missing:
             # One executemany, not a statement per connection: the first pass after an upgrade may schedule
@@ -204,9 +212,8 @@ def refresh_claimed(rt: Runtime, token: str, connection_id: str) -> RefreshOutco
     return RefreshOutcome(connection_id, "changed", change)
 
 
-def refresh_due(rt: Runtime, limit: int = BATCH) -> list[RefreshOutcome]:
-    """One pass: schedule new connections, then refresh what is due, a batch at a time, until nothing is."""
-    schedule_new(rt)
+def refresh_pending(rt: Runtime, limit: int = BATCH) -> list[RefreshOutcome]:
+    """Refresh what is due, a batch at a time, until nothing is."""
     outcomes: list[RefreshOutcome] = []
     while True:
         token, held = claim_due(rt, limit)
@@ -216,20 +223,7 @@ def refresh_due(rt: Runtime, limit: int = BATCH) -> list[RefreshOutcome]:
             outcomes.append(refresh_claimed(rt, token, connection_id))
 
 
-def start_refresher(rt: Runtime, tick: float = TICK_SECONDS) -> threading.Event | None:
-    """Run refresh passes every `tick` seconds in a daemon thread until the returned event is set
-    (None when ENTRYWAY_METADATA_REFRESH_SECONDS is 0: the operator refreshes by hand or from cron)."""
-    if rt.settings.metadata_refresh_seconds <= 0:
-        return None
-    stop = threading.Event()
-
-    def run() -> None:
-        while not stop.is_set():
-            try:
-                refresh_due(rt)
-            except Exception as exc:  # a failed pass (database away) is retried next tick; never stop the server
-                log.warning("IdP metadata refresh pass failed: %s", type(exc).__name__)
-            stop.wait(tick)
-
-    threading.Thread(target=run, name="metadata-refresh", daemon=True).start()
-    return stop
+def refresh_due(rt: Runtime, limit: int = BATCH) -> list[RefreshOutcome]:
+    """One whole pass, as `entryway` runs it by hand: schedule new connections, then refresh what is due."""
+    schedule_new(rt)
+    return refresh_pending(rt, limit)

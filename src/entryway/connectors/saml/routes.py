@@ -11,7 +11,7 @@ from entryway.connectors.saml.callback import finish_login, load_connection
 from entryway.connectors.saml.metadata import MEDIA_TYPE, cached_metadata
 from entryway.connectors.saml.slo import single_logout
 from entryway.web.pages import error_page
-from entryway.web.requests import client_ip, current_environment, runtime
+from entryway.web.requests import client_ip, current_environment, request_environment, runtime
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,7 +34,7 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
 @router.post("/sso/v1/saml/{connection_id}/callback")
 async def assertion_consumer_service(request: Request, connection_id: str) -> Response:
     rt = runtime(request)
-    env = current_environment(request)
+    env = await request_environment(request)
     body = await _read_limited(request, rt.settings.max_saml_response_bytes)
     # Parsing, signature checks and database work are blocking: keep them off the event loop.
     return await run_in_threadpool(
@@ -63,7 +63,7 @@ async def single_logout_redirect(request: Request, connection_id: str) -> Respon
 @router.post("/sso/v1/saml/{connection_id}/slo")
 async def single_logout_post(request: Request, connection_id: str) -> Response:
     rt = runtime(request)
-    env = current_environment(request)
+    env = await request_environment(request)
     body = await _read_limited(request, rt.settings.max_saml_response_bytes)
     return await run_in_threadpool(
         single_logout,

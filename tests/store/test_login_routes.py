@@ -1,0 +1,101 @@
+"""The login path's routing: a domain (or an organization) and all its organization's connections in one
+indexed query, after which the ACS, token and simulator lookups of the same connection need no query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from entryway.model.connections import DomainType
+from entryway.model.errors import LoginError
+from entryway.model.selectors import choose_selector
+from entryway.runtime import Runtime
+from entryway.services import domains, logins, organizations
+from entryway.services.bootstrap import DevSeed, seed_development
+from entryway.services.connections import set_enabled
+from entryway.services.login_routes import route_for_domain, route_for_organization
+
+
+@pytest.fixture
+def seed(rt: Runtime) -> DevSeed:
+    return seed_development(rt, "http://localhost:8000", "http://localhost:3000/callback")
+
+
+@contextmanager
+def statements(rt: Runtime) -> Iterator[list[str]]:
+    """The SQL statements run on the engine meanwhile, but the cache's generation check."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "config_generation" not in statement:
+            seen.append(statement)
+
+    event.listen(rt.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", record)
+
+
+def _selector(**given: str) -> Any:
+    fields = dict(connection_id=None, organization_id=None, domain=None, domain_hint=None, login_hint=None)
+    return choose_selector(**{**fields, **given})
+
+
+def test_a_cold_login_routes_in_one_query_and_its_later_steps_in_none(rt: Runtime, seed: DevSeed) -> None:
+    env = seed.environment
+    rt.config.clear()
+    with statements(rt) as seen:
+        found = logins.resolve_connection(rt, env, _selector(login_hint="jane@EXAMPLE.com"))
+    assert found.id == seed.connection_id
+    assert len(seen) == 1 and "JOIN" in seen[0].upper()
+    with statements(rt) as seen:
+        # the ACS, the token endpoint and the simulator look the connection up by ID
+        assert logins.cached_connection(rt, env.id, seed.connection_id) == found
+        assert logins.resolve_connection(rt, env, _selector(login_hint="joe@example.com")) == found
+    assert seen == []
+
+
+def test_routes_carry_every_connection_of_the_organization_in_id_order(rt: Runtime, seed: DevSeed) -> None:
+    env_id = seed.environment.id
+    with rt.engine.connect() as conn:
+        by_domain = route_for_domain(conn, env_id, "Example.COM")
+        by_org = route_for_organization(conn, env_id, seed.organization_id)
+        assert route_for_domain(conn, env_id, "unknown.example") is None
+        assert route_for_organization(conn, env_id, "org_unknown") is None
+        assert route_for_organization(conn, "env_other", seed.organization_id) is None
+    assert by_domain is not None and by_org is not None
+    assert by_domain == by_org and by_domain.organization_id == seed.organization_id
+    assert [c.id for c in by_domain.connections] == [seed.connection_id]
+
+
+def test_an_organization_without_connections_is_found_and_refused(rt: Runtime, seed: DevSeed) -> None:
+    env = seed.environment
+    with rt.engine.begin() as conn:
+        bare = organizations.create_organization(rt, conn, env.id, display_name="Bare")
+        domains.create_domain(
+            rt, conn, env.id, bare.id, domain="bare.example", domain_type=DomainType.ORGANIZATION_DOMAIN
+        )
+    with rt.engine.connect() as conn:
+        route = route_for_domain(conn, env.id, "bare.example")
+    assert route is not None and route.organization_id == bare.id and route.connections == ()
+    for selector in (_selector(login_hint="a@bare.example"), _selector(organization_id=bare.id)):
+        with pytest.raises(LoginError) as refused:
+            logins.resolve_connection(rt, env, selector)
+        assert refused.value.code == "no_active_connections"
+
+
+def test_a_disabled_connection_is_refused_through_a_warm_route(rt: Runtime, seed: DevSeed) -> None:
+    env = seed.environment
+    assert logins.resolve_connection(rt, env, _selector(login_hint="jane@example.com")).id == seed.connection_id
+    with rt.engine.begin() as conn:
+        set_enabled(rt, conn, env, seed.connection_id, False)
+    with pytest.raises(LoginError) as refused:
+        logins.resolve_connection(rt, env, _selector(login_hint="jane@example.com"))
+    assert refused.value.code == "no_active_connections"
+    cached = logins.cached_connection(rt, env.id, seed.connection_id)
+    assert cached is not None and not cached.enabled  # the connection entry the route stored went too
