@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, insert, select
 
 from entryway.model.connections import DomainType
 from entryway.model.errors import LoginError
@@ -18,6 +18,7 @@ from entryway.services import domains, logins, organizations
 from entryway.services.bootstrap import DevSeed, seed_development
 from entryway.services.connections import set_enabled
 from entryway.services.login_routes import route_for_domain, route_for_organization
+from entryway.store.tables import connections
 
 
 @pytest.fixture
@@ -99,3 +100,24 @@ def test_a_disabled_connection_is_refused_through_a_warm_route(rt: Runtime, seed
     assert refused.value.code == "no_active_connections"
     cached = logins.cached_connection(rt, env.id, seed.connection_id)
     assert cached is not None and not cached.enabled  # the connection entry the route stored went too
+
+
+def test_connections_come_sorted_and_only_from_this_environment(rt: Runtime, seed: DevSeed) -> None:
+    """The query asks neither order nor environment of the connections (see _BY_DOMAIN); Python does both."""
+    other = seed_development(rt, "http://other.localhost:8001", "http://localhost:3000/callback")
+    with rt.engine.begin() as conn:
+        row = dict(conn.execute(select(connections).where(connections.c.id == seed.connection_id)).one()._mapping)
+        conn.execute(insert(connections).values({**row, "id": "conn_zzzz_last"}))
+        conn.execute(insert(connections).values({**row, "id": "conn_0000_first"}))
+        # An impossible row (another environment's connection under this organization) stays out of the route.
+        conn.execute(
+            insert(connections).values({**row, "id": "conn_1111_foreign", "environment_id": other.environment.id})
+        )
+    env_id = seed.environment.id
+    with rt.engine.connect() as conn:
+        by_domain = route_for_domain(conn, env_id, "example.com")
+        by_org = route_for_organization(conn, env_id, seed.organization_id)
+    assert by_domain is not None and by_org is not None
+    expected = sorted(["conn_zzzz_last", "conn_0000_first", seed.connection_id])
+    assert [c.id for c in by_domain.connections] == expected
+    assert [c.id for c in by_org.connections] == expected

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, select
+from sqlalchemy import Connection, Table, bindparam, select
 
 from entryway.model.connections import Domain, Organization, SsoConnection
 from entryway.services.connections import connection_from_row
@@ -45,33 +45,35 @@ def _unprefixed(mapping: Any, prefix: str) -> SimpleNamespace:
     return SimpleNamespace(_mapping={k[len(prefix) :]: v for k, v in mapping.items() if k.startswith(prefix)})
 
 
-def _connections(rows: Sequence[Any]) -> tuple[SsoConnection, ...]:
-    return tuple(
+def _connections(rows: Sequence[Any], env_id: str) -> tuple[SsoConnection, ...]:
+    """The joined rows' connections, this environment's only, ordered by ID (in Python: see _BY_DOMAIN)."""
+    found = (
         connection_from_row(_unprefixed(row._mapping, _CONNECTION))
         for row in rows
         if row._mapping[_CONNECTION + "id"] is not None  # the outer join's row for an organization without any
     )
+    return tuple(sorted((c for c in found if c.environment_id == env_id), key=lambda c: c.id))
 
 
-def _organization_connections(table: Table, organization_id: Any, env_id: Any) -> Any:
+def _organization_connections(table: Table, organization_id: Any) -> Any:
     """`table` joined to the connections of the organization its `organization_id` names (none: one null row)."""
-    return table.outerjoin(
-        connections, and_(connections.c.organization_id == organization_id, connections.c.environment_id == env_id)
-    )
+    return table.outerjoin(connections, connections.c.organization_id == organization_id)
 
 
-# Built once (bind parameters): a miss runs them often, and a reused statement skips SQLAlchemy's construction.
+# Neither the environment of the connections nor their order is asked of the database: with either, both
+# SQLite (ORDER BY served by ix_connections_env_id) and PostgreSQL's generic plan (a BitmapAnd with
+# ix_connections_env_id) read every connection of the environment — 58 ms (SQLite) and 14 ms (PostgreSQL) a
+# login at 100,000 organizations. Joined on the organization alone, the connections come through
+# ix_connections_organization_id (0.06 to 0.14 ms); the environment is still checked, on the few rows returned.
 _BY_DOMAIN = (
     select(*_labelled(domains, "d_"), *_labelled(connections, _CONNECTION))
-    .select_from(_organization_connections(domains, domains.c.organization_id, bindparam("env_id")))
+    .select_from(_organization_connections(domains, domains.c.organization_id))
     .where(domains.c.environment_id == bindparam("env_id"), domains.c.domain == bindparam("domain"))
-    .order_by(connections.c.id)
 )
 _BY_ORGANIZATION = (
     select(*_labelled(organizations, "o_"), *_labelled(connections, _CONNECTION))
-    .select_from(_organization_connections(organizations, organizations.c.id, bindparam("env_id")))
+    .select_from(_organization_connections(organizations, organizations.c.id))
     .where(organizations.c.id == bindparam("org_id"), organizations.c.environment_id == bindparam("env_id"))
-    .order_by(connections.c.id)
 )
 
 
@@ -81,7 +83,7 @@ def route_for_domain(conn: Connection, env_id: str, domain: str) -> Route | None
     if not rows:
         return None
     found: Domain = domain_from_row(_unprefixed(rows[0]._mapping, "d_"))
-    return Route(found.organization_id, _connections(rows))
+    return Route(found.organization_id, _connections(rows, env_id))
 
 
 def route_for_organization(conn: Connection, env_id: str, org_id: str) -> Route | None:
@@ -90,7 +92,7 @@ def route_for_organization(conn: Connection, env_id: str, org_id: str) -> Route 
     if not rows:
         return None
     found: Organization = organization_from_row(_unprefixed(rows[0]._mapping, "o_"))
-    return Route(found.id, _connections(rows))
+    return Route(found.id, _connections(rows, env_id))
 
 
 def route_entries(env_id: str) -> Any:
