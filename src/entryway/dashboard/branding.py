@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from entryway.dashboard.messages import refusal_text
 from entryway.dashboard.session import Owner, signed_in
 from entryway.dashboard.templates import owner_page
 from entryway.model.branding_input import UNSET, check_branding_change
@@ -123,8 +124,5 @@ async def save(request: Request, owner: Owner = Depends(signed_in)) -> Response:
                 client_ip=owner.live.client_ip,
             )
     except ApiError as exc:
-        details = "; ".join(f"{v.field}: {v.description}" for v in exc.violations)
-        return _show(
-            rt, owner, status=exc.status, error=exc.message + (f" — {details}" if details else ""), typed=typed
-        )
+        return _show(rt, owner, status=exc.status, error=refusal_text(exc), typed=typed)
     return RedirectResponse("/dashboard/branding?done=saved", status_code=303)

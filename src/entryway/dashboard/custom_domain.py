@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from entryway.api import custom_domain_views as view
 from entryway.dashboard.forms import ALREADY_SUBMITTED, SUBMISSION_FIELD, claim
+from entryway.dashboard.messages import refusal_text
 from entryway.dashboard.session import Owner, signed_in
 from entryway.dashboard.templates import owner_page
 from entryway.model.errors import ApiError
@@ -24,11 +25,6 @@ from entryway.web.sessions import audit
 
 router = APIRouter()
 PATH = "/dashboard/custom-domain"
-
-
-def _message(exc: ApiError) -> str:
-    details = "; ".join(v.description for v in exc.violations)
-    return exc.message + (f": {details}" if details and details not in exc.message else "")
 
 
 def _show(
@@ -86,7 +82,7 @@ async def set_domain(request: Request, owner: Owner = Depends(signed_in)) -> Res
                 client_ip=owner.live.client_ip,
             )  # fmt: skip
     except ApiError as exc:
-        return _show(rt, owner, status=exc.status, error=_message(exc), typed=domain)
+        return _show(rt, owner, status=exc.status, error=refusal_text(exc), typed=domain)
     return RedirectResponse(f"{PATH}?done=set", status_code=303)
 
 
@@ -100,7 +96,7 @@ async def verify(request: Request, owner: Owner = Depends(signed_in)) -> Respons
         # The DNS lookup blocks for up to a few seconds: off the event loop. A second click only asks DNS again.
         env, check = await run_in_threadpool(custom_domains.verify_custom_domain, rt, env_id)
     except ApiError as exc:
-        return _show(rt, owner, status=exc.status, error=_message(exc))
+        return _show(rt, owner, status=exc.status, error=refusal_text(exc))
     if env.custom_domain_verified and not before.custom_domain_verified:
         with rt.engine.begin() as conn:
             audit(
@@ -128,7 +124,7 @@ async def remove(request: Request, owner: Owner = Depends(signed_in)) -> Respons
                 client_ip=owner.live.client_ip,
             )  # fmt: skip
     except ApiError as exc:
-        return _show(rt, owner, status=exc.status, error=_message(exc))
+        return _show(rt, owner, status=exc.status, error=refusal_text(exc))
     if before.custom_url:
         # The app must go back to the environment's own URL: say so on the page the removal answers with.
         return _show(rt, owner, notice="removed", previous_url=before.custom_url)

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 
 from entryway.connectors.saml.metadata_import import prefetch
 from entryway.dashboard.forms import ALREADY_SUBMITTED, SUBMISSION_FIELD, claim
+from entryway.dashboard.messages import refusal_text
 from entryway.dashboard.session import Owner, signed_in
 from entryway.dashboard.templates import owner_page
 from entryway.model.connections import ConnectionType, DomainType, Provider
@@ -22,11 +23,6 @@ from entryway.web.sessions import audit
 
 router = APIRouter()
 PAGE = 50
-
-
-def _message(exc: ApiError) -> str:
-    details = [f"{v.field}: {v.description}" for v in exc.violations]
-    return exc.message + (" — " + "; ".join(details) if details else "")
 
 
 def _list(
@@ -78,7 +74,7 @@ async def create(request: Request, owner: Owner = Depends(signed_in)) -> Respons
             org = organizations.create_organization(rt, conn, env_id, display_name=name)
             audit(rt, conn, owner.live.session, "organization.created", target=org.id, client_ip=owner.live.client_ip)
     except ApiError as exc:
-        return _list(rt, owner, status=exc.status, error=_message(exc), typed=name)
+        return _list(rt, owner, status=exc.status, error=refusal_text(exc), typed=name)
     return RedirectResponse(f"/dashboard/organizations/{org.id}?done=org_created", status_code=303)
 
 
@@ -154,7 +150,7 @@ async def delete(request: Request, org_id: str, owner: Owner = Depends(signed_in
     except ApiError as exc:
         if exc.status == 404:
             return _list(rt, owner, status=404, error="That organization was already deleted.")
-        return _detail(rt, owner, org_id, status=exc.status, error=_message(exc))
+        return _detail(rt, owner, org_id, status=exc.status, error=refusal_text(exc))
     return RedirectResponse("/dashboard/organizations?done=org_deleted", status_code=303)
 
 
@@ -174,7 +170,7 @@ async def add_domain(request: Request, org_id: str, owner: Owner = Depends(signe
             made = domains.create_domain(rt, conn, env_id, org_id, domain=name, domain_type=kind)
             audit(rt, conn, owner.live.session, "domain.created", target=made.id, client_ip=owner.live.client_ip)
     except ApiError as exc:
-        return _detail(rt, owner, org_id, status=exc.status, error=_message(exc), typed_domain=name)
+        return _detail(rt, owner, org_id, status=exc.status, error=refusal_text(exc), typed_domain=name)
     return _back(org_id, "domain_added")
 
 
@@ -198,7 +194,7 @@ async def change_domain(request: Request, org_id: str, domain_id: str, owner: Ow
     except ApiError as exc:
         if exc.status == 404:
             return _detail(rt, owner, org_id, status=404, error="That domain no longer exists (deleted already?).")
-        return _detail(rt, owner, org_id, status=exc.status, error=_message(exc))
+        return _detail(rt, owner, org_id, status=exc.status, error=refusal_text(exc))
     return _detail(rt, owner, org_id, status=400, error="Choose verify or delete.")
 
 
@@ -220,7 +216,7 @@ async def create_connection(request: Request, org_id: str, owner: Owner = Depend
             made = connections.create_connection(rt, conn, env, org_id, type=kind, provider=provider)
             audit(rt, conn, owner.live.session, "connection.created", target=made.id, client_ip=owner.live.client_ip)
     except ApiError as exc:
-        return _detail(rt, owner, org_id, status=exc.status, error=_message(exc))
+        return _detail(rt, owner, org_id, status=exc.status, error=refusal_text(exc))
     return _back(org_id, "connection_created")
 
 
@@ -322,5 +318,5 @@ async def change_connection(
     except ApiError as exc:
         if exc.status == 404:
             return _detail(rt, owner, org_id, status=404, error="That connection no longer exists (deleted already?).")
-        return _detail(rt, owner, org_id, status=exc.status, error=_message(exc))
+        return _detail(rt, owner, org_id, status=exc.status, error=refusal_text(exc))
     return _detail(rt, owner, org_id, status=400, error="Choose enable, disable, configure or delete.")

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from entryway.dashboard.forms import ALREADY_SUBMITTED, SUBMISSION_FIELD, claim
+from entryway.dashboard.messages import refusal_text
 from entryway.dashboard.session import Owner, signed_in
 from entryway.dashboard.templates import owner_page
 from entryway.model.environments import MAX_CALLBACK_URIS, MAX_POST_LOGOUT_URIS, EnvironmentType, RedirectKind
@@ -127,9 +128,7 @@ async def add(request: Request, owner: Owner = Depends(signed_in)) -> Response:
                 client_ip=owner.live.client_ip,
             )
     except ApiError as exc:
-        details = "; ".join(v.description for v in exc.violations)
-        message = exc.message + (f": {details}" if details and details not in exc.message else "")
-        return _show(rt, owner, status=exc.status, error=message, typed=uri, typed_kind=kind_key)
+        return _show(rt, owner, status=exc.status, error=refusal_text(exc), typed=uri, typed_kind=kind_key)
     return RedirectResponse(f"/dashboard/redirects?done={done}", status_code=303)
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from entryway.dashboard.forms import ALREADY_SUBMITTED, SUBMISSION_FIELD, claim
+from entryway.dashboard.messages import refusal_text
 from entryway.dashboard.session import Owner, signed_in
 from entryway.dashboard.templates import owner_page
 from entryway.events import delivery, endpoints
@@ -27,11 +28,6 @@ NOTICES = {
     "enabled": "The endpoint is enabled.",
     "disabled": "The endpoint is disabled: events are kept for it but not sent.",
 }
-
-
-def _message(exc: ApiError) -> str:
-    details = [f"{v.field}: {v.description}" for v in exc.violations]
-    return exc.message + (" — " + "; ".join(details) if details else "")
 
 
 def _list(
@@ -74,7 +70,7 @@ async def create(request: Request, owner: Owner = Depends(signed_in)) -> Respons
             made, secret = endpoints.create_endpoint(rt, conn, env, url=url, event_types=types, description=description)
             audit(rt, conn, owner.live.session, "webhook.created", target=made.id, client_ip=owner.live.client_ip)
     except ApiError as exc:
-        return _list(rt, owner, status=exc.status, error=_message(exc), **typed)
+        return _list(rt, owner, status=exc.status, error=refusal_text(exc), **typed)
     return _detail(rt, owner, made.id, plain_secret=secret)
 
 
@@ -165,5 +161,5 @@ async def change(request: Request, endpoint_id: str, owner: Owner = Depends(sign
     except ApiError as exc:
         if exc.status == 404:
             return _list(rt, owner, status=404, error="That endpoint or delivery no longer exists.")
-        return _detail(rt, owner, endpoint_id, status=exc.status, error=_message(exc))
+        return _detail(rt, owner, endpoint_id, status=exc.status, error=refusal_text(exc))
     return _detail(rt, owner, endpoint_id, status=400, error="Choose an action.")
