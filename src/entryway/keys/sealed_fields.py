@@ -51,10 +51,6 @@ class SealedField:
         conn.execute(update(self.table).where(self.key == key).values(**values))
 
 
-def _column(name: str) -> Callable[[Row[Any]], bytes | None]:
-    return lambda row: getattr(row, name)
-
-
 def _oidc_secret(row: Row[Any]) -> bytes | None:
     config = row.oidc_config or {}
     sealed = config.get(OIDC_SECRET_KEY)
@@ -65,16 +61,21 @@ def _oidc_replacement(row: Row[Any], sealed: bytes) -> dict[str, Any]:
     return {"oidc_config": {**row.oidc_config, OIDC_SECRET_KEY: base64.b64encode(sealed).decode()}}
 
 
+def _alone_in(column: Column[Any], key: Column[Any], purpose: str, name: str) -> SealedField:
+    """A sealed value stored alone in `column`, sealed under the context `<purpose>:<the row's key>`."""
+    return SealedField(
+        name,
+        column.table,
+        key,
+        (column,),
+        lambda row: getattr(row, column.name),
+        lambda row: f"{purpose}:{getattr(row, key.name)}",
+        lambda row, sealed: {column.name: sealed},
+    )
+
+
 SEALED_FIELDS: tuple[SealedField, ...] = (
-    SealedField(
-        "signing key private keys",
-        signing_keys,
-        signing_keys.c.id,
-        (signing_keys.c.private_key,),
-        _column("private_key"),
-        lambda row: f"signing_key:{row.id}",
-        lambda row, sealed: {"private_key": sealed},
-    ),
+    _alone_in(signing_keys.c.private_key, signing_keys.c.id, "signing_key", "signing key private keys"),
     SealedField(
         "OIDC connection client secrets",
         connections,
@@ -84,59 +85,33 @@ SEALED_FIELDS: tuple[SealedField, ...] = (
         lambda row: f"oidc_client_secret:{row.id}",
         _oidc_replacement,
     ),
-    SealedField(
-        "webhook signing secrets",
-        webhook_endpoints,
+    _alone_in(webhook_endpoints.c.secret, webhook_endpoints.c.id, "webhook_secret", "webhook signing secrets"),
+    _alone_in(
+        webhook_endpoints.c.previous_secret,
         webhook_endpoints.c.id,
-        (webhook_endpoints.c.secret,),
-        _column("secret"),
-        lambda row: f"webhook_secret:{row.id}",
-        lambda row, sealed: {"secret": sealed},
-    ),
-    SealedField(
+        "webhook_secret",
         "previous webhook signing secrets",
-        webhook_endpoints,
-        webhook_endpoints.c.id,
-        (webhook_endpoints.c.previous_secret,),
-        _column("previous_secret"),
-        lambda row: f"webhook_secret:{row.id}",
-        lambda row, sealed: {"previous_secret": sealed},
     ),
-    SealedField(
-        "portal test-login claims",
-        portal_test_logins,
+    # the context as portal/test_logins.py _seal_context makes it
+    _alone_in(
+        portal_test_logins.c.sealed_claims,
         portal_test_logins.c.connection_id,
-        (portal_test_logins.c.sealed_claims,),
-        _column("sealed_claims"),
-        lambda row: f"portal_test_claims:{row.connection_id}",  # portal/test_logins.py _seal_context
-        lambda row, sealed: {"sealed_claims": sealed},
+        "portal_test_claims",
+        "portal test-login claims",
     ),
-    SealedField(
-        "kept upstream ID tokens",
-        upstream_id_tokens,
+    _alone_in(
+        upstream_id_tokens.c.sealed_id_token,
         upstream_id_tokens.c.session_id,
-        (upstream_id_tokens.c.sealed_id_token,),
-        _column("sealed_id_token"),
-        lambda row: f"upstream_id_token:{row.session_id}",
-        lambda row, sealed: {"sealed_id_token": sealed},
+        "upstream_id_token",
+        "kept upstream ID tokens",
     ),
-    SealedField(
-        "installation secrets",
-        installation_secrets,
-        installation_secrets.c.name,
-        (installation_secrets.c.value,),
-        _column("value"),
-        lambda row: f"installation_secret:{row.name}",
-        lambda row, sealed: {"value": sealed},
-    ),
-    SealedField(
-        "remembered Idempotency-Key answers",
-        idempotency_keys,
+    _alone_in(installation_secrets.c.value, installation_secrets.c.name, "installation_secret", "installation secrets"),
+    # the context as api/idempotency.py seal_context makes it
+    _alone_in(
+        idempotency_keys.c.sealed_response,
         idempotency_keys.c.id,
-        (idempotency_keys.c.sealed_response,),
-        _column("sealed_response"),
-        lambda row: f"idempotency_response:{row.id}",  # api/idempotency.py seal_context
-        lambda row, sealed: {"sealed_response": sealed},
+        "idempotency_response",
+        "remembered Idempotency-Key answers",
     ),
 )
 
