@@ -9,6 +9,11 @@ import sys
 # when those extras are not installed; this module is imported before anything that imports httpx.
 sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
+from entryway.malloc_arenas import limit_malloc_arenas  # noqa: E402
+
+# Before anything starts a thread: each worker's memory, see entryway/malloc_arenas.py.
+limit_malloc_arenas()
+
 from fastapi import FastAPI  # noqa: E402
 
 from entryway.app import create_app  # noqa: E402

@@ -34,6 +34,14 @@ JOB_INTERVALS: dict[str, float] = {
     "metadata_refresh": 60.0,
 }
 
+# Configuration cache entries per process (ENTRYWAY_CONFIG_CACHE_ENTRIES). An organization's login uses two (its
+# route and its connection, about 3.2 KB together measured alone for a SAML connection with one certificate, more
+# in a busy worker), so 2,000 entries are about 1,000 organizations and 5 MB per worker; a miss costs one
+# indexed query. With more organizations than that logging in at random, a bigger cache mostly holds
+# organizations that do not come back soon (bench/README.md, "Memory per worker (session 4)"); an operator with
+# a larger hot set can raise it.
+DEFAULT_CONFIG_CACHE_ENTRIES = 2_000
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -83,7 +91,7 @@ class Settings:
     # How stale another instance's configuration change may be seen here (store/config_cache.py).
     config_cache_seconds: float = 1.0
     # How many lookups the configuration cache keeps (least recently used dropped first).
-    config_cache_entries: int = 10_000
+    config_cache_entries: int = DEFAULT_CONFIG_CACHE_ENTRIES
     # Run the periodic jobs' scheduler inside `serve`/`dev` (jobs/scheduler.py), and each job's interval.
     scheduler: bool = False
     job_intervals: tuple[tuple[str, float], ...] = tuple(JOB_INTERVALS.items())  # a tuple: Settings is hashable
@@ -203,7 +211,9 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         webhook_disable_after_days=_number(source, "ENTRYWAY_WEBHOOK_DISABLE_AFTER_DAYS", 5.0, 1.0, 60.0),
         event_retention_days=_number(source, "ENTRYWAY_EVENT_RETENTION_DAYS", 30.0, 2.0, 3650.0),
         config_cache_seconds=float(source.get("ENTRYWAY_CONFIG_CACHE_SECONDS", "1")),
-        config_cache_entries=int(_number(source, "ENTRYWAY_CONFIG_CACHE_ENTRIES", 10_000, 100, 10_000_000)),
+        config_cache_entries=int(
+            _number(source, "ENTRYWAY_CONFIG_CACHE_ENTRIES", DEFAULT_CONFIG_CACHE_ENTRIES, 100, 10_000_000)
+        ),
         scheduler=source.get("ENTRYWAY_SCHEDULER", "1").lower() in ("1", "true", "yes"),
         job_intervals=_job_intervals(source),
     )

@@ -17,8 +17,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import dns.exception
-import dns.resolver
 import httpcore
 import httpx
 
@@ -60,6 +58,9 @@ def system_resolver(host: str, port: int) -> list[str]:
 
 def nameserver_resolver(nameserver: str) -> Resolver:
     """Resolve through one DNS server ("host:port"), as ENTRYWAY_FETCH_NAMESERVER asks."""
+    import dns.exception  # only with that setting: see services/domains.py on importing dnspython
+    import dns.resolver
+
     host, _, port = nameserver.rpartition(":")
     resolver = dns.resolver.Resolver(configure=False)
     resolver.nameservers = [host.strip("[]")]

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import dns.exception
-import dns.resolver
-
 from entryway.checklist.findings import Finding, Inputs, failed, passed, warned
 from entryway.model.environments import EnvironmentType, RedirectKind
 from entryway.model.redirect_uris import check_redirect_uri
@@ -52,6 +49,9 @@ def _web_host(uri: str) -> str | None:
 
 
 def _resolves(i: Inputs, host: str) -> bool:
+    import dns.exception  # see services/domains.py on importing dnspython
+    import dns.resolver
+
     resolver = dns.resolver.Resolver(configure=i.rt.settings.dns_nameserver is None)
     if i.rt.settings.dns_nameserver is not None:
         address, port = parse_nameserver(i.rt.settings.dns_nameserver)

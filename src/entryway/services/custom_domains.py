@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import dns.exception
-import dns.resolver
 from sqlalchemy import Connection, select, update
 
 from entryway.config import Settings
@@ -30,6 +29,9 @@ from entryway.runtime import Runtime
 from entryway.services.domains import DnsCheck, dns_resolver, normalize_domain
 from entryway.services.environments import Environment, get_environment
 from entryway.store.tables import connections, environments
+
+if TYPE_CHECKING:
+    import dns.resolver  # imported where a lookup runs: see services/domains.py
 
 _MAX_SHOWN = 5
 
@@ -83,6 +85,8 @@ def _names(answer: dns.resolver.Answer) -> list[str]:
 
 
 def _addresses(resolver: dns.resolver.Resolver, name: str) -> set[str]:
+    import dns.exception
+
     found: set[str] = set()
     for kind in ("A", "AAAA"):
         try:
@@ -99,6 +103,9 @@ def _addresses(resolver: dns.resolver.Resolver, name: str) -> set[str]:
 
 def check_cname(settings: Settings, domain: str, target: str) -> DnsCheck:
     """Does `domain` lead to `target`? The message says what to change when it does not."""
+    import dns.exception
+    import dns.resolver
+
     resolver = dns_resolver(settings)
     wanted = f"{domain} CNAME {target}"
     try:

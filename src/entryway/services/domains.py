@@ -7,9 +7,8 @@ import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import dns.exception
-import dns.resolver
 import idna
 from sqlalchemy import Connection, delete, func, insert, select, update
 
@@ -22,6 +21,13 @@ from entryway.model.errors import FieldViolation, conflict, invalid, not_found
 from entryway.runtime import Runtime
 from entryway.services.organizations import get_organization
 from entryway.store.tables import domains
+
+if TYPE_CHECKING:
+    import dns.resolver
+
+# dnspython is imported by the functions that look a name up (here, custom_domains.py, the checklist, and
+# outbound.py with ENTRYWAY_FETCH_NAMESERVER), not with the module: it adds about 3 MB to every server worker,
+# and a worker needs it only when an administrator verifies a domain, never for a login.
 
 VERIFICATION_LABEL = "_entryway-verification"
 VERIFICATION_PREFIX = "entryway-verification="
@@ -203,6 +209,8 @@ def verification_record(domain: Domain) -> tuple[str, str]:
 
 def dns_resolver(settings: Settings) -> dns.resolver.Resolver:
     """What every DNS check asks: ENTRYWAY_DNS_NAMESERVER (tests run a real server on loopback), else the system."""
+    import dns.resolver
+
     if settings.dns_nameserver:
         host, port = parse_nameserver(settings.dns_nameserver)
         resolver = dns.resolver.Resolver(configure=False)
@@ -229,6 +237,9 @@ def parse_nameserver(text: str) -> tuple[str, int]:
 
 
 def check_dns(settings: Settings, domain: Domain) -> DnsCheck:
+    import dns.exception
+    import dns.resolver
+
     name, expected = verification_record(domain)
     try:
         answer = dns_resolver(settings).resolve(name, "TXT", raise_on_no_answer=False)

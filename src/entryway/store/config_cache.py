@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Delete, Engine, Insert, Update, event, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from entryway.config import DEFAULT_CONFIG_CACHE_ENTRIES
 from entryway.store.tables import config_generation
 
 T = TypeVar("T")
@@ -54,7 +55,9 @@ _MISSING = object()
 
 
 class ConfigCache:
-    def __init__(self, engine: Engine, *, check_seconds: float = 1.0, max_entries: int = 20_000) -> None:
+    def __init__(
+        self, engine: Engine, *, check_seconds: float = 1.0, max_entries: int = DEFAULT_CONFIG_CACHE_ENTRIES
+    ) -> None:
         self.engine = engine
         self.check_seconds = check_seconds
         self.max_entries = max_entries

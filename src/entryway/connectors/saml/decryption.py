@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import copy
 import threading
+from typing import TYPE_CHECKING
 
-import xmlsec
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
@@ -22,6 +22,13 @@ from entryway.connectors.saml.namespaces import saml
 from entryway.connectors.saml.parsing import parse_xml
 from entryway.keys.keyring import SigningKey
 from entryway.model.errors import LoginError
+
+if TYPE_CHECKING:
+    import xmlsec
+
+# xmlsec is imported on the first encrypted assertion, not with this module: its extension (libxmlsec1, libxml2
+# and OpenSSL linked in) adds about 9 MB to every server worker's resident memory, and most connections never
+# encrypt. Importing it initialises the library once per process (the import lock makes that thread-safe).
 
 XENC = "http://www.w3.org/2001/04/xmlenc#"
 XENC11 = "http://www.w3.org/2009/xmlenc11#"
@@ -57,6 +64,8 @@ def _refused(reason: str, **extra: object) -> LoginError:
 
 def _xmlsec_key(key: SigningKey) -> xmlsec.Key:
     """The SP private key in xmlsec's form, loaded once per key (parsing a PEM costs milliseconds)."""
+    import xmlsec
+
     found = _keys.get(key.kid)
     if found is None:
         pem = key.private_key.private_bytes(
@@ -84,6 +93,8 @@ def _check_algorithms(encrypted: etree._Element, data: etree._Element) -> None:
 
 
 def _decrypt_with(encrypted: etree._Element, key: SigningKey) -> object:
+    import xmlsec
+
     work = copy.deepcopy(encrypted)  # xmlsec rewrites the tree it decrypts; the caller's stays as received
     xmlsec.tree.add_ids(work, ["Id", "ID"])  # so a RetrievalMethod URI="#…" finds a sibling EncryptedKey
     manager = xmlsec.KeysManager()
