@@ -35,12 +35,12 @@ JOB_INTERVALS: dict[str, float] = {
 }
 
 # Configuration cache entries per process (ENTRYWAY_CONFIG_CACHE_ENTRIES). An organization's login uses two (its
-# route and its connection, about 3.2 KB together measured alone for a SAML connection with one certificate, more
-# in a busy worker), so 2,000 entries are about 1,000 organizations and 5 MB per worker; a miss costs one
-# indexed query. With more organizations than that logging in at random, a bigger cache mostly holds
-# organizations that do not come back soon (bench/README.md, "Memory per worker (session 4)"); an operator with
-# a larger hot set can raise it.
-DEFAULT_CONFIG_CACHE_ENTRIES = 2_000
+# route and its connection: about 3.2 KB together for a SAML connection with one certificate measured alone, about
+# twice that in a busy worker), so 1,000 entries are about 500 organizations and 3 MB per worker; a miss costs
+# one indexed query. With more organizations than that logging in at random, a bigger cache mostly holds
+# organizations that do not come back before they are dropped (bench/README.md, "Memory per worker (session
+# 4)"); an operator whose hot set is larger can raise it.
+DEFAULT_CONFIG_CACHE_ENTRIES = 1_000
 
 
 @dataclass(frozen=True)

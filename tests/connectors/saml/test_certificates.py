@@ -4,6 +4,7 @@ and the expiry of each shown in the API with a 30-day warning.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
@@ -11,6 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from entryway.connectors.saml.certificates import MAX_CONNECTIONS, connection_certificates
 from entryway.keys.material import certificate_fingerprint
 from tests.api.conftest import client_with, token_for
 from tests.connectors.support import SamlWorld, outcome
@@ -84,3 +86,16 @@ def test_each_certificate_shows_its_expiry_and_a_30_day_warning(world: SamlWorld
     assert [c["expires_soon"] for c in shown] == [True, False]
     assert shown[0]["expire_time"] == soon.certificate.not_valid_after_utc.isoformat().replace("+00:00", "Z")
     assert shown[1]["subject"] == "CN=Next IdP key"
+
+
+def test_parsed_certificates_are_kept_for_the_most_recently_used_connections_only(world: SamlWorld) -> None:
+    # With 100,000 organizations every connection that ever logged in would stay parsed in every worker.
+    first, *others = [replace(world.connection, id=f"conn_{n}") for n in range(MAX_CONNECTIONS + 1)]
+    kept = connection_certificates(world.rt, first)
+    assert connection_certificates(world.rt, first) is kept  # parsed once while it is kept
+    for connection in others:
+        connection_certificates(world.rt, connection)
+    assert len(world.rt.caches["saml_idp_certificates"]) == MAX_CONNECTIONS  # type: ignore[arg-type]
+    again = connection_certificates(world.rt, first)  # dropped as the least recently used: parsed again
+    assert again is not kept
+    assert [certificate_fingerprint(c) for c in again] == [certificate_fingerprint(c) for c in kept]

@@ -23,7 +23,7 @@ from entryway.model.errors import LoginError
 from entryway.runtime import Runtime
 
 _lock = threading.Lock()
-MAX_CONNECTIONS = 512
+MAX_CONNECTIONS = 256
 
 
 def connection_certificates(rt: Runtime, connection: SsoConnection) -> list[x509.Certificate]:
