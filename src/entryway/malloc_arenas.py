@@ -3,8 +3,8 @@
 glibc gives each new thread that allocates an arena of its own until there are eight per core, and memory
 freed in an arena is reused only by the threads attached to it. A worker's threads (the event loop, anyio's pool
 that runs database calls and signature checks, the scheduler, the webhook worker) each end up with one, and each
-arena keeps its own free chunks resident. Measured in the benchmark's workers after 1,500 logins: 10 arenas
-holding 25 MB (8 MB of it free) against 2 arenas holding 25 MB (1 MB free), 114 MB RSS against 121 MB. Python
+arena keeps its own free chunks resident. Measured in a benchmark worker after 1,500 logins: 10 arenas holding
+32 MB (8 MB of it free) against 2 holding 25 MB (1.3 MB free), 121 MB RSS against 114 MB. Python
 allocates with the GIL held, so two arenas add no contention worth measuring (CPU per login unchanged).
 
 An operator's MALLOC_ARENA_MAX wins: glibc has applied it at process start, and this leaves it alone. Other C
