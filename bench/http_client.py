@@ -12,11 +12,29 @@ get the same client.
 from __future__ import annotations
 
 import json
+import re
 import socket
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 FORM = "application/x-www-form-urlencoded"
+# quote_plus's escapes for ASCII: RFC 3986's unreserved characters stay, a space becomes '+', the rest %XX.
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.~-]")
+_ESCAPES = {chr(c): "+" if c == 0x20 else f"%{c:02X}" for c in range(128)}
+
+
+def _quote(value: str) -> str:
+    """quote_plus, without its per-character Python loop for ASCII text: a 10 kB base64 SAMLResponse cost the
+    load generator about 0.4 ms of CPU per login, taken from the servers it measures."""
+    if not value.isascii():
+        return quote_plus(value)
+    return _UNSAFE.sub(lambda found: _ESCAPES[found.group()], value)
+
+
+def urlencode(fields: dict[str, str]) -> str:
+    return "&".join(f"{_quote(name)}={_quote(value)}" for name, value in fields.items())
+
+
 MAX_HEADER_BYTES = 64 * 1024
 
 

@@ -214,8 +214,17 @@ def print_tables(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
             small = entryway.get(big["label"].rsplit(" ", 1)[0] + f" {args.organizations}")
             if small and small["flows_per_s"]:
                 loss = 100 * (1 - big["flows_per_s"] / small["flows_per_s"])
+                # flows/s moves 15-30% between runs on this shared machine; the CPU a login costs (server and
+                # database) moves far less, so it is printed beside the throughput as the steadier reading.
+                cost_small, cost_big = _login_cost(small), _login_cost(big)
                 print(f"  {big['label'].rsplit(' ', 1)[0]:<20} {small['flows_per_s']:>7.1f} → "
-                      f"{big['flows_per_s']:>7.1f} flows/s  ({loss:+.1f}% loss)")  # fmt: skip
+                      f"{big['flows_per_s']:>7.1f} flows/s  ({loss:+.1f}% loss);  CPU per login "
+                      f"{cost_small:.2f} → {cost_big:.2f} ms ({100 * (cost_big / cost_small - 1):+.1f}%)")  # fmt: skip
+
+
+def _login_cost(row: dict[str, Any]) -> float:
+    """Server and database CPU per login, in ms (the load generator's own CPU left out)."""
+    return float(row["cpu_ms_per_flow"] + (row["db_ms_per_flow"] or 0.0))
 
 
 def main() -> None:

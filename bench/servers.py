@@ -203,12 +203,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-@contextmanager
-def entryway(database_url: str, workdir: Path, organizations: int, workers: int) -> Iterator[tuple[Target, float]]:
-    """Migrate and seed a fresh database; serve it with uvicorn (`workers` processes). Yields the target and
-    the start-up time (process start to the first healthy answer)."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+def prepare_entryway(database_url: str, workdir: Path, base: str, organizations: int) -> tuple[dict[str, str], Target]:
+    """Migrate and seed a fresh database for an Entryway served at `base`: the environment variables that
+    serve it and the login target (its app client, `organizations` organizations)."""
     env = {
         **os.environ,
         "ENTRYWAY_DATA_DIR": str(workdir),
@@ -232,6 +229,16 @@ def entryway(database_url: str, workdir: Path, organizations: int, workers: int)
         )
     seed_organizations(rt, seed.environment.id, base, template, organizations)
     rt.engine.dispose()
+    return env, Target("entryway", base, seed.client_id, seed.plain_secret, organizations)
+
+
+@contextmanager
+def entryway(database_url: str, workdir: Path, organizations: int, workers: int) -> Iterator[tuple[Target, float]]:
+    """Migrate and seed a fresh database; serve it with uvicorn (`workers` processes). Yields the target and
+    the start-up time (process start to the first healthy answer)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env, target = prepare_entryway(database_url, workdir, base, organizations)
     command = [
         sys.executable, "-m", "uvicorn", "entryway.asgi:create", "--factory", "--host", "127.0.0.1",
         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
@@ -246,7 +253,6 @@ def entryway(database_url: str, workdir: Path, organizations: int, workers: int)
                 deadline = time.monotonic() + 60
                 while len(process_tree(process.pid)) < workers + 1 and time.monotonic() < deadline:
                     time.sleep(0.05)
-            target = Target("entryway", base, seed.client_id, seed.plain_secret, organizations)
             target.pids = process_tree(process.pid)
             target.postgres_url = database_url if database_url.startswith("postgresql") else None
             yield target, startup

@@ -71,6 +71,9 @@ def create_app(rt: Runtime) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        # FastAPI's native OpenTelemetry hooks wrap every request and sync endpoint; Entryway's own metrics
+        # (/metrics) and JSON logs are its observability, so they stay off.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.runtime = rt
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from entryway.clock import FrozenClock
 from entryway.runtime import Runtime
@@ -136,15 +137,13 @@ def test_purge_keeps_the_retention_period_and_other_environments(rt: Runtime, ev
         auth_log.record(rt, conn, environment_id="env_other", status="SUCCESS", step="token")
     rt.clock = FrozenClock(START + timedelta(days=30, minutes=3, seconds=30))
     env_id = _env_of(rt, events[0])
-    with rt.engine.begin() as conn:
-        removed = auth_log.purge(rt, conn, env_id, retention_days=30)
+    removed = auth_log.purge(rt, env_id, retention_days=30)
     assert removed == 4  # 12:00 .. 12:03 are older than 30 days; 12:04 and 12:05 are not
     with rt.engine.connect() as conn:
         assert [auth_log.get_event(conn, e) is not None for e in events] == [False] * 4 + [True] * 2
         assert auth_log.get_event(conn, events[5], "env_other") is None
     rt.clock = FrozenClock(START + timedelta(days=400))
-    with rt.engine.begin() as conn:
-        assert auth_log.purge(rt, conn, "env_other", retention_days=30) == 1  # its own, only now
+    assert auth_log.purge(rt, "env_other", retention_days=30) == 1  # its own, only now
 
 
 def _env_of(rt: Runtime, event_id: str) -> str:
@@ -161,8 +160,18 @@ def test_purge_runs_in_batches(rt: Runtime, seed: DevSeed, monkeypatch: pytest.M
         for _ in range(7):
             auth_log.record(rt, conn, environment_id=seed.environment.id, status="INITIATED", step="authorize")
     rt.clock = FrozenClock(START + timedelta(days=91))
-    with rt.engine.begin() as conn:
-        assert auth_log.purge(rt, conn, seed.environment.id) == 7  # the default retention, 90 days
+    commits = 0
+
+    def count(_: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(rt.engine, "commit", count)
+    try:
+        assert auth_log.purge(rt, seed.environment.id) == 7  # the default retention, 90 days
+    finally:
+        event.remove(rt.engine, "commit", count)
+    assert commits == 3  # 3 + 3 + 1: each batch its own transaction, not one long one
 
 
 def test_timeline_counts_logins_and_failures_by_code(rt: Runtime, events: list[str], seed: DevSeed) -> None:

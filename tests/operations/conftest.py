@@ -19,6 +19,7 @@ from tests.conftest import TEST_MASTER_KEY, make_settings
 from tests.support.databases import POSTGRES_ADMIN_URL, worker_name
 from tests.support.instances import instance_env
 from tests.support.login_steps import CALLBACK, App
+from tests.support.private_services import PrivatePostgres, private_postgres
 
 MASTER_KEY_TEXT = "dGVzdC1tYXN0ZXIta2V5LWZvci1lbnRyeXdheS10ZXM="
 ENV_URL = "http://sso.entryway.test"
@@ -70,3 +71,10 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
         yield deploy(url, tmp_path)
     finally:
         drop_postgres_database(name)
+
+
+@pytest.fixture
+def private_pg() -> Iterator[PrivatePostgres]:
+    """A PostgreSQL of the test's own, which the test may stop and start (never the machine's shared one)."""
+    with private_postgres() as server:
+        yield server

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import redis
 from tests.operations.conftest import REDIS_URL, Deployment, deploy
 from tests.support.instances import Balancer, Instance, running_instance, running_instances
 from tests.support.login_steps import Login, acs, authorize, full_login, idp_answer, token, userinfo
-from tests.support.private_services import PrivatePostgres, private_postgres, private_redis
+from tests.support.private_services import PrivatePostgres, private_redis
 
 pytestmark = pytest.mark.e2e
 
@@ -91,12 +90,6 @@ def _load(lb: Balancer, instances: list[Instance], deployment: Deployment, repor
         with report.lock:
             report.completed.append(login)
         n += 1
-
-
-@pytest.fixture
-def private_pg() -> Iterator[PrivatePostgres]:
-    with private_postgres() as server:
-        yield server
 
 
 def test_postgres_stopped_under_load(private_pg: PrivatePostgres, tmp_path: Path) -> None:

@@ -31,8 +31,7 @@ def purge(obj: CliContext, days: int | None) -> None:
         every = list_environments(conn)
     total = 0
     for index, env in enumerate(every, start=1):
-        with rt.engine.begin() as conn:
-            removed = auth_log.purge(rt, conn, env.id, retention_days=keep)
+        removed = auth_log.purge(rt, env.id, retention_days=keep)
         total += removed
         click.echo(f"[{index}/{len(every)}] {env.id}: {removed} event(s) older than {keep} days deleted")
     click.echo(f"{total} event(s) deleted")

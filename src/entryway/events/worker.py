@@ -3,12 +3,15 @@ periodic jobs of the scheduler, jobs/catalog.py, run by one instance at a time.)
 
 `entryway serve` and `entryway dev` run one in a thread (unless ENTRYWAY_WEBHOOK_WORKER=0); `entryway webhooks
 deliver` runs one in the foreground. Any number may run against one database: claims are leased (delivery.py).
+While the database cannot be reached the loop backs off and logs the outage once, not at each poll
+(store/outage_backoff.py).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from entryway.events.delivery import Claim, claim_due, deliver
 from entryway.runtime import Runtime
+from entryway.store.outage_backoff import OutageBackoff
 
 log = logging.getLogger("entryway.events")
 
@@ -29,6 +33,8 @@ class DeliveryWorker:
         concurrency: int = 4,
         poll_seconds: float = 1.0,
         on_attempt: Callable[[str, str], None] | None = None,
+        wait: Callable[[float], object] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.rt = rt
         self.batch = batch
@@ -37,6 +43,9 @@ class DeliveryWorker:
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="webhook-send")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # The pause between polls; tests pass their own to live through minutes of an outage in moments.
+        self._wait = wait or self._stop.wait
+        self._outage = OutageBackoff("webhook worker", log, monotonic=monotonic)
 
     def _send(self, claim: Claim) -> None:
         status = deliver(self.rt, claim)
@@ -54,14 +63,17 @@ class DeliveryWorker:
         """Loop until stop(): a full batch is followed at once by the next, an empty one by a short pause."""
         while not self._stop.is_set():
             sent = 0
+            pause = self.poll_seconds
             try:
                 sent = self.run_once()
-            except SQLAlchemyError as exc:
-                log.warning("webhook worker: database error (%s); retrying shortly", type(exc).__name__)
+            except SQLAlchemyError as exc:  # the database is away: wait longer each time, say so once
+                pause = max(pause, self._outage.failed(exc))
             except Exception:
                 log.exception("webhook worker: unexpected error; retrying shortly")
+            else:
+                self._outage.succeeded()
             if sent < self.batch:
-                self._stop.wait(self.poll_seconds)
+                self._wait(pause)
 
     @property
     def running(self) -> bool:

@@ -2,7 +2,8 @@
 replay window was alive.
 
 Each table is purged in batches of BATCH rows, each batch its own short transaction (a DELETE of the oldest
-expired keys, found through the expire_time index), so no long lock is ever held on a table logins write to.
+expired rows, found through the expire_time index; store/batched_delete.py), so no long lock is ever held on a
+table logins write to.
 A run stops after MAX_BATCHES batches per table; what is left goes at the next run.
 
 Some rows are kept past their expiry on purpose (GRACE below):
@@ -17,9 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Column, Table, delete, select
+from sqlalchemy import Table
 
 from entryway.runtime import Runtime
+from entryway.store.batched_delete import delete_in_batches
 from entryway.store.tables import (
     auth_codes,
     auth_requests,
@@ -39,37 +41,27 @@ DAY = timedelta(days=1)
 @dataclass(frozen=True)
 class Target:
     table: Table
-    key: Column[str]
     grace: timedelta = timedelta(0)
 
 
 def targets(rt: Runtime) -> list[Target]:
     token_life = timedelta(seconds=max(rt.settings.access_token_ttl_seconds, rt.settings.id_token_ttl_seconds))
     return [
-        Target(auth_requests, auth_requests.c.id, DAY),
-        Target(auth_codes, auth_codes.c.code_hash, token_life),
-        Target(revoked_tokens, revoked_tokens.c.jti),  # a token past its exp is refused anyway
-        Target(upstream_id_tokens, upstream_id_tokens.c.session_id),
-        Target(saml_replay, saml_replay.c.assertion_id),  # kept until the assertion could no longer be accepted
-        Target(saml_sessions, saml_sessions.c.session_id),
-        Target(saml_logouts, saml_logouts.c.id),
-        Target(web_sessions, web_sessions.c.id, DAY),
+        Target(auth_requests, DAY),
+        Target(auth_codes, token_life),
+        Target(revoked_tokens),  # a token past its exp is refused anyway
+        Target(upstream_id_tokens),
+        Target(saml_replay),  # kept until the assertion could no longer be accepted
+        Target(saml_sessions),
+        Target(saml_logouts),
+        Target(web_sessions, DAY),
     ]
 
 
 def purge_table(rt: Runtime, target: Target, *, batch: int = BATCH, max_batches: int = MAX_BATCHES) -> int:
-    cutoff = rt.clock.now() - target.grace
     expire = target.table.c.expire_time
-    removed = 0
-    for _ in range(max_batches):
-        with rt.engine.begin() as conn:
-            keys = list(conn.scalars(select(target.key).where(expire < cutoff).order_by(expire).limit(batch)))
-            if keys:
-                conn.execute(delete(target.table).where(target.key.in_(keys)))
-        removed += len(keys)
-        if len(keys) < batch:
-            break
-    return removed
+    due = expire < rt.clock.now() - target.grace
+    return delete_in_batches(rt.engine, target.table, due, batch=batch, order_by=expire, max_batches=max_batches)
 
 
 def purge_expired_login_state(rt: Runtime) -> int:

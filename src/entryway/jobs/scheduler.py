@@ -12,7 +12,8 @@ deploy) are for requests, not housekeeping.
 
 Each run is its own transactions (the job decides); a job that raises is recorded as failed (the error's type
 and message, no stack) and tried again at its next interval. One daemon thread per process wakes every
-`tick` seconds; it asks the database about a job only when that job may be due by what it last saw.
+`tick` seconds; it asks the database about a job only when that job may be due by what it last saw. While the
+database cannot be reached the thread backs off and logs the outage once, not each tick (store/outage_backoff.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import logging
 import random
 import secrets
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from entryway.runtime import Runtime
+from entryway.store.outage_backoff import OutageBackoff
 from entryway.store.tables import scheduled_jobs
 
 log = logging.getLogger("entryway.jobs")
@@ -69,7 +72,16 @@ def _lease_free(now: datetime) -> Any:
 
 
 class Scheduler:
-    def __init__(self, rt: Runtime, jobs: Sequence[Job], *, tick: float = 1.0, rng: random.Random | None = None):
+    def __init__(
+        self,
+        rt: Runtime,
+        jobs: Sequence[Job],
+        *,
+        tick: float = 1.0,
+        rng: random.Random | None = None,
+        wait: Callable[[float], object] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
         self.rt = rt
         self.jobs = list(jobs)
         self.tick = tick
@@ -78,6 +90,9 @@ class Scheduler:
         self._look_at: dict[str, datetime] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # The pause between passes; tests pass their own to live through minutes of an outage in moments.
+        self._wait = wait or self._stop.wait
+        self._outage = OutageBackoff("scheduler", log, monotonic=monotonic)
 
     # --- one pass -------------------------------------------------------------------------------------------
 
@@ -177,11 +192,16 @@ class Scheduler:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            pause = self.tick
             try:
                 self.run_pending()
-            except Exception as exc:  # the database is away: try again next tick
-                log.warning("scheduler pass failed: %s", type(exc).__name__)
-            self._stop.wait(self.tick)
+            except SQLAlchemyError as exc:  # the database is away: wait longer each time, say so once
+                pause = max(pause, self._outage.failed(exc))
+            except Exception:  # not an outage but a defect: its stack is wanted
+                log.exception("scheduler pass failed")
+            else:
+                self._outage.succeeded()
+            self._wait(pause)
 
     @property
     def running(self) -> bool:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
@@ -27,7 +28,7 @@ from entryway.runtime import Runtime
 from entryway.services import credentials, logins
 from entryway.services.environments import Environment, redirect_allowed
 from entryway.web.pages import error_page
-from entryway.web.requests import client_ip, request_environment, request_runtime
+from entryway.web.requests import client_ip, request_environment, runtime
 
 router = APIRouter()
 
@@ -174,9 +175,14 @@ def _not_valid_page(rt: Runtime, env: Environment, exc: NotRedirectable, ip: str
 
 
 @router.get("/oauth/authorize")
-def authorize(
-    request: Request, env: Environment = Depends(request_environment), rt: Runtime = Depends(request_runtime)
-) -> Response:
+async def authorize(request: Request) -> Response:
+    # Looked up here rather than declared as Depends(), which cost more CPU than the lookups themselves on the
+    # benchmark's login path (bench/README.md); the rest reads the database, so it runs in the thread pool.
+    env = await request_environment(request)
+    return await run_in_threadpool(_authorize, request, runtime(request), env)
+
+
+def _authorize(request: Request, rt: Runtime, env: Environment) -> Response:
     params = request.query_params
     ip = client_ip(request)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, Headers
@@ -19,7 +19,7 @@ from entryway.runtime import Runtime
 from entryway.services.credentials import Client
 from entryway.services.environments import Environment
 from entryway.services.logins import cached_connection
-from entryway.web.requests import client_ip, request_environment, request_runtime
+from entryway.web.requests import client_ip, request_environment, runtime
 
 router = APIRouter()
 
@@ -44,9 +44,11 @@ def _required(form: FormData, name: str) -> str:
 
 
 @router.post("/oauth/token")
-async def token(
-    request: Request, env: Environment = Depends(request_environment), rt: Runtime = Depends(request_runtime)
-) -> JSONResponse:
+async def token(request: Request) -> JSONResponse:
+    # The environment and runtime are looked up here rather than declared as Depends(): FastAPI's dependency
+    # solving cost more CPU than the lookups on the benchmark's login path (bench/README.md).
+    env = await request_environment(request)
+    rt = runtime(request)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
         raise OAuthError("invalid_request", "Send the token request as application/x-www-form-urlencoded")

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, insert, select
 
 from entryway.events.outbox import emit_event
 from entryway.events.payloads import timestamp
 from entryway.ids import new_id
 from entryway.runtime import Runtime
+from entryway.store.batched_delete import delete_in_batches
 from entryway.store.tables import auth_events
 
 INITIATED = "INITIATED"
@@ -171,20 +172,14 @@ def request_events(conn: Connection, environment_id: str, auth_request_id: str) 
     return [event_of(r) for r in rows]
 
 
-def purge(rt: Runtime, conn: Connection, environment_id: str, *, retention_days: int | None = None) -> int:
-    """Delete this environment's events older than the retention period, in batches; return how many.
+def purge(rt: Runtime, environment_id: str, *, retention_days: int | None = None) -> int:
+    """Delete this environment's events older than the retention period; return how many.
 
-    Per environment, so the delete walks the (environment_id, create_time) index rather than the table.
+    Per environment, so the delete walks the (environment_id, create_time) index rather than the table. In
+    batches of PURGE_BATCH, each committed on its own (store/batched_delete.py): a purge of millions of rows
+    must not be one long transaction holding locks on the table every login step writes to.
     """
     days = retention_days if retention_days is not None else rt.settings.auth_log_retention_days
     cutoff = rt.clock.now() - timedelta(days=days)
-    removed = 0
-    while True:
-        batch = select(auth_events.c.id).where(
-            auth_events.c.environment_id == environment_id, auth_events.c.create_time < cutoff
-        )
-        ids = [r.id for r in conn.execute(batch.limit(PURGE_BATCH)).all()]
-        if not ids:
-            return removed
-        conn.execute(delete(auth_events).where(auth_events.c.id.in_(ids)))
-        removed += len(ids)
+    due = (auth_events.c.environment_id == environment_id) & (auth_events.c.create_time < cutoff)
+    return delete_in_batches(rt.engine, auth_events, due, batch=PURGE_BATCH, order_by=auth_events.c.create_time)

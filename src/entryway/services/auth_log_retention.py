@@ -14,6 +14,5 @@ def purge_all(rt: Runtime) -> int:
         every = list_environments(conn)
     removed = 0
     for env in every:
-        with rt.engine.begin() as conn:
-            removed += auth_log.purge(rt, conn, env.id)
+        removed += auth_log.purge(rt, env.id)
     return removed

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.responses import JSONResponse, Response
 
 from entryway.connectors.saml import bindings
@@ -142,43 +144,76 @@ def idp_initiated_page(request: Request, connection_id: str, login_hint: str | N
 
 
 @router.post(BASE + "/login")
-def login(
-    request: Request,
-    connection_id: str,
-    saml_request: Annotated[str | None, Form(alias="SAMLRequest")] = None,
-    relay_state: Annotated[str | None, Form(alias="RelayState")] = None,
-    email: OptionalForm = None,
-    first_name: OptionalForm = None,
-    last_name: OptionalForm = None,
-    attr_name: Annotated[list[str] | None, Form()] = None,
-    attr_value: Annotated[list[str] | None, Form()] = None,
-    outcome: OptionalForm = None,
-) -> Response:
+async def login(request: Request, connection_id: str) -> Response:
+    # The form is read here and the rest runs in one thread-pool call: FastAPI's per-field Form() parameters
+    # cost more CPU than the simulator's own work on the benchmark's login path (bench/README.md).
+    form = await request.form()
+    try:
+        fields = _LoginForm.read(form)
+    except ValueError as exc:
+        return _bad_request(str(exc))
+    return await run_in_threadpool(_login, request, connection_id, fields)
+
+
+@dataclass(frozen=True)
+class _LoginForm:
+    saml_request: str | None
+    relay_state: str | None
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    attr_name: list[str]
+    attr_value: list[str]
+    outcome: str | None
+
+    @classmethod
+    def read(cls, form: FormData) -> _LoginForm:
+        """The fields as text (a repeated single field keeps its last value, as a Form() parameter did)."""
+        if any(not isinstance(value, str) for _, value in form.multi_items()):
+            raise ValueError("The simulator's form takes text fields only, not files.")
+
+        def one(name: str) -> str | None:
+            value = form.get(name)
+            return value if isinstance(value, str) and value != "" else None
+
+        return cls(
+            saml_request=one("SAMLRequest"),
+            relay_state=one("RelayState"),
+            email=one("email"),
+            first_name=one("first_name"),
+            last_name=one("last_name"),
+            attr_name=[str(v) for v in form.getlist("attr_name")],
+            attr_value=[str(v) for v in form.getlist("attr_value")],
+            outcome=one("outcome"),
+        )
+
+
+def _login(request: Request, connection_id: str, form: _LoginForm) -> Response:
     sim = _simulator(request, connection_id)
     if sim is None:
         return _not_found()
     try:
-        chosen = Outcome(outcome or Outcome.LOGIN.value)
+        chosen = Outcome(form.outcome or Outcome.LOGIN.value)
     except ValueError:
         return _bad_request("outcome must be login, error or idp_initiated")
     received: ReceivedAuthnRequest | None = None
-    if saml_request:
+    if form.saml_request:
         try:
-            received = _read_request(sim, saml_request)
+            received = _read_request(sim, form.saml_request)
         except LoginError as exc:
             return _bad_request(f"The login request could not be used: {exc.message}", exc.code)
     elif chosen is not Outcome.IDP_INITIATED:
         return _bad_request("A login or error answers an AuthnRequest: send SAMLRequest, or choose idp_initiated.")
-    address = (email or "").strip()
+    address = (form.email or "").strip()
     if chosen is not Outcome.ERROR and email_domain(address) is None:
         return _bad_request("Enter the simulated user's email address (name@example.com).")
-    names, values = attr_name or [], attr_value or []
+    names, values = form.attr_name, form.attr_value
     if len(names) != len(values) or len(names) > MAX_CUSTOM_ATTRIBUTES:
         return _bad_request(f"Send attr_name and attr_value in pairs, at most {MAX_CUSTOM_ATTRIBUTES}.")
     user = SimulatedUser(
         address,
-        (first_name or "").strip(),
-        (last_name or "").strip(),
+        (form.first_name or "").strip(),
+        (form.last_name or "").strip(),
         [(n.strip(), v) for n, v in zip(names, values, strict=True) if n.strip()],
     )
     try:
@@ -194,7 +229,7 @@ def login(
         now=sim.rt.clock.now(),
     )
     # An unsolicited response answers no request, so the RelayState of one it was not asked for stays behind.
-    relay = "" if chosen is Outcome.IDP_INITIATED and received else (relay_state or "")
+    relay = "" if chosen is Outcome.IDP_INITIATED and received else (form.relay_state or "")
     acs_url = str(sim.connection.saml_config["sp_assertion_url"])
     encoded = bindings.b64(xml)
     if "application/json" in request.headers.get("accept", ""):
@@ -202,7 +237,7 @@ def login(
             {"acs_url": acs_url, "SAMLResponse": encoded, "RelayState": relay},
             headers={"Cache-Control": "no-store"},
         )
-    fields = {"SAMLResponse": encoded}
+    posted = {"SAMLResponse": encoded}
     if relay:
-        fields["RelayState"] = relay
-    return bindings.post_form(acs_url, fields, title="Returning to the application…")
+        posted["RelayState"] = relay
+    return bindings.post_form(acs_url, posted, title="Returning to the application…")
