@@ -36,7 +36,7 @@ fault-deps:
 # The suite runs on SQLite and on PostgreSQL (ENTRYWAY_TEST_POSTGRES_URL, default the local `test` database).
 test: $(STAMP) interop-deps fault-deps
 	$(BIN)/ruff check src tests bench sdk
-	$(BIN)/python -m pytest -n 2 -q tests sdk/python/tests
+	$(BIN)/python -m pytest -n 2 -q --durations=20 tests sdk/python/tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
