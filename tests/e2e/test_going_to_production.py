@@ -22,7 +22,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +39,7 @@ from tests.dashboard.test_branding_page import png
 from tests.e2e.browser import chromium
 from tests.events.receiver import Receiver, receiver
 from tests.support.databases import POSTGRES_ADMIN_URL, worker_name
-from tests.support.server import free_port
+from tests.support.server import free_port, wait_healthy
 from tests.support.tls_proxy import tls_proxy
 
 pytestmark = pytest.mark.e2e
@@ -91,20 +90,6 @@ def _database() -> tuple[str, str]:
     return name, f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
 
 
-def _wait_until_serving(port: int, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"entryway serve exited: {log.read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"entryway serve did not start: {log.read_text()}")
-
-
 @pytest.fixture
 def operator(tmp_path: Path) -> Iterator[Operator]:
     name, database_url = _database()
@@ -136,7 +121,7 @@ def operator(tmp_path: Path) -> Iterator[Operator]:
                     env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=tmp_path,
                 )  # fmt: skip
                 try:
-                    _wait_until_serving(port, server, log)
+                    wait_healthy(f"http://127.0.0.1:{port}", server, log.read_text)
                     yield op
                 finally:
                     server.terminate()

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.support.server import free_port
+from tests.support.server import free_port, serving_in_thread
 
 
 @dataclass
@@ -69,12 +69,5 @@ def receiver(path: str = "/hooks") -> Iterator[Receiver]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving_in_thread(ThreadingHTTPServer(("127.0.0.1", port), Handler)):
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -6,10 +6,8 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from entryway.clock import FrozenClock
 from entryway.events import certificate_expiry
@@ -19,21 +17,12 @@ from entryway.model.connections import ConnectionType, Provider
 from entryway.runtime import Runtime
 from entryway.services import connections
 from entryway.services.bootstrap import DevSeed
+from tests.support.certificates import self_signed
 
 
 def certificate(name: str, not_after: datetime) -> str:
     key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_after - timedelta(days=365))
-        .not_valid_after(not_after)
-        .sign(key, hashes.SHA256())
-    )
+    cert = self_signed(key, name, not_after - timedelta(days=365), not_after)
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from tests.support.server import free_port
+from tests.support.server import free_port, wait_healthy
 
 ENTRYWAY = str(Path(sys.executable).parent / "entryway")
 
@@ -65,17 +64,7 @@ class Instance:
         self._reader.start()
 
     def wait_healthy(self, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"instance {self.name} exited: {self.output()}")
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"instance {self.name} did not become healthy: {self.output()}")
+        wait_healthy(self.base, self.process, self.output, timeout)
 
     def output(self) -> str:
         return "\n".join(self.raw[-40:])

@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import random
 import socket
+import socketserver
+import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import httpx
 import uvicorn
 
 from entryway.app import create_app
@@ -44,6 +48,37 @@ def free_port() -> int:
         _handed_out.add(port)
         return port
     raise RuntimeError("no free loopback port in this worker's block")
+
+
+def wait_healthy(base: str, process: subprocess.Popen[Any], output: Callable[[], str], timeout: float = 60) -> None:
+    """Wait until a server process started by a test answers `base`/healthz; fail with its output if it exits
+    or never answers."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{base}: the server exited: {output()}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{base}: the server did not become healthy: {output()}")
+
+
+@contextmanager
+def serving_in_thread(server: socketserver.BaseServer) -> Iterator[socketserver.BaseServer]:
+    """Run a test's own HTTP server (a peer: IdP, OP, webhook receiver, proxy) in a daemon thread until exit."""
+    if isinstance(server, socketserver.ThreadingMixIn):
+        server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 @contextmanager

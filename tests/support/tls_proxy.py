@@ -13,38 +13,27 @@ from __future__ import annotations
 import datetime
 import http.client
 import ssl
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
-from tests.support.server import free_port
+from tests.support.certificates import self_signed
+from tests.support.server import free_port, serving_in_thread
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) are the proxy's own business, never forwarded.
 _HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
 _FORWARDED = {"x-forwarded-host", "x-forwarded-proto", "x-forwarded-for"}
 
 
-def self_signed(names: list[str], directory: Path) -> tuple[Path, Path]:
+def self_signed_files(names: list[str], directory: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
-        .sign(key, hashes.SHA256())
+    cert = self_signed(
+        key, names[0], now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=1), dns_names=names
     )
     cert_path, key_path = directory / "proxy.pem", directory / "proxy.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
@@ -57,7 +46,7 @@ def self_signed(names: list[str], directory: Path) -> tuple[Path, Path]:
 @contextmanager
 def tls_proxy(upstream_port: int, names: list[str], directory: Path) -> Iterator[int]:
     """Serve https for `names` on a loopback port (yielded) and pass every request to 127.0.0.1:upstream_port."""
-    cert_path, key_path = self_signed(names, directory)
+    cert_path, key_path = self_signed_files(names, directory)
     port = free_port()
 
     class Handler(BaseHTTPRequestHandler):
@@ -112,11 +101,5 @@ def tls_proxy(upstream_port: int, names: list[str], directory: Path) -> Iterator
         def handle_error(self, request, client_address):  # type: ignore[no-untyped-def]
             pass  # a browser closing a connection it no longer needs is not the test's failure
 
-    server = TlsServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving_in_thread(TlsServer(("127.0.0.1", port), Handler)):
         yield port
-    finally:
-        server.shutdown()
-        server.server_close()

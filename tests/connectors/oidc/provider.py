@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +22,8 @@ from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from tests.support.server import serving_in_thread
 
 CLIENT_ID = "rp-client-1"
 CLIENT_SECRET = "rp-secret-Ωmega"  # not ASCII-safe on purpose: Basic auth must form-encode it
@@ -226,16 +227,10 @@ def _handler(op: Provider) -> type[BaseHTTPRequestHandler]:
 def running_provider(**knobs: Any) -> Iterator[Provider]:
     op = Provider(**knobs)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(op))
-    server.daemon_threads = True
     op.base = f"http://127.0.0.1:{server.server_address[1]}"
     op.issuer = op.issuer or op.base
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving_in_thread(server):
         yield op
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _b64(data: bytes) -> str:

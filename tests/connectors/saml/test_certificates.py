@@ -7,31 +7,19 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from entryway.connectors.saml.certificates import MAX_CONNECTIONS, connection_certificates
 from entryway.keys.material import certificate_fingerprint
 from tests.api.conftest import client_with, token_for
 from tests.connectors.support import SamlWorld, outcome
+from tests.support.certificates import self_signed
 from tests.support.saml_builder import IdpKey, build_response, encode, shared_key, sign_assertion, sign_response
 
 
 def key_valid(not_before: datetime, not_after: datetime, name: str) -> IdpKey:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .sign(key, hashes.SHA256())
-    )
+    cert = self_signed(key, name, not_before, not_after)
     return IdpKey(key, cert)
 
 
