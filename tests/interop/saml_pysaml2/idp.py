@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import logging
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
 
 from entryway.keys.material import certificate_pem, generate_rsa_key, private_key_pem, self_signed_certificate
+from tests.support.server import serving_in_thread
 
 XMLSEC1 = "/usr/bin/xmlsec1"
 
@@ -250,11 +250,5 @@ def running_idp(
         }
     )
     idp = Pysaml2Idp(base, Server(config=config), identity, email, slo_bindings=slo_bindings)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving_in_thread(httpd):
         yield idp
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
