@@ -7,10 +7,9 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import Connection, delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from entryway.runtime import Runtime
+from entryway.store.insert_if_absent import insert_if_absent
 from entryway.store.tables import form_submissions
 
 SUBMISSION_FIELD = "submission"
@@ -59,13 +58,11 @@ def claim(rt: Runtime, conn: Connection, env_id: str, token: str | None) -> bool
     if not token or len(token) > 64:
         return False
     now = rt.clock.now()
-    make_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     # RETURNING, not rowcount: psycopg reports rowcount -1 for INSERT … ON CONFLICT DO NOTHING here.
     inserted = conn.execute(
-        make_insert(form_submissions)
-        .values(token=token, environment_id=env_id, create_time=now)
-        .on_conflict_do_nothing(index_elements=["token"])
-        .returning(form_submissions.c.token)
+        insert_if_absent(
+            conn, form_submissions, "token", token=token, environment_id=env_id, create_time=now
+        ).returning(form_submissions.c.token)
     ).first()
     if inserted is None:
         return False

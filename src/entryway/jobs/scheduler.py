@@ -29,11 +29,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from entryway.runtime import Runtime
+from entryway.store.insert_if_absent import insert_if_absent
 from entryway.store.outage_backoff import OutageBackoff
 from entryway.store.tables import scheduled_jobs
 
@@ -135,12 +134,18 @@ class Scheduler:
     def _ensure_row(self, conn: Connection, job: Job, now: datetime) -> None:
         if job.name in self._look_at:
             return  # seen before by this process: the row exists (a deleted row is recreated on the next start)
-        make_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         first = now + timedelta(seconds=job.first_delay * (1 + job.jitter * self._rng.random()))
         conn.execute(
-            make_insert(J)
-            .values(name=job.name, next_run_time=first, run_count=0, failure_count=0, consecutive_failures=0)
-            .on_conflict_do_nothing(index_elements=["name"])
+            insert_if_absent(
+                conn,
+                J,
+                "name",
+                name=job.name,
+                next_run_time=first,
+                run_count=0,
+                failure_count=0,
+                consecutive_failures=0,
+            )
         )
 
     def _run(self, job: Job, token: str) -> Outcome:

@@ -13,8 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from entryway.model.errors import OAuthError
 from entryway.model.profile import Profile
@@ -23,6 +21,7 @@ from entryway.runtime import Runtime
 from entryway.services import auth_log
 from entryway.services.environments import Environment
 from entryway.services.logins import hash_code
+from entryway.store.insert_if_absent import insert_if_absent
 from entryway.store.tables import auth_codes, revoked_tokens
 
 
@@ -111,12 +110,7 @@ def mark_redeemed(conn: Connection, grant: CodeGrant, issued_jti: str, now: date
 
 def revoke_token(conn: Connection, jti: str, expire_time: datetime, reason: str) -> None:
     """Add `jti` to the revocation list; revoking it twice is not an error."""
-    make_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    conn.execute(
-        make_insert(revoked_tokens)
-        .values(jti=jti, expire_time=expire_time, reason=reason)
-        .on_conflict_do_nothing(index_elements=["jti"])
-    )
+    conn.execute(insert_if_absent(conn, revoked_tokens, "jti", jti=jti, expire_time=expire_time, reason=reason))
 
 
 def revoke_after_reuse(rt: Runtime, conn: Connection, env: Environment, code: CodeGrant) -> None:
