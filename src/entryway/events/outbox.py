@@ -38,12 +38,14 @@ from entryway.events.payloads import timestamp
 from entryway.events.types import EVENT_TYPES, TEST_EVENT_TYPE, object_of
 from entryway.ids import new_id
 from entryway.store.config_cache import ConfigCache
+from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import events, webhook_deliveries, webhook_endpoints
 
 SPEC_VERSION = "1"
 
-# Built once (emit_event runs inside login steps): a reused statement keeps its SQLAlchemy cache key.
-_INSERT_EVENT = insert(events)
+# Built once and run without SQLAlchemy's per-execution work (store/hot_statements.py): emit_event runs inside
+# login steps.
+_INSERT_EVENT = HotStatement(insert(events))
 _SUBSCRIBED = select(webhook_endpoints.c.id, webhook_endpoints.c.event_types).where(
     webhook_endpoints.c.environment_id == bindparam("environment_id"), webhook_endpoints.c.status == "ENABLED"
 )
@@ -104,8 +106,8 @@ def insert_event(
         data,
         occurred_at or datetime.now(UTC),
     )
-    conn.execute(
-        _INSERT_EVENT,
+    _INSERT_EVENT.run(
+        conn,
         dict(
             id=event.id,
             environment_id=environment_id,

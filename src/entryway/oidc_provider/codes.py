@@ -8,6 +8,7 @@ A code that fails a check is left as it was: bad input never changes stored data
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from entryway.runtime import Runtime
 from entryway.services import auth_log
 from entryway.services.environments import Environment
 from entryway.services.logins import hash_code
+from entryway.store.hot_statements import HotStatement
 from entryway.store.insert_if_absent import insert_if_absent
 from entryway.store.tables import auth_codes, revoked_tokens
 
@@ -47,16 +49,17 @@ class CodeGrant:
     issued_jti: str | None
 
 
-def _grant(row: Any) -> CodeGrant:
-    values = dict(row._mapping)
+def _grant(row: Mapping[str, Any]) -> CodeGrant:
+    values = dict(row)
     values["profile"] = Profile.from_dict(values["profile"])
     return CodeGrant(**values)
 
 
-# The token endpoint's statements, built once: a reused statement keeps its SQLAlchemy cache key.
-_BY_HASH = select(auth_codes).where(auth_codes.c.code_hash == bindparam("hash"))
+# The token endpoint's statements, built once and run without SQLAlchemy's per-execution work
+# (store/hot_statements.py).
+_BY_HASH = HotStatement(select(auth_codes).where(auth_codes.c.code_hash == bindparam("hash")))
 # Redemption is conditional on used_time IS NULL: two requests racing on one code redeem it once.
-_REDEEM = (
+_REDEEM = HotStatement(
     update(auth_codes)
     .where(auth_codes.c.code_hash == bindparam("hash"), auth_codes.c.used_time.is_(None))
     .values(used_time=bindparam("now"), issued_jti=bindparam("jti"))
@@ -64,8 +67,8 @@ _REDEEM = (
 
 
 def find_code(conn: Connection, env_id: str, code: str) -> CodeGrant | None:
-    row = conn.execute(_BY_HASH, {"hash": hash_code(code)}).first()
-    if row is None or row.environment_id != env_id:
+    row = _BY_HASH.first(conn, {"hash": hash_code(code)})
+    if row is None or row["environment_id"] != env_id:
         return None
     return _grant(row)
 
@@ -75,7 +78,7 @@ def find_by_issued_token(conn: Connection, env_id: str, jti: str) -> CodeGrant |
     row = conn.execute(select(auth_codes).where(auth_codes.c.issued_jti == jti)).first()
     if row is None or row.environment_id != env_id:
         return None
-    return _grant(row)
+    return _grant(dict(row._mapping))
 
 
 def _invalid_grant(description: str) -> OAuthError:
@@ -104,8 +107,7 @@ def check_bindings(
 
 def mark_redeemed(conn: Connection, grant: CodeGrant, issued_jti: str, now: datetime) -> bool:
     """Record the one redemption; False when another request redeemed the code first."""
-    done = conn.execute(_REDEEM, {"hash": grant.code_hash, "now": now, "jti": issued_jti})
-    return done.rowcount == 1
+    return _REDEEM.run(conn, {"hash": grant.code_hash, "now": now, "jti": issued_jti}) == 1
 
 
 def revoke_token(conn: Connection, jti: str, expire_time: datetime, reason: str) -> None:

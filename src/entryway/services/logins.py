@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,21 +24,21 @@ from entryway.services import auth_log
 from entryway.services.connections import find_connection
 from entryway.services.environments import Environment
 from entryway.services.login_routes import route_entries, route_for_domain, route_for_organization
+from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import auth_codes, auth_requests
 
 # The client_id of the auth requests the admin portal's "test connection" makes (portal/test_logins.py). It
 # names no client row, so no app can authenticate as it at /oauth/token; its redirect_uri is a portal page.
 PORTAL_TEST_CLIENT = "entryway-portal-test"
 
-# The login path's statements, built once: a reused statement keeps its SQLAlchemy cache key, where building
-# `insert(...).values(...)` on every request cost several times the statement's execution.
-_INSERT_REQUEST = insert(auth_requests)
-_INSERT_CODE = insert(auth_codes)
-_BY_UPSTREAM_REQUEST = select(auth_requests).where(
-    auth_requests.c.upstream_request_id == bindparam("upstream_request_id")
+# The login path's statements, built once and run without SQLAlchemy's per-execution work (store/hot_statements.py).
+_INSERT_REQUEST = HotStatement(insert(auth_requests))
+_INSERT_CODE = HotStatement(insert(auth_codes))
+_BY_UPSTREAM_REQUEST = HotStatement(
+    select(auth_requests).where(auth_requests.c.upstream_request_id == bindparam("upstream_request_id"))
 )
 # pending -> completed, conditionally: a request completes once only, even when two instances race.
-_COMPLETE_REQUEST = (
+_COMPLETE_REQUEST = HotStatement(
     update(auth_requests)
     .where(auth_requests.c.id == bindparam("request_id"), auth_requests.c.status == "pending")
     .values(status="completed")
@@ -73,8 +74,8 @@ def check_connection_active(connection: SsoConnection, request: AuthRequest | No
     )
 
 
-def _auth_request(row: object) -> AuthRequest:
-    return AuthRequest(**row._mapping)  # type: ignore[attr-defined]
+def _auth_request(row: Mapping[str, Any]) -> AuthRequest:
+    return AuthRequest(**row)
 
 
 def cached_connection(rt: Runtime, env_id: str, connection_id: str) -> SsoConnection | None:
@@ -183,7 +184,7 @@ def create_auth_request(
         create_time=now,
         expire_time=now + timedelta(seconds=rt.settings.auth_request_ttl_seconds),
     )
-    conn.execute(_INSERT_REQUEST, values)
+    _INSERT_REQUEST.run(conn, values)
     auth_log.record(
         rt,
         conn,
@@ -201,11 +202,11 @@ def create_auth_request(
 
 def get_auth_request(conn: Connection, auth_request_id: str) -> AuthRequest | None:
     row = conn.execute(select(auth_requests).where(auth_requests.c.id == auth_request_id)).first()
-    return _auth_request(row) if row is not None else None
+    return _auth_request(dict(row._mapping)) if row is not None else None
 
 
 def find_by_upstream_request(conn: Connection, upstream_request_id: str) -> AuthRequest | None:
-    row = conn.execute(_BY_UPSTREAM_REQUEST, {"upstream_request_id": upstream_request_id}).first()
+    row = _BY_UPSTREAM_REQUEST.first(conn, {"upstream_request_id": upstream_request_id})
     return _auth_request(row) if row is not None else None
 
 
@@ -257,8 +258,7 @@ def complete_login(
             f"before {request.expire_time.isoformat()}",
             now.isoformat(),
         )
-    done = conn.execute(_COMPLETE_REQUEST, {"request_id": request.id})
-    if done.rowcount != 1:
+    if _COMPLETE_REQUEST.run(conn, {"request_id": request.id}) != 1:
         raise LoginError.wanted_got(
             "authentication_not_completed",
             "This login was already completed or failed: start it again",
@@ -266,8 +266,8 @@ def complete_login(
             "a login that was already used",
         )
     code = secrets.token_urlsafe(32)
-    conn.execute(
-        _INSERT_CODE,
+    _INSERT_CODE.run(
+        conn,
         dict(
             code_hash=hash_code(code),
             auth_request_id=request.id,

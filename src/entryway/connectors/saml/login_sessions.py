@@ -16,12 +16,13 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from entryway.connectors.saml.response import VerifiedAssertion
 from entryway.oidc_provider.codes import revoke_token
+from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import auth_codes, saml_logouts, saml_sessions
 
 RECORD_TTL = timedelta(hours=24)
 MAX_NAME_ID = 512
 MAX_QUALIFIER = 256
-_INSERT_SESSION = insert(saml_sessions)  # built once (every login): a reused statement keeps its cache key
+_INSERT_SESSION = HotStatement(insert(saml_sessions))  # every login: run without SQLAlchemy's per-execution work
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,8 @@ def record_session(
     expire = now + RECORD_TTL
     if assertion.session_not_on_or_after is not None and assertion.session_not_on_or_after > now:
         expire = min(expire, assertion.session_not_on_or_after)
-    db.execute(
-        _INSERT_SESSION,
+    _INSERT_SESSION.run(
+        db,
         dict(
             session_id=session_id,
             environment_id=environment_id,

@@ -9,14 +9,15 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, insert
 
 from entryway.model.errors import LoginError
+from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import saml_replay
 
-_REMEMBER = insert(saml_replay)  # built once: a reused statement keeps its SQLAlchemy cache key
+_REMEMBER = HotStatement(insert(saml_replay))  # every login: run without SQLAlchemy's per-execution work
 
 
 def remember_assertion(db: Connection, assertion_id: str, connection_id: str, retain_until: datetime) -> None:
     """Raises sqlalchemy IntegrityError when the ID was seen before; call inside the login's transaction."""
-    db.execute(_REMEMBER, {"assertion_id": assertion_id, "connection_id": connection_id, "expire_time": retain_until})
+    _REMEMBER.run(db, {"assertion_id": assertion_id, "connection_id": connection_id, "expire_time": retain_until})
 
 
 def replayed(connection_id: str) -> LoginError:

@@ -1,0 +1,193 @@
+"""Hot statements (store/hot_statements.py) store and read exactly what Connection.execute does.
+
+Each login-path statement writes one row through SQLAlchemy and one through the hot path with the same values;
+the two rows must be stored identically (compared as the driver returns them, before any type processing) and
+read back identically both ways. Then what the hot path adds: rowcounts of conditional updates, errors wrapped as
+SQLAlchemy's (the replay cache relies on IntegrityError), and the statements it refuses.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Boolean, Column, MetaData, String, Table, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from entryway.connectors.saml import login_sessions, replay
+from entryway.events import outbox
+from entryway.oidc_provider import codes
+from entryway.runtime import Runtime
+from entryway.services import auth_log, logins
+from entryway.services.bootstrap import DevSeed, seed_development
+from entryway.store.hot_statements import HotStatement
+from entryway.store.tables import (
+    auth_codes,
+    auth_events,
+    auth_requests,
+    connections,
+    events,
+    saml_replay,
+    saml_sessions,
+)
+
+NOW = datetime(2026, 11, 27, 21, 30, 15, 123456, tzinfo=UTC)
+
+
+@pytest.fixture
+def seed(rt: Runtime) -> DevSeed:
+    return seed_development(rt, "http://localhost:8000", "http://localhost:3000/callback")
+
+
+def _request(key: str, env_id: str) -> dict[str, Any]:
+    return dict(
+        id=key, environment_id=env_id, client_id="cli_1", redirect_uri="https://app.example/cb", scope="openid email",
+        state="st-é", nonce=None, code_challenge="x" * 43, code_challenge_method="S256", connection_id="con_1",
+        organization_id="org_1", login_hint=None, upstream_request_id="up-" + key, status="pending",
+        create_time=NOW, expire_time=NOW + timedelta(minutes=10),
+    )  # fmt: skip
+
+
+def _code(key: str, env_id: str) -> dict[str, Any]:
+    return dict(
+        code_hash=key, auth_request_id="req_1", environment_id=env_id, client_id="cli_1",
+        redirect_uri="https://app.example/cb", nonce="n-1", code_challenge=None, scope="openid",
+        session_id="ses_" + key, connection_id="con_1", organization_id="org_1",
+        profile={"email": "zoé@example.com", "groups": ["a", "b"], "raw": {"n": 1, "f": 1.5, "t": True, "z": None}},
+        create_time=NOW, expire_time=NOW + timedelta(minutes=1), used_time=None, issued_jti=None,
+    )  # fmt: skip
+
+
+def _auth_event(key: str, env_id: str) -> dict[str, Any]:
+    return dict(
+        id=key, environment_id=env_id, auth_request_id=None, status="FAILED", step="callback", error_code="x",
+        message="Ünïcode \"quoted\"", diagnosis={"wanted": "a", "got": ["b", 2, False]}, organization_id=None,
+        connection_id="con_1", email="a@b.c", client_ip="::1", create_time=NOW,
+    )  # fmt: skip
+
+
+def _event(key: str, env_id: str) -> dict[str, Any]:
+    return dict(
+        id=key, environment_id=env_id, organization_id=None, type="sso.login_succeeded", object="login",
+        data={"time": "2026-11-27T21:30:15Z", "nested": {"list": [1, None]}}, occurred_at=NOW,
+    )  # fmt: skip
+
+
+def _replay(key: str, env_id: str) -> dict[str, Any]:
+    return dict(assertion_id=key, connection_id="con_1", expire_time=NOW + timedelta(seconds=1))
+
+
+def _session(key: str, env_id: str) -> dict[str, Any]:
+    return dict(
+        session_id=key, environment_id=env_id, connection_id="con_1", name_id="user@example.com",
+        name_id_format=None, name_qualifier="q", sp_name_qualifier=None, session_index="_idx",
+        create_time=NOW, expire_time=NOW + timedelta(hours=8), ended_time=NOW + timedelta(hours=1),
+    )  # fmt: skip
+
+
+# (the statement the login path runs, its table, how to make a row with a given primary key)
+INSERTS = [
+    (logins._INSERT_REQUEST, auth_requests, _request),
+    (logins._INSERT_CODE, auth_codes, _code),
+    (auth_log._INSERT_EVENT, auth_events, _auth_event),
+    (outbox._INSERT_EVENT, events, _event),
+    (replay._REMEMBER, saml_replay, _replay),
+    (login_sessions._INSERT_SESSION, saml_sessions, _session),
+]
+
+
+@pytest.mark.parametrize("hot, table, make", INSERTS, ids=[t.name for _, t, _ in INSERTS])
+def test_a_row_written_by_a_hot_statement_is_stored_and_read_as_sqlalchemy_writes_it(
+    rt: Runtime, seed: DevSeed, hot: HotStatement, table: Table, make: Any
+) -> None:
+    env_id = seed.environment.id
+    key = table.primary_key.columns.values()[0].name
+    given = {k: make(k, env_id) for k in ("by-sqlalchemy", "by-hot-path")}
+    # The columns given the same value both ways (the key and any unique column differ).
+    same = [c.name for c in table.c if given["by-sqlalchemy"][c.name] == given["by-hot-path"][c.name]]
+    assert len(same) >= len(table.c) - 2
+    with rt.engine.begin() as conn:
+        conn.execute(insert(table), given["by-sqlalchemy"])
+        assert hot.run(conn, given["by-hot-path"]) == 1
+    with rt.engine.connect() as conn:
+        # As stored: the driver's own values, no type processing (a datetime's text on SQLite, JSON as loaded).
+        raw = {
+            row[0]: row[1:]
+            for row in conn.exec_driver_sql(
+                f"SELECT {key}, {', '.join(same)} FROM {table.name} WHERE {key} IN ('by-sqlalchemy', 'by-hot-path')"
+            )
+        }
+        processed = {row._mapping[key]: row._mapping for row in conn.execute(select(table))}  # the seed's rows too
+    assert set(raw) == {"by-sqlalchemy", "by-hot-path"}
+    assert raw["by-hot-path"] == raw["by-sqlalchemy"]
+    # Read back through SQLAlchemy's types: what was given, both ways.
+    for k in ("by-sqlalchemy", "by-hot-path"):
+        assert dict(processed[k]) == given[k]
+
+
+def test_a_hot_select_reads_what_sqlalchemy_reads(rt: Runtime, seed: DevSeed) -> None:
+    env_id = seed.environment.id
+    with rt.engine.begin() as conn:
+        conn.execute(insert(auth_requests), _request("req_a", env_id))
+        conn.execute(insert(auth_codes), {**_code("hash_a", env_id), "used_time": NOW, "issued_jti": "jti_a"})
+    with rt.engine.begin() as conn:
+        by_hot = logins._BY_UPSTREAM_REQUEST.first(conn, {"upstream_request_id": "up-req_a"})
+        code_by_hot = codes._BY_HASH.first(conn, {"hash": "hash_a"})
+        assert logins._BY_UPSTREAM_REQUEST.first(conn, {"upstream_request_id": "up-nothing"}) is None
+    with rt.engine.connect() as conn:
+        by_sqlalchemy = conn.execute(select(auth_requests).where(auth_requests.c.id == "req_a")).one()
+        code_by_sqlalchemy = conn.execute(select(auth_codes).where(auth_codes.c.code_hash == "hash_a")).one()
+    assert by_hot == dict(by_sqlalchemy._mapping) == _request("req_a", env_id)
+    assert code_by_hot == dict(code_by_sqlalchemy._mapping)
+    assert code_by_hot is not None and code_by_hot["used_time"] == NOW and code_by_hot["profile"]["raw"]["t"] is True
+
+
+def test_outside_a_transaction_a_hot_select_runs_through_sqlalchemy(rt: Runtime, seed: DevSeed) -> None:
+    with rt.engine.begin() as conn:
+        conn.execute(insert(auth_requests), _request("req_b", seed.environment.id))
+    with rt.engine.connect() as conn:
+        assert not conn.in_transaction()
+        found = logins._BY_UPSTREAM_REQUEST.first(conn, {"upstream_request_id": "up-req_b"})
+    assert found == _request("req_b", seed.environment.id)
+
+
+def test_conditional_updates_count_the_rows_they_changed(rt: Runtime, seed: DevSeed) -> None:
+    env_id = seed.environment.id
+    with rt.engine.begin() as conn:
+        conn.execute(insert(auth_requests), _request("req_c", env_id))
+        conn.execute(insert(auth_codes), _code("hash_c", env_id))
+    with rt.engine.begin() as conn:
+        assert logins._COMPLETE_REQUEST.run(conn, {"request_id": "req_c"}) == 1
+        assert logins._COMPLETE_REQUEST.run(conn, {"request_id": "req_c"}) == 0  # completed already
+        assert codes._REDEEM.run(conn, {"hash": "hash_c", "now": NOW, "jti": "jti_c"}) == 1
+        assert codes._REDEEM.run(conn, {"hash": "hash_c", "now": NOW, "jti": "jti_other"}) == 0  # redeemed already
+    with rt.engine.connect() as conn:
+        assert conn.execute(select(auth_requests.c.status)).scalar_one() == "completed"
+        used, jti = conn.execute(select(auth_codes.c.used_time, auth_codes.c.issued_jti)).one()
+    assert (used, jti) == (NOW, "jti_c")
+
+
+def test_a_repeated_key_raises_sqlalchemys_integrity_error_and_the_step_rolls_back(rt: Runtime, seed: DevSeed) -> None:
+    with rt.engine.begin() as conn:
+        replay.remember_assertion(conn, "_assertion", "con_1", NOW)
+    with pytest.raises(IntegrityError), rt.engine.begin() as conn:
+        conn.execute(insert(auth_requests), _request("req_d", seed.environment.id))
+        replay.remember_assertion(conn, "_assertion", "con_1", NOW)
+    with rt.engine.connect() as conn:
+        assert conn.execute(select(auth_requests)).first() is None
+        assert conn.execute(select(saml_replay.c.assertion_id)).scalars().all() == ["_assertion"]
+
+
+def test_configuration_tables_and_statements_needing_more_than_plain_binds_are_refused() -> None:
+    with pytest.raises(ValueError, match="configuration table"):
+        HotStatement(update(connections).values(enabled=True))
+    with pytest.raises(ValueError, match="configuration table"):
+        HotStatement(select(connections))
+    defaulted = Table("t", MetaData(), Column("a", String, primary_key=True), Column("b", Boolean, default=False))
+    for dialect in (sqlite.dialect(), postgresql.dialect()):
+        with pytest.raises(ValueError, match="defaults"):
+            HotStatement(insert(defaulted))._plan(dialect, {"a": "x"})
+        with pytest.raises(ValueError, match="plain bind"):
+            HotStatement(select(defaulted).where(defaulted.c.a.in_(["x", "y"])))._plan(dialect, {})
