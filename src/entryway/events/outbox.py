@@ -46,6 +46,7 @@ SPEC_VERSION = "1"
 # Built once and run without SQLAlchemy's per-execution work (store/hot_statements.py): emit_event runs inside
 # login steps.
 _INSERT_EVENT = HotStatement(insert(events))
+_INSERT_DELIVERY = HotStatement(insert(webhook_deliveries))  # one per subscribed endpoint, with each event
 _SUBSCRIBED = select(webhook_endpoints.c.id, webhook_endpoints.c.event_types).where(
     webhook_endpoints.c.environment_id == bindparam("environment_id"), webhook_endpoints.c.status == "ENABLED"
 )
@@ -123,8 +124,9 @@ def insert_event(
 
 def insert_delivery(conn: Connection, event: Event, endpoint_id: str, now: datetime) -> str:
     delivery_id = new_id("dlv")
-    conn.execute(
-        insert(webhook_deliveries).values(
+    _INSERT_DELIVERY.run(
+        conn,
+        dict(
             id=delivery_id,
             environment_id=event.environment_id,
             endpoint_id=endpoint_id,
@@ -134,7 +136,7 @@ def insert_delivery(conn: Connection, event: Event, endpoint_id: str, now: datet
             next_attempt_time=now,
             create_time=now,
             update_time=now,
-        )
+        ),
     )
     return delivery_id
 
