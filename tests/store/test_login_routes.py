@@ -121,3 +121,31 @@ def test_connections_come_sorted_and_only_from_this_environment(rt: Runtime, see
     expected = sorted(["conn_zzzz_last", "conn_0000_first", seed.connection_id])
     assert [c.id for c in by_domain.connections] == expected
     assert [c.id for c in by_org.connections] == expected
+
+
+def test_a_route_miss_sends_the_database_one_statement(rt: Runtime, seed: DevSeed) -> None:
+    """What a cache load costs with 100,000 organizations, where nearly every login misses: one statement. On
+    PostgreSQL no BEGIN and ROLLBACK around it (autocommit); on SQLite nothing either: switching its connection
+    to autocommit and back cost a PRAGMA on every miss, which took most of a miss's CPU (0.21 → 0.09 ms)."""
+    env_id = seed.environment.id
+    sent: list[str] = []
+    driver: list[Any] = []
+
+    def read(conn: Any, domain: str) -> Any:
+        raw = conn.connection.driver_connection
+        driver.append(raw)
+        if rt.engine.dialect.name == "sqlite":
+            raw.set_trace_callback(sent.append)  # every statement SQLite runs, the driver's own included
+        else:
+            assert raw.autocommit
+            sent.append("SELECT (autocommit)")
+        return route_for_domain(conn, env_id, domain)
+
+    rt.config.clear()
+    try:
+        route = rt.config.fetch(("test_route", env_id), read, "example.com")
+    finally:
+        if rt.engine.dialect.name == "sqlite":
+            driver[0].set_trace_callback(None)
+    assert route is not None and [c.id for c in route.connections] == [seed.connection_id]
+    assert len(sent) == 1 and sent[0].lstrip().upper().startswith("SELECT"), sent

@@ -70,28 +70,44 @@ _RESERVED_CLAIMS = frozenset(
 )
 
 
+# A connection's columns in SsoConnection's field order: connection_from_values takes a row of exactly these.
+CONNECTION_COLUMNS = tuple(
+    connections.c[name]
+    for name in ("id", "environment_id", "organization_id", "type", "provider", "enabled", "saml_config",
+                 "oidc_config", "attribute_mapping", "create_time", "update_time")
+)  # fmt: skip
+
+
+def connection_from_values(
+    id: str, environment_id: str, organization_id: str, type: str, provider: str, enabled: object,
+    saml_config: dict[str, Any] | None, oidc_config: dict[str, Any] | None, attribute_mapping: dict[str, str] | None,
+    create_time: datetime, update_time: datetime,
+) -> SsoConnection:  # fmt: skip
+    return SsoConnection(
+        id,
+        environment_id,
+        organization_id,
+        ConnectionType(type),
+        Provider(provider),
+        bool(enabled),
+        saml_config or {},
+        oidc_config or {},
+        attribute_mapping or {},
+        create_time,
+        update_time,
+    )
+
+
 def connection_from_row(row: object) -> SsoConnection:
     r = row._mapping  # type: ignore[attr-defined]
-    return SsoConnection(
-        r["id"],
-        r["environment_id"],
-        r["organization_id"],
-        ConnectionType(r["type"]),
-        Provider(r["provider"]),
-        bool(r["enabled"]),
-        r["saml_config"] or {},
-        r["oidc_config"] or {},
-        r["attribute_mapping"] or {},
-        r["create_time"],
-        r["update_time"],
-    )
+    return connection_from_values(*(r[column.name] for column in CONNECTION_COLUMNS))
 
 
 def find_connection(conn: Connection, env_id: str, connection_id: str) -> SsoConnection | None:
     row = conn.execute(
-        select(connections).where(connections.c.id == connection_id, connections.c.environment_id == env_id)
+        select(*CONNECTION_COLUMNS).where(connections.c.id == connection_id, connections.c.environment_id == env_id)
     ).first()
-    return connection_from_row(row) if row is not None else None
+    return connection_from_values(*row) if row is not None else None
 
 
 def organization_connections(conn: Connection, env_id: str, org_id: str) -> list[SsoConnection]:

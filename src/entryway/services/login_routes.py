@@ -14,18 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy import Connection, bindparam, select
 
-from entryway.model.connections import Domain, Organization, SsoConnection
-from entryway.services.connections import connection_from_row
-from entryway.services.domains import domain_from_row, lookup_form
-from entryway.services.organizations import organization_from_row
+from entryway.model.connections import SsoConnection
+from entryway.services.connections import CONNECTION_COLUMNS, connection_from_values
+from entryway.services.domains import lookup_form
 from entryway.store.tables import connections, domains, organizations
-
-_CONNECTION = "c_"
 
 
 @dataclass(frozen=True)
@@ -36,28 +32,18 @@ class Route:
     connections: tuple[SsoConnection, ...]
 
 
-def _labelled(table: Table, prefix: str) -> list[Any]:
-    return [column.label(prefix + column.name) for column in table.c]
-
-
-def _unprefixed(mapping: Any, prefix: str) -> SimpleNamespace:
-    """A row-like object (`_mapping`) holding the columns of one table of a joined row."""
-    return SimpleNamespace(_mapping={k[len(prefix) :]: v for k, v in mapping.items() if k.startswith(prefix)})
-
-
-def _connections(rows: Sequence[Any], env_id: str) -> tuple[SsoConnection, ...]:
-    """The joined rows' connections, this environment's only, ordered by ID (in Python: see _BY_DOMAIN)."""
+def _route(rows: Sequence[Any], env_id: str) -> Route | None:
+    """Rows of (organization ID, the connection's CONNECTION_COLUMNS...): the route, with this environment's
+    connections only, ordered by ID (in Python: see _BY_DOMAIN). A cache miss reads one of these per login, so
+    a connection is built straight from the row's values: no per-table dictionaries, no unused columns."""
+    if not rows:
+        return None
     found = (
-        connection_from_row(_unprefixed(row._mapping, _CONNECTION))
+        connection_from_values(*row[1:])
         for row in rows
-        if row._mapping[_CONNECTION + "id"] is not None  # the outer join's row for an organization without any
+        if row[1] is not None  # the outer join's row for an organization without any connection
     )
-    return tuple(sorted((c for c in found if c.environment_id == env_id), key=lambda c: c.id))
-
-
-def _organization_connections(table: Table, organization_id: Any) -> Any:
-    """`table` joined to the connections of the organization its `organization_id` names (none: one null row)."""
-    return table.outerjoin(connections, connections.c.organization_id == organization_id)
+    return Route(rows[0][0], tuple(sorted((c for c in found if c.environment_id == env_id), key=lambda c: c.id)))
 
 
 # Neither the environment of the connections nor their order is asked of the database: with either, both
@@ -66,33 +52,25 @@ def _organization_connections(table: Table, organization_id: Any) -> Any:
 # login at 100,000 organizations. Joined on the organization alone, the connections come through
 # ix_connections_organization_id (0.06 to 0.14 ms); the environment is still checked, on the few rows returned.
 _BY_DOMAIN = (
-    select(*_labelled(domains, "d_"), *_labelled(connections, _CONNECTION))
-    .select_from(_organization_connections(domains, domains.c.organization_id))
+    select(domains.c.organization_id, *CONNECTION_COLUMNS)
+    .select_from(domains.outerjoin(connections, connections.c.organization_id == domains.c.organization_id))
     .where(domains.c.environment_id == bindparam("env_id"), domains.c.domain == bindparam("domain"))
 )
 _BY_ORGANIZATION = (
-    select(*_labelled(organizations, "o_"), *_labelled(connections, _CONNECTION))
-    .select_from(_organization_connections(organizations, organizations.c.id))
+    select(organizations.c.id, *CONNECTION_COLUMNS)
+    .select_from(organizations.outerjoin(connections, connections.c.organization_id == organizations.c.id))
     .where(organizations.c.id == bindparam("org_id"), organizations.c.environment_id == bindparam("env_id"))
 )
 
 
 def route_for_domain(conn: Connection, env_id: str, domain: str) -> Route | None:
     """The organization that owns `domain` in this environment, with its connections; None when none does."""
-    rows = conn.execute(_BY_DOMAIN, {"env_id": env_id, "domain": lookup_form(domain)}).all()
-    if not rows:
-        return None
-    found: Domain = domain_from_row(_unprefixed(rows[0]._mapping, "d_"))
-    return Route(found.organization_id, _connections(rows, env_id))
+    return _route(conn.execute(_BY_DOMAIN, {"env_id": env_id, "domain": lookup_form(domain)}).all(), env_id)
 
 
 def route_for_organization(conn: Connection, env_id: str, org_id: str) -> Route | None:
     """The organization `org_id` of this environment with its connections; None when there is no such one."""
-    rows = conn.execute(_BY_ORGANIZATION, {"env_id": env_id, "org_id": org_id}).all()
-    if not rows:
-        return None
-    found: Organization = organization_from_row(_unprefixed(rows[0]._mapping, "o_"))
-    return Route(found.id, _connections(rows, env_id))
+    return _route(conn.execute(_BY_ORGANIZATION, {"env_id": env_id, "org_id": org_id}).all(), env_id)
 
 
 def route_entries(env_id: str) -> Any:

@@ -161,11 +161,17 @@ class ConfigCache:
 
 
 def _reading(engine: Engine) -> Connection:
-    """A connection for a cache load: autocommit, so a read is one round trip to PostgreSQL instead of three
+    """A connection for a cache load: autocommit on PostgreSQL, so a read is one round trip instead of three
     (BEGIN, the SELECT, then ROLLBACK when the connection goes back to the pool). With 100,000 organizations
     nearly every login loads its route, so on a busy database this is most of a cache miss's cost. Each
-    statement sees committed data, as it would inside a READ COMMITTED transaction."""
-    return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    statement sees committed data, as it would inside a READ COMMITTED transaction.
+
+    SQLite gets a plain connection: its driver begins no transaction for a SELECT, so each read already sees the
+    latest commit, and switching to autocommit and back cost a PRAGMA statement on every miss."""
+    conn = engine.connect()
+    if engine.dialect.name == "sqlite":
+        return conn
+    return conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 # One listener per engine, shared by every cache on it (tests build many runtimes on one engine).
