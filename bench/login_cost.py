@@ -52,6 +52,34 @@ class InProcessClient:
         self.app = app
         self.loop = asyncio.new_event_loop()
         self.cpu: dict[str, list[float]] = {}
+        self._keep_worker_threads()
+
+    def _keep_worker_threads(self) -> None:
+        """Under uvicorn each request is a task beside the server's long-lived main task, and anyio's worker
+        threads (run_in_threadpool) live as long as that main task. Here each request is run_until_complete's
+        own task, which anyio takes for the root: it would start a worker thread for each request and stop it
+        when the request ends, 0.1-0.2 ms of CPU a request that a server never pays. A task that lives as long
+        as the client, made anyio's root task, keeps the threads as uvicorn does. anyio offers no public way to
+        name the root task; without this private variable the figures include the thread starts again."""
+        try:
+            from anyio._backends._asyncio import _root_task
+        except ImportError:
+            print("  (anyio changed: each request starts a worker thread, which inflates every step)")
+            return
+        self._root = self.loop.create_task(asyncio.Event().wait())
+
+        async def set_root() -> None:
+            _root_task.set(self._root)
+
+        self.loop.run_until_complete(set_root())
+
+    def close(self) -> None:
+        """End the root task, and with it anyio's worker threads (not daemons: they would keep the process)."""
+        if hasattr(self, "_root"):
+            self._root.cancel()
+            self.loop.run_until_complete(asyncio.gather(self._root, return_exceptions=True))
+            self.loop.run_until_complete(asyncio.sleep(0))  # the done callbacks that stop the threads
+        self.loop.close()
 
     def get(self, path: str, params: dict[str, str] | None = None) -> http_client.Answer:
         return self._call("GET", path, urlencode(params or {}), b"", {})
@@ -143,8 +171,8 @@ def main() -> None:
         env, target = servers.prepare_entryway(url, Path(tmp), BASE, args.organizations)
         env.update(ENTRYWAY_SCHEDULER="false", ENTRYWAY_WEBHOOK_WORKER="false")
         rt = Runtime.build(load_settings(env=env))
+        client = InProcessClient(create_app(rt))
         try:
-            client = InProcessClient(create_app(rt))
             # Login n goes to organization n * 7919 mod N (flows.py): consecutive ranges of n, never reused, so with
             # many organizations the measured logins meet organizations the warm-up did not, as in the benchmark.
             warm_up = min(50, args.logins)
@@ -167,6 +195,7 @@ def main() -> None:
                 profiler.dump_stats(args.profile)
                 print(f"  profile of {args.logins} more logins: {args.profile}")
         finally:
+            client.close()
             rt.engine.dispose()
 
 

@@ -143,8 +143,7 @@ def entryway_runs(
             raise SystemExit(f"unknown Entryway backend {backend!r}")
 
 
-def jackson_runs(args: argparse.Namespace, workdir: Path) -> Iterator[dict[str, Any]]:
-    engines = [e for e in args.jackson.split(",") if e]
+def jackson_runs(args: argparse.Namespace, workdir: Path, engines: list[str]) -> Iterator[dict[str, Any]]:
     if not engines:
         return
     servers.install_jackson()
@@ -160,6 +159,28 @@ def jackson_runs(args: argparse.Namespace, workdir: Path) -> Iterator[dict[str, 
                 yield measure(label, partial(servers.jackson, "postgres", pg_url, workdir, args.organizations), args)
         else:
             raise SystemExit(f"unknown Jackson engine {engine!r}")
+
+
+def run_order(args: argparse.Namespace, workdir: Path) -> Iterator[Iterator[dict[str, Any]]]:
+    """The runs, ordered so that every figure the table compares comes from neighbouring runs: this machine's
+    speed drifts 10-20% over minutes, and a ratio of two runs ten minutes apart measures the drift as much as
+    the product. SQLite: 100,000 organizations, then 10, then Jackson's in-memory and SQLite engines; Jackson's
+    PostgreSQL engine, then Entryway on PostgreSQL with 10 organizations, then 100,000."""
+    backends = [b for b in args.entryway.split(",") if b]
+    large = [b for b in args.large_backends.split(",") if b] if args.large_organizations else []
+    before = [b for b in backends if b != "postgresql"]
+    for backend in before:
+        if backend in large:
+            yield entryway_runs(args, workdir, args.large_organizations, [backend])
+        yield entryway_runs(args, workdir, args.organizations, [backend])
+    engines = [e for e in args.jackson.split(",") if e]
+    yield jackson_runs(args, workdir, [e for e in engines if e != "postgres"])
+    yield jackson_runs(args, workdir, [e for e in engines if e == "postgres"])
+    if "postgresql" in backends:
+        yield entryway_runs(args, workdir, args.organizations, ["postgresql"])
+    rest = [b for b in large if b not in before]
+    if rest:
+        yield entryway_runs(args, workdir, args.large_organizations, rest)
 
 
 def print_tables(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
@@ -250,12 +271,8 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="entryway-bench-"))
     print(f"load average before the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
     try:
-        backends = [b for b in args.entryway.split(",") if b]
-        rows.extend(entryway_runs(args, workdir, args.organizations, backends))
-        rows.extend(jackson_runs(args, workdir))
-        if args.large_organizations:
-            large = [b for b in args.large_backends.split(",") if b]
-            rows.extend(entryway_runs(args, workdir, args.large_organizations, large))
+        for runs in run_order(args, workdir):
+            rows.extend(runs)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         print_tables(rows, args)  # what was measured, even when a later server failed

@@ -37,6 +37,7 @@ from entryway.web.brand_assets import router as brand_assets_router
 from entryway.web.page_context import PageContextMiddleware
 from entryway.web.pages import error_page
 from entryway.web.requests import InsecureRequest, UnknownHost
+from entryway.web.routing import add_routes_flat
 from entryway.web.session_cookies import SessionRefused, refusal_page
 
 log = logging.getLogger("entryway")
@@ -78,10 +79,9 @@ def create_app(rt: Runtime) -> FastAPI:
     app.state.runtime = rt
 
     # The OpenAPI document describes the management API only; browser and protocol endpoints have their own specs.
-    app.include_router(oidc_router, include_in_schema=False)
-    app.include_router(saml_router, include_in_schema=False)
-    app.include_router(oidc_rp_router, include_in_schema=False)
-    app.include_router(simulator_router, include_in_schema=False)
+    # The protocol routes (every login step) are added flat rather than included: web/routing.py.
+    for protocol_router in (oidc_router, saml_router, oidc_rp_router, simulator_router):
+        add_routes_flat(app, protocol_router)
     app.include_router(portal_router, include_in_schema=False)
     app.include_router(brand_assets_router, include_in_schema=False)
     app.include_router(api_router, prefix="/api/v1")

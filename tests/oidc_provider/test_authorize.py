@@ -224,3 +224,13 @@ def test_an_invalid_connection_id_never_falls_through_to_a_valid_login_hint(
 ) -> None:
     response = authorize(http, base_params(seed, connection_id="conn_unknown", login_hint="jane@example.com"))
     _expect_error_redirect(response, rt, "invalid_connection_id")
+
+
+def test_a_head_request_starts_no_login(http: TestClient, rt: Runtime, seed: DevSeed) -> None:
+    # /oauth/authorize is a plain Starlette route (web/routing.py), which would answer HEAD like GET by default:
+    # a link prefetcher's HEAD would then store an auth request and log a login step.
+    response = http.head("/oauth/authorize?" + urlencode(base_params(seed)))
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"
+    assert count(rt, auth_requests) == 0
+    assert count(rt, auth_events) == 0

@@ -29,8 +29,9 @@ from entryway.services import credentials, logins
 from entryway.services.environments import Environment, redirect_allowed
 from entryway.web.pages import error_page
 from entryway.web.requests import client_ip, request_environment, runtime
+from entryway.web.routing import plain_route
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 MAX_STATE = 2048
 MAX_NONCE = 512
@@ -174,10 +175,11 @@ def _not_valid_page(rt: Runtime, env: Environment, exc: NotRedirectable, ip: str
     )
 
 
-@router.get("/oauth/authorize")
+@plain_route(router, "/oauth/authorize", "GET")
 async def authorize(request: Request) -> Response:
-    # Looked up here rather than declared as Depends(), which cost more CPU than the lookups themselves on the
-    # benchmark's login path (bench/README.md); the rest reads the database, so it runs in the thread pool.
+    # A plain route, the environment looked up here: FastAPI's dependency solving cost more CPU than the lookups
+    # themselves on the benchmark's login path (bench/README.md); the rest reads the database, so it runs in the
+    # thread pool.
     env = await request_environment(request)
     return await run_in_threadpool(_authorize, request, runtime(request), env)
 

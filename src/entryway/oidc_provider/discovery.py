@@ -14,7 +14,7 @@ from entryway.runtime import Runtime
 from entryway.services.environments import Environment
 from entryway.web.requests import request_environment, request_runtime
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 # Long enough to spare SDKs a fetch per login, short enough that a key rotation (keys are published before
 # they sign) is seen well before the new key signs: keys/rotation.py's minimum grace is built on this max-age.

@@ -24,7 +24,7 @@ from entryway.services.environments import Environment, cached_redirect_uris
 from entryway.web.pages import error_page, render
 from entryway.web.requests import request_environment, request_runtime
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 MAX_STATE = 2048
 

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from entryway.oidc_provider import authorize, discovery, logout, token, userinfo
 
-router = APIRouter()
+# The endpoints' routes in one flat list rather than included routers: see web/routing.py.
+router = APIRouter(include_in_schema=False)
 for endpoint in (discovery, authorize, token, userinfo, logout):
-    router.include_router(endpoint.router)
+    router.routes.extend(endpoint.router.routes)

@@ -20,8 +20,9 @@ from entryway.services.credentials import Client
 from entryway.services.environments import Environment
 from entryway.services.logins import cached_connection
 from entryway.web.requests import client_ip, request_environment, runtime
+from entryway.web.routing import plain_route
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 CLIENT_CREDENTIALS_TTL = 86399
 # RFC 6749 §5.1: "The authorization server MUST include the HTTP Cache-Control response header field with a
@@ -43,10 +44,10 @@ def _required(form: FormData, name: str) -> str:
     return value
 
 
-@router.post("/oauth/token")
+@plain_route(router, "/oauth/token", "POST")
 async def token(request: Request) -> JSONResponse:
-    # The environment and runtime are looked up here rather than declared as Depends(): FastAPI's dependency
-    # solving cost more CPU than the lookups on the benchmark's login path (bench/README.md).
+    # A plain route, the environment and runtime looked up here: FastAPI's dependency solving cost more CPU than
+    # the lookups on the benchmark's login path (bench/README.md).
     env = await request_environment(request)
     rt = runtime(request)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()

@@ -17,7 +17,7 @@ from entryway.services.connections import find_connection
 from entryway.services.environments import Environment
 from entryway.web.requests import request_environment, request_runtime
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 NO_STORE = {"Cache-Control": "no-store"}
 

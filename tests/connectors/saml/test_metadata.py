@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from lxml import etree
 
+from entryway.connectors.saml.metadata import MAX_DOCUMENTS, cached_metadata
 from entryway.keys.material import certificate_body
 from tests.connectors.support import SamlWorld
 
@@ -39,3 +42,16 @@ def test_metadata_follows_a_connection_change(world: SamlWorld) -> None:
 
 def test_metadata_of_an_unknown_connection_is_not_found(world: SamlWorld) -> None:
     assert world.http.get("/sso/v1/saml/conn_nope/metadata").status_code == 404
+
+
+def test_the_metadata_cache_keeps_only_the_most_recently_built_documents(world: SamlWorld) -> None:
+    """With 100,000 organizations, a document kept for every connection ever read would grow without bound."""
+    many = [replace(world.connection, id=f"conn_{n}") for n in range(MAX_DOCUMENTS + 1)]
+    for connection in many:
+        cached_metadata(world.rt, connection, "http://localhost:8000")
+    cache = world.rt.caches["saml_sp_metadata"]
+    assert len(cache) == MAX_DOCUMENTS  # type: ignore[arg-type]
+    assert many[0].id not in cache and many[-1].id in cache  # type: ignore[operator]
+    # The dropped one is built again, and is then the newest.
+    again = cached_metadata(world.rt, many[0], "http://localhost:8000")
+    assert many[0].id.encode() in again and next(reversed(cache)) == many[0].id  # type: ignore[call-overload]

@@ -1,6 +1,8 @@
 """The IdP's signing keys (RFC 7517), cached per JWKS URL and fetched again when a token names a kid the
 cache does not hold (the IdP rotated its keys). Refetches are spaced by REFETCH_SECONDS so that tokens with
-made-up kids cannot turn Entryway into a load generator against the IdP.
+made-up kids cannot turn Entryway into a load generator against the IdP. The cache keeps the MAX_KEY_SETS most
+recently fetched key sets: with 100,000 organizations, one per IdP would otherwise grow a worker without bound;
+a key set dropped from it is fetched again at its next login.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from entryway.runtime import Runtime
 CACHE_SECONDS = 3600
 REFETCH_SECONDS = 10
 MAX_KEYS = 50
+MAX_KEY_SETS = 256
 _lock = threading.Lock()
 
 
@@ -56,7 +59,10 @@ def fetch_key_set(rt: Runtime, url: str) -> KeySet:
     fresh = _parse(request_json("GET", url, policy=policy_for(rt.settings)), url, rt.clock.now())
     cache: dict[str, KeySet] = rt.caches.setdefault("oidc_jwks", {})  # type: ignore[assignment]
     with _lock:
+        cache.pop(url, None)  # re-inserted last: the oldest fetched goes first
         cache[url] = fresh
+        while len(cache) > MAX_KEY_SETS:
+            del cache[next(iter(cache))]
     return fresh
 
 

@@ -3,11 +3,10 @@
 The cache is keyed by the certificate texts themselves rather than the connection's update_time: two
 updates within one clock tick (a metadata refresh right after an import) must never leave an old key trusted.
 It holds the MAX_CONNECTIONS most recently used connections (with 100,000 organizations an unbounded cache
-would grow by every connection that ever logged in). An entry costs about 2.3 KB measured alone (the parsed
-certificate, its DER, the subject signxml reads from it), more in a busy worker, and a connection dropped from it
-is parsed again in about 15 µs. So the cache is sized for a busy hot set, not for every organization: 4,096
-entries were 10 MB or more per worker for a hit rate that, with logins spread over 100,000 organizations, was
-near zero anyway.
+would grow by every connection that ever logged in). A parse is cheap (10-15 µs a certificate), an entry is not:
+with the objects cryptography and OpenSSL keep beside it, 256 entries grew a worker by about 1.7 MB (6.6 KB
+each, measured by RSS after 1,500 logins over 100,000 organizations), for a hit rate near zero when logins are
+spread over many organizations. So the cache only spares the parse to the connections logging in right now.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from entryway.model.errors import LoginError
 from entryway.runtime import Runtime
 
 _lock = threading.Lock()
-MAX_CONNECTIONS = 256
+MAX_CONNECTIONS = 32
 
 
 def connection_certificates(rt: Runtime, connection: SsoConnection) -> list[x509.Certificate]:

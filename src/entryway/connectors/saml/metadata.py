@@ -3,7 +3,9 @@
 Every SP key in service is listed: during a rollover the next key appears beside the one signing today, so an
 IdP that re-reads the metadata within the grace period trusts both before the switch (keys/rotation.py). The
 document changes only when the connection or that set of keys changes, so it is built once per (connection
-version, keys) and served from memory.
+version, keys) and served from memory: the MAX_DOCUMENTS most recently built, since with 100,000 organizations
+a document kept for every connection whose metadata was ever read would grow a worker without bound (a few KB
+each); an older one is built again in about a millisecond.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from entryway.runtime import Runtime
 from entryway.services.connections import sp_slo_url
 
 MEDIA_TYPE = "application/samlmetadata+xml"
+MAX_DOCUMENTS = 256
 _lock = threading.Lock()
 
 
@@ -81,5 +84,8 @@ def cached_metadata(rt: Runtime, connection: SsoConnection, env_url: str) -> byt
         return hit[1]
     document = build_metadata(connection, sp_keys, slo_url)
     with _lock:
+        cache.pop(connection.id, None)  # re-inserted last: the oldest built goes first
         cache[connection.id] = (version, document)
+        while len(cache) > MAX_DOCUMENTS:
+            del cache[next(iter(cache))]
     return document

@@ -12,6 +12,7 @@ from entryway.connectors.saml.metadata import MEDIA_TYPE, cached_metadata
 from entryway.connectors.saml.slo import single_logout
 from entryway.web.pages import error_page
 from entryway.web.requests import client_ip, current_environment, request_environment, runtime
+from entryway.web.routing import plain_route
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,8 +32,9 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-@router.post("/sso/v1/saml/{connection_id}/callback")
-async def assertion_consumer_service(request: Request, connection_id: str) -> Response:
+@plain_route(router, "/sso/v1/saml/{connection_id}/callback", "POST")  # a login step: web/routing.py
+async def assertion_consumer_service(request: Request) -> Response:
+    connection_id: str = request.path_params["connection_id"]
     rt = runtime(request)
     env = await request_environment(request)
     body = await _read_limited(request, rt.settings.max_saml_response_bytes)

@@ -23,6 +23,7 @@ from entryway.services.environments import Environment
 from entryway.services.logins import cached_connection
 from entryway.web.pages import error_page, render
 from entryway.web.requests import current_environment, runtime
+from entryway.web.routing import plain_route
 
 router = APIRouter(include_in_schema=False)
 BASE = "/sso/v1/simulator/{connection_id}"
@@ -143,10 +144,11 @@ def idp_initiated_page(request: Request, connection_id: str, login_hint: str | N
     return _form_page(sim, saml_request=None, relay_state=None, login_hint=login_hint)
 
 
-@router.post(BASE + "/login")
-async def login(request: Request, connection_id: str) -> Response:
-    # The form is read here and the rest runs in one thread-pool call: FastAPI's per-field Form() parameters
-    # cost more CPU than the simulator's own work on the benchmark's login path (bench/README.md).
+@plain_route(router, BASE + "/login", "POST")
+async def login(request: Request) -> Response:
+    # A plain route that reads its form here, the rest in one thread-pool call: FastAPI's per-field Form()
+    # parameters cost more CPU than the simulator's own work on the benchmark's login path (bench/README.md).
+    connection_id: str = request.path_params["connection_id"]
     form = await request.form()
     try:
         fields = _LoginForm.read(form)
