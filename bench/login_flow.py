@@ -127,11 +127,11 @@ def measure(
 
 
 def entryway_runs(
-    args: argparse.Namespace, workdir: Path, organizations: int, backends: list[str]
+    args: argparse.Namespace, workdir: Path, organizations: int, backends: list[str], run: str = ""
 ) -> Iterator[dict[str, Any]]:
     for backend in backends:
         label = f"entryway {backend} {organizations}"
-        directory = workdir / f"entryway-{backend}-{organizations}"
+        directory = workdir / f"entryway-{backend}-{organizations}{run}"
         directory.mkdir()
         if backend == "sqlite":
             url = f"sqlite:///{directory / 'bench.db'}"
@@ -181,6 +181,37 @@ def run_order(args: argparse.Namespace, workdir: Path) -> Iterator[Iterator[dict
     rest = [b for b in large if b not in before]
     if rest:
         yield entryway_runs(args, workdir, args.large_organizations, rest)
+
+
+def loss_pairs(args: argparse.Namespace, workdir: Path) -> dict[str, list[tuple[dict[str, Any], dict[str, Any]]]]:
+    """`--loss-pairs` alternating peak runs per backend, `--organizations` then `--large-organizations`, each on a
+    fresh database: one pair of runs cannot tell a 10% loss from this machine's drift, several pairs can."""
+    pairs: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    if not args.large_organizations or not args.loss_pairs:
+        return pairs
+    peak_only = argparse.Namespace(**{**vars(args), "paced_seconds": 0})
+    for backend in [b for b in args.large_backends.split(",") if b]:
+        for n in range(1, args.loss_pairs + 1):
+            print(f"  loss pair {n}/{args.loss_pairs}, {backend}", flush=True)
+            small = next(entryway_runs(peak_only, workdir, args.organizations, [backend], f"-pair{n}"))
+            big = next(entryway_runs(peak_only, workdir, args.large_organizations, [backend], f"-pair{n}"))
+            pairs.setdefault(backend, []).append((small, big))
+    return pairs
+
+
+def print_loss_pairs(pairs: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]], args: argparse.Namespace) -> None:
+    if not pairs:
+        return
+    print(f"\nOrganizations: {args.organizations} → {args.large_organizations:,}, {args.loss_pairs} alternating pairs "
+          "of peak runs (each pair back to back, fresh databases)\n")  # fmt: skip
+    for backend, runs in pairs.items():
+        losses = [100 * (1 - big["flows_per_s"] / small["flows_per_s"]) for small, big in runs if small["flows_per_s"]]
+        costs = [_login_cost(big) - _login_cost(small) for small, big in runs]
+        each = ", ".join(f"{small['flows_per_s']:.0f} → {big['flows_per_s']:.0f}" for small, big in runs)
+        print(f"  entryway {backend:<11} flows/s {each}")
+        each_loss = ", ".join(f"{x:+.1f}%" for x in losses)
+        print(f"  {'':<20} loss per pair {each_loss};  mean {statistics.mean(losses):+.1f}%;  server + database "
+              f"CPU per login {statistics.mean(costs):+.2f} ms on average")  # fmt: skip
 
 
 def print_tables(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
@@ -261,6 +292,12 @@ def main() -> None:
     parser.add_argument("--large-organizations", type=int, default=100_000, help="0: skip the scaling run")
     parser.add_argument("--large-backends", default="sqlite,postgresql")
     parser.add_argument(
+        "--loss-pairs",
+        type=int,
+        default=3,
+        help="alternating 10 / 100,000-organization peak runs per backend (0: none)",
+    )
+    parser.add_argument(
         "--postgres-url",
         default=os.environ.get("ENTRYWAY_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
         help="an admin connection; the benchmark creates and drops its own databases",
@@ -270,12 +307,15 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     workdir = Path(tempfile.mkdtemp(prefix="entryway-bench-"))
     print(f"load average before the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
+    pairs: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
     try:
         for runs in run_order(args, workdir):
             rows.extend(runs)
+        pairs = loss_pairs(args, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         print_tables(rows, args)  # what was measured, even when a later server failed
+        print_loss_pairs(pairs, args)
     print(f"\nload average after the run: {os.getloadavg()[0]:.2f}")
 
 
