@@ -210,7 +210,8 @@ def print_loss_pairs(pairs: dict[str, list[tuple[dict[str, Any], dict[str, Any]]
         each = ", ".join(f"{small['flows_per_s']:.0f} → {big['flows_per_s']:.0f}" for small, big in runs)
         print(f"  entryway {backend:<11} flows/s {each}")
         each_loss = ", ".join(f"{x:+.1f}%" for x in losses)
-        print(f"  {'':<20} loss per pair {each_loss};  mean {statistics.mean(losses):+.1f}%;  server + database "
+        print(f"  {'':<20} loss per pair {each_loss};  mean {statistics.mean(losses):+.1f}%, median "
+              f"{statistics.median(losses):+.1f}%;  server + database "
               f"CPU per login {statistics.mean(costs):+.2f} ms on average")  # fmt: skip
 
 
