@@ -27,7 +27,6 @@ issue's targets and with `login_flow.py`'s measured CPU per login (server + clie
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import resource
 import sqlite3
@@ -45,11 +44,10 @@ import http_client
 import jwt
 import psycopg
 import servers
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from lxml import etree
+
+from entryway.keys import material
 
 CORES = 2
 TARGET = 400  # full logins/s, issue 8
@@ -57,24 +55,10 @@ TARGET = 400  # full logins/s, issue 8
 # --- crypto ------------------------------------------------------------------------------------------------
 
 
-def _key_and_certificate() -> tuple[rsa.RSAPrivateKey, bytes, bytes]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "floor idp")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    pem_key = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return key, pem_key, cert.public_bytes(serialization.Encoding.PEM)
+def _key_and_certificate() -> tuple[RSAPrivateKey, bytes, bytes]:
+    key = material.generate_rsa_key()
+    cert = material.self_signed_certificate(key, "floor idp", years=1)
+    return key, material.private_key_pem(key), material.certificate_pem(cert).encode()
 
 
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
