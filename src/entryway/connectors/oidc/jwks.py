@@ -16,6 +16,7 @@ import jwt
 
 from entryway.connectors.oidc.fetch import FetchError, request_json
 from entryway.outbound import policy_for
+from entryway.recent_cache import keep_recent
 from entryway.runtime import Runtime
 
 CACHE_SECONDS = 3600
@@ -59,10 +60,7 @@ def fetch_key_set(rt: Runtime, url: str) -> KeySet:
     fresh = _parse(request_json("GET", url, policy=policy_for(rt.settings)), url, rt.clock.now())
     cache: dict[str, KeySet] = rt.caches.setdefault("oidc_jwks", {})  # type: ignore[assignment]
     with _lock:
-        cache.pop(url, None)  # re-inserted last: the oldest fetched goes first
-        cache[url] = fresh
-        while len(cache) > MAX_KEY_SETS:
-            del cache[next(iter(cache))]
+        keep_recent(cache, url, fresh, MAX_KEY_SETS)
     return fresh
 
 

@@ -19,6 +19,7 @@ from cryptography import x509
 from entryway.keys.material import certificate_fingerprint, load_certificate
 from entryway.model.connections import SsoConnection
 from entryway.model.errors import LoginError
+from entryway.recent_cache import keep_recent
 from entryway.runtime import Runtime
 
 _lock = threading.Lock()
@@ -51,10 +52,7 @@ def connection_certificates(rt: Runtime, connection: SsoConnection) -> list[x509
             connection_id=connection.id,
         )
     with _lock:
-        cache[connection.id] = (texts, parsed)
-        cache.move_to_end(connection.id)
-        while len(cache) > MAX_CONNECTIONS:
-            cache.popitem(last=False)
+        keep_recent(cache, connection.id, (texts, parsed), MAX_CONNECTIONS)
     return parsed
 
 

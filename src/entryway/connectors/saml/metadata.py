@@ -30,6 +30,7 @@ from entryway.connectors.saml.sp_key import metadata_keys
 from entryway.keys.keyring import SigningKey
 from entryway.keys.material import certificate_body
 from entryway.model.connections import SsoConnection
+from entryway.recent_cache import keep_recent
 from entryway.runtime import Runtime
 from entryway.services.connections import sp_slo_url
 
@@ -84,8 +85,5 @@ def cached_metadata(rt: Runtime, connection: SsoConnection, env_url: str) -> byt
         return hit[1]
     document = build_metadata(connection, sp_keys, slo_url)
     with _lock:
-        cache.pop(connection.id, None)  # re-inserted last: the oldest built goes first
-        cache[connection.id] = (version, document)
-        while len(cache) > MAX_DOCUMENTS:
-            del cache[next(iter(cache))]
+        keep_recent(cache, connection.id, (version, document), MAX_DOCUMENTS)
     return document
