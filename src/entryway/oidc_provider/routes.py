@@ -3,8 +3,9 @@
 from fastapi import APIRouter
 
 from entryway.oidc_provider import authorize, discovery, logout, token, userinfo
+from entryway.web.routing import add_routes_flat
 
 # The endpoints' routes in one flat list rather than included routers: see web/routing.py.
 router = APIRouter(include_in_schema=False)
 for endpoint in (discovery, authorize, token, userinfo, logout):
-    router.routes.extend(endpoint.router.routes)
+    add_routes_flat(router, endpoint.router)

@@ -38,9 +38,10 @@ def plain_route(router: APIRouter, path: str, method: str) -> Callable[[Endpoint
     return register
 
 
-def add_routes_flat(app: FastAPI, router: APIRouter) -> None:
-    """Add `router`'s routes to the app's own list, as include_router(router, include_in_schema=False) would
-    serve them, for a router without prefix or dependencies whose routes are all left out of the schema."""
+def add_routes_flat(target: FastAPI | APIRouter, router: APIRouter) -> None:
+    """Add `router`'s routes to `target`'s own list (the app's, or a router's that is itself added flat), as
+    include_router(router, include_in_schema=False) would serve them, for a router without prefix or
+    dependencies whose routes are all left out of the schema."""
     for route in router.routes:
         if not isinstance(route, Route):  # FastAPI's APIRoute is one too
             raise TypeError(f"{route!r}: only routes can be added flat, not included routers or mounts")
@@ -48,4 +49,4 @@ def add_routes_flat(app: FastAPI, router: APIRouter) -> None:
             raise ValueError(f"{route.path}: a protocol route is never in the OpenAPI document")
     if router.prefix or router.dependencies:
         raise ValueError("a router with a prefix or dependencies must be included, not added flat")
-    app.router.routes.extend(router.routes)
+    (target.router if isinstance(target, FastAPI) else target).routes.extend(router.routes)
