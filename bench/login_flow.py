@@ -4,7 +4,7 @@
     .venv/bin/python bench/login_flow.py [--entryway sqlite,postgresql] [--jackson mem,sqlite,postgres]
         [--workers 2] [--concurrency 8] [--logins 3000] [--time-limit 30] [--paced-seconds 15]
         [--organizations 10] [--large-organizations 100000] [--large-backends postgresql]
-        [--postgres-url postgresql://postgres@127.0.0.1:5432/postgres] [--profile DIR]
+        [--postgres-url postgresql://postgres@127.0.0.1:5432/postgres] [--profile DIR] [--in-place]
 
 For each Entryway backend and each Jackson engine: a fresh database, seeded with `--organizations`
 organizations (each with its own domain and SAML connection), a server in a subprocess on a loopback port
@@ -217,7 +217,9 @@ def print_loss_pairs(pairs: dict[str, list[tuple[dict[str, Any], dict[str, Any]]
 
 def print_tables(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print(f"\nPeak: {args.concurrency} clients back to back, up to {args.logins} logins or {args.time_limit:.0f} s; "
-          f"Entryway with {args.workers} worker(s). Latency in ms, client-side; CPU = server processes per login "
+          f"Entryway with {args.workers} worker(s), login steps "
+          f"{'in place (ENTRYWAY_LOGIN_STEPS_IN_PLACE=1)' if args.in_place else 'in the thread pool (the default)'}. "
+          "Latency in ms, client-side; CPU = server processes per login "
           "(the IdP step included for both products); client = this load generator's CPU per login; db = the "
           "PostgreSQL backends' CPU per login.\n")  # fmt: skip
     head = f"{'server':<28}{'flows':>6}{'fail':>5}{'flows/s':>9}{'CPU ms':>8}{'client':>8}{'db':>7}"
@@ -304,7 +306,14 @@ def main() -> None:
         help="an admin connection; the benchmark creates and drops its own databases",
     )
     parser.add_argument("--profile", type=Path, help="py-spy each Entryway peak run (raw stacks) into DIR")
+    parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="serve Entryway with ENTRYWAY_LOGIN_STEPS_IN_PLACE=1 (login steps on the event loop, not the thread pool)",
+    )
     args = parser.parse_args()
+    if args.in_place:
+        os.environ["ENTRYWAY_LOGIN_STEPS_IN_PLACE"] = "1"  # the servers inherit this process's environment
     rows: list[dict[str, Any]] = []
     workdir = Path(tempfile.mkdtemp(prefix="entryway-bench-"))
     print(f"load average before the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)

@@ -77,3 +77,14 @@ def test_job_intervals_are_read_and_checked(tmp_path: Path) -> None:
         load_settings(env={**base, "ENTRYWAY_JOB_AUTH_LOG_PURGE_SECONDS": "0.5"})
     with pytest.raises(ConfigError, match="must be a number"):
         load_settings(env={**base, "ENTRYWAY_JOB_AUTH_LOG_PURGE_SECONDS": "hourly"})
+
+
+def test_login_steps_run_in_the_thread_pool_unless_in_place_is_asked_for(tmp_path: Path) -> None:
+    base = {"ENTRYWAY_DATA_DIR": str(tmp_path), "ENTRYWAY_MASTER_KEY": new_master_key_text()}
+    assert load_settings(env=base).login_steps_in_place is False
+    for on in ("1", "true", "Yes", " on "):
+        assert load_settings(env={**base, "ENTRYWAY_LOGIN_STEPS_IN_PLACE": on}).login_steps_in_place is True
+    for off in ("0", "false", "no", "off", ""):
+        assert load_settings(env={**base, "ENTRYWAY_LOGIN_STEPS_IN_PLACE": off}).login_steps_in_place is False
+    with pytest.raises(ConfigError, match=r"ENTRYWAY_LOGIN_STEPS_IN_PLACE must be 1 or 0.*'place'"):
+        load_settings(env={**base, "ENTRYWAY_LOGIN_STEPS_IN_PLACE": "place"})  # not silently read as off

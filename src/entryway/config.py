@@ -94,6 +94,9 @@ class Settings:
     config_cache_entries: int = DEFAULT_CONFIG_CACHE_ENTRIES
     # Run the periodic jobs' scheduler inside `serve`/`dev` (jobs/scheduler.py), and each job's interval.
     scheduler: bool = False
+    # Run the login steps' blocking work on the worker's event loop instead of in the thread pool
+    # (web/step_runner.py): less CPU a login, but a step that waits on the database stalls its whole worker.
+    login_steps_in_place: bool = False
     job_intervals: tuple[tuple[str, float], ...] = tuple(JOB_INTERVALS.items())  # a tuple: Settings is hashable
 
     @property
@@ -215,6 +218,7 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
             _number(source, "ENTRYWAY_CONFIG_CACHE_ENTRIES", DEFAULT_CONFIG_CACHE_ENTRIES, 100, 10_000_000)
         ),
         scheduler=source.get("ENTRYWAY_SCHEDULER", "1").lower() in ("1", "true", "yes"),
+        login_steps_in_place=_flag(source, "ENTRYWAY_LOGIN_STEPS_IN_PLACE"),
         job_intervals=_job_intervals(source),
     )
 
@@ -246,3 +250,13 @@ def _number(source: dict[str, str], name: str, default: float, low: float, high:
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
     return value
+
+
+def _flag(source: dict[str, str], name: str) -> bool:
+    """An on/off setting, off when unset; anything but these words is refused rather than read as off."""
+    text = source.get(name, "").strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), got {source[name]!r}")

@@ -1,6 +1,6 @@
 """A whole SP-initiated login over HTTP against a real server on a loopback port: the app's authorize request,
 the IdP simulator, the SAML ACS, the code exchange, and the ID token checked with an independent JWT library
-(joserfc) against the published keys."""
+(joserfc) against the published keys; with the login steps in the thread pool and in place."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -37,8 +37,11 @@ class Live:
     http: httpx.Client
 
 
-@pytest.fixture
-def live(rt: Runtime) -> Iterator[Live]:
+@pytest.fixture(params=["thread pool", "in place"])
+def live(rt: Runtime, request: pytest.FixtureRequest) -> Iterator[Live]:
+    """The server with its login steps in the thread pool (the default) or on the event loop
+    (ENTRYWAY_LOGIN_STEPS_IN_PLACE, web/step_runner.py)."""
+    rt = replace(rt, settings=replace(rt.settings, login_steps_in_place=request.param == "in place"))
     port = free_port()
     seed = seed_development(rt, f"http://127.0.0.1:{port}", CALLBACK)
     with rt.engine.begin() as conn:  # map one more attribute, to see a custom claim come through

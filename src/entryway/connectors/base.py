@@ -13,6 +13,10 @@ from entryway.services.logins import AuthRequest
 
 
 class Connector(Protocol):
+    # Whether start_login may wait on the IdP's host (a discovery fetch): if so it never runs on the event loop
+    # (web/step_runner.py).
+    start_may_fetch: bool
+
     def new_upstream_id(self) -> str:
         """A fresh ID for the request sent to the IdP (SAML AuthnRequest ID, OIDC state), stored with the
         auth request when it is created, so /oauth/authorize writes once."""

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
+from entryway.connectors.base import Connector
 from entryway.connectors.registry import connector_for
+from entryway.model.connections import SsoConnection
 from entryway.model.environments import RedirectKind
 from entryway.model.errors import LoginError
 from entryway.model.selectors import Selector, choose_selector
@@ -30,6 +31,7 @@ from entryway.services.environments import Environment, redirect_allowed
 from entryway.web.pages import error_page
 from entryway.web.requests import client_ip, request_environment, runtime
 from entryway.web.routing import plain_route
+from entryway.web.step_runner import off_loop, run_step
 
 router = APIRouter(include_in_schema=False)
 
@@ -178,13 +180,30 @@ def _not_valid_page(rt: Runtime, env: Environment, exc: NotRedirectable, ip: str
 @plain_route(router, "/oauth/authorize", "GET")
 async def authorize(request: Request) -> Response:
     # A plain route, the environment looked up here: FastAPI's dependency solving cost more CPU than the lookups
-    # themselves on the benchmark's login path (bench/README.md); the rest reads the database, so it runs in the
-    # thread pool.
+    # themselves on the benchmark's login path (bench/README.md). The checks and the one write run as a login
+    # step (web/step_runner.py); sending the browser on runs off the event loop for a connector that may fetch
+    # from its IdP first (OIDC discovery).
     env = await request_environment(request)
-    return await run_in_threadpool(_authorize, request, runtime(request), env)
+    rt = runtime(request)
+    started = await run_step(rt.settings, _authorize, request, rt, env)
+    if isinstance(started, Response):
+        return started
+    if started.connector.start_may_fetch:
+        return await off_loop(_start_login, rt, env, started)
+    return await run_step(rt.settings, _start_login, rt, env, started)
 
 
-def _authorize(request: Request, rt: Runtime, env: Environment) -> Response:
+@dataclass(frozen=True)
+class _Started:
+    """An auth request stored, its IdP not yet asked."""
+
+    connector: Connector
+    connection: SsoConnection
+    auth_request: logins.AuthRequest
+    client_ip: str | None
+
+
+def _authorize(request: Request, rt: Runtime, env: Environment) -> Response | _Started:
     params = request.query_params
     ip = client_ip(request)
     try:
@@ -226,11 +245,21 @@ def _authorize(request: Request, rt: Runtime, env: Environment) -> Response:
             rt, env.id, err, redirect_uri=redirect_uri, state=state, connection=connection, client_ip=ip
         )
         return _redirect(url)
+    return _Started(connector, connection, auth_request, ip)
+
+
+def _start_login(rt: Runtime, env: Environment, started: _Started) -> Response:
     try:
-        return connector.start_login(rt, env, connection, auth_request)
+        return started.connector.start_login(rt, env, started.connection, started.auth_request)
     except LoginError as err:
         _, failed = logins.fail_login(
-            rt, env.id, err, step="authorize", request=auth_request, connection=connection, client_ip=ip
+            rt,
+            env.id,
+            err,
+            step="authorize",
+            request=started.auth_request,
+            connection=started.connection,
+            client_ip=started.client_ip,
         )
         assert failed is not None  # a request was given, so there is a target
         return _redirect(failed)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
+
+# Seconds to wait for a PostgreSQL connection before the request fails (503) and the next one tries again.
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -33,4 +36,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # query instead, SQLAlchemy then invalidates the whole pool, and the request is answered 503 (app.py).
     kwargs.setdefault("pool_pre_ping", False)
     kwargs.setdefault("pool_recycle", 1800)
+    if "connect_timeout" not in make_url(url).query:
+        # libpq waits for a connection as long as TCP does (minutes, against a host that drops packets), and a
+        # login step runs on the worker's event loop (web/step_runner.py): the wait must be bounded. A
+        # connect_timeout in the URL wins.
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, **kwargs.get("connect_args", {})}
     return create_engine(url, **kwargs)

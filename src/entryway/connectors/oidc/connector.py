@@ -32,6 +32,8 @@ def load_provider(rt: Runtime, env: Environment, connection: SsoConnection) -> P
 
 
 class OidcConnector:
+    start_may_fetch = True  # the IdP's discovery document, when it is not cached
+
     def new_upstream_id(self) -> str:
         return binding.new_state()
 

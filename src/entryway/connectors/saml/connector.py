@@ -18,6 +18,8 @@ REQUEST_BINDINGS = ("HTTP_REDIRECT", "HTTP_POST")
 
 
 class SamlConnector:
+    start_may_fetch = False  # the AuthnRequest is built from the stored configuration alone
+
     def new_upstream_id(self) -> str:
         return new_request_id()
 

@@ -13,6 +13,7 @@ from entryway.connectors.saml.slo import single_logout
 from entryway.web.pages import error_page
 from entryway.web.requests import client_ip, current_environment, request_environment, runtime
 from entryway.web.routing import plain_route
+from entryway.web.step_runner import run_step
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,9 +39,16 @@ async def assertion_consumer_service(request: Request) -> Response:
     rt = runtime(request)
     env = await request_environment(request)
     body = await _read_limited(request, rt.settings.max_saml_response_bytes)
-    # Parsing, signature checks and database work are blocking: keep them off the event loop.
-    return await run_in_threadpool(
-        finish_login, rt, env, connection_id, body, request.headers.get("content-type"), client_ip(request)
+    # Parsing, signature checks and a few statements on the database: a login step (web/step_runner.py).
+    return await run_step(
+        rt.settings,
+        finish_login,
+        rt,
+        env,
+        connection_id,
+        body,
+        request.headers.get("content-type"),
+        client_ip(request),
     )
 
 

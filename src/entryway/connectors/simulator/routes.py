@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import JSONResponse, Response
 
@@ -24,6 +23,7 @@ from entryway.services.logins import cached_connection
 from entryway.web.pages import error_page, render
 from entryway.web.requests import current_environment, runtime
 from entryway.web.routing import plain_route
+from entryway.web.step_runner import run_step
 
 router = APIRouter(include_in_schema=False)
 BASE = "/sso/v1/simulator/{connection_id}"
@@ -146,15 +146,16 @@ def idp_initiated_page(request: Request, connection_id: str, login_hint: str | N
 
 @plain_route(router, BASE + "/login", "POST")
 async def login(request: Request) -> Response:
-    # A plain route that reads its form here, the rest in one thread-pool call: FastAPI's per-field Form()
-    # parameters cost more CPU than the simulator's own work on the benchmark's login path (bench/README.md).
+    # A plain route that reads its form here, the rest as one login step (web/step_runner.py): FastAPI's
+    # per-field Form() parameters cost more CPU than the simulator's own work on the benchmark's login path
+    # (bench/README.md).
     connection_id: str = request.path_params["connection_id"]
     form = await request.form()
     try:
         fields = _LoginForm.read(form)
     except ValueError as exc:
         return _bad_request(str(exc))
-    return await run_in_threadpool(_login, request, connection_id, fields)
+    return await run_step(runtime(request).settings, _login, request, connection_id, fields)
 
 
 @dataclass(frozen=True)
