@@ -31,7 +31,7 @@ from entryway.services.environments import Environment, redirect_allowed
 from entryway.web.pages import error_page
 from entryway.web.requests import client_ip, request_environment, runtime
 from entryway.web.routing import plain_route
-from entryway.web.step_runner import off_loop, run_step
+from entryway.web.step_runner import off_loop
 
 router = APIRouter(include_in_schema=False)
 
@@ -180,17 +180,24 @@ def _not_valid_page(rt: Runtime, env: Environment, exc: NotRedirectable, ip: str
 @plain_route(router, "/oauth/authorize", "GET")
 async def authorize(request: Request) -> Response:
     # A plain route, the environment looked up here: FastAPI's dependency solving cost more CPU than the lookups
-    # themselves on the benchmark's login path (bench/README.md). The checks and the one write run as a login
-    # step (web/step_runner.py); sending the browser on runs off the event loop for a connector that may fetch
-    # from its IdP first (OIDC discovery).
+    # themselves on the benchmark's login path (bench/README.md). A login step (web/step_runner.py): in the
+    # thread pool in one hand-over; in place, except sending the browser on for a connector that may fetch from
+    # its IdP first (OIDC discovery).
     env = await request_environment(request)
     rt = runtime(request)
-    started = await run_step(rt.settings, _authorize, request, rt, env)
+    if not rt.settings.login_steps_in_place:
+        return await off_loop(_authorize_and_start, request, rt, env)
+    started = _authorize(request, rt, env)
     if isinstance(started, Response):
         return started
     if started.connector.start_may_fetch:
         return await off_loop(_start_login, rt, env, started)
-    return await run_step(rt.settings, _start_login, rt, env, started)
+    return _start_login(rt, env, started)
+
+
+def _authorize_and_start(request: Request, rt: Runtime, env: Environment) -> Response:
+    started = _authorize(request, rt, env)
+    return started if isinstance(started, Response) else _start_login(rt, env, started)
 
 
 @dataclass(frozen=True)
