@@ -21,6 +21,10 @@ from tests.support.private_services import PrivatePostgres, private_redis
 
 pytestmark = pytest.mark.e2e
 
+# Each fault is provoked with the login steps in the thread pool (the default) and on the event loop
+# (ENTRYWAY_LOGIN_STEPS_IN_PLACE=1, web/step_runner.py), where a step that waits holds its whole worker.
+STEP_MODES = pytest.mark.parametrize("in_place", ["0", "1"], ids=["thread-pool", "in-place"])
+
 
 def _waiting_on_lock(database_url: str, count: int = 1) -> bool:
     with psycopg.connect(database_url, autocommit=True) as conn:
@@ -92,9 +96,10 @@ def _load(lb: Balancer, instances: list[Instance], deployment: Deployment, repor
         n += 1
 
 
-def test_postgres_stopped_under_load(private_pg: PrivatePostgres, tmp_path: Path) -> None:
+@STEP_MODES
+def test_postgres_stopped_under_load(private_pg: PrivatePostgres, tmp_path: Path, in_place: str) -> None:
     deployment = deploy(private_pg.create_database("entryway"), tmp_path)
-    with running_instances(2, deployment.env()) as instances:
+    with running_instances(2, deployment.env(ENTRYWAY_LOGIN_STEPS_IN_PLACE=in_place)) as instances:
         lb = Balancer(deployment.app.env_url)
         report, stop = LoadReport(), threading.Event()
         workers = [threading.Thread(target=_load, args=(lb, instances, deployment, report, stop, k)) for k in range(3)]
@@ -141,10 +146,12 @@ def test_postgres_stopped_under_load(private_pg: PrivatePostgres, tmp_path: Path
 # --- an instance killed mid-login ----------------------------------------------------------------------------
 
 
-def test_instance_killed_mid_login_completes_on_another(deployment: Deployment) -> None:
+@STEP_MODES
+def test_instance_killed_mid_login_completes_on_another(deployment: Deployment, in_place: str) -> None:
+    env = deployment.env(ENTRYWAY_LOGIN_STEPS_IN_PLACE=in_place)
     with (
-        running_instance("doomed", deployment.env()) as doomed,
-        running_instance("survivor", deployment.env()) as survivor,
+        running_instance("doomed", env) as doomed,
+        running_instance("survivor", env) as survivor,
     ):
         lb = Balancer(deployment.app.env_url)
         try:
@@ -187,8 +194,9 @@ def test_instance_killed_mid_login_completes_on_another(deployment: Deployment) 
 # --- one SAML response posted to two instances at once -------------------------------------------------------
 
 
-def test_same_saml_response_on_two_instances_at_once_succeeds_once(deployment: Deployment) -> None:
-    with running_instances(2, deployment.env()) as (first, second):
+@STEP_MODES
+def test_same_saml_response_on_two_instances_at_once_succeeds_once(deployment: Deployment, in_place: str) -> None:
+    with running_instances(2, deployment.env(ENTRYWAY_LOGIN_STEPS_IN_PLACE=in_place)) as (first, second):
         lb = Balancer(deployment.app.env_url)
         try:
             login = Login(deployment.app)
@@ -235,9 +243,10 @@ def _bad_secret(lb: Balancer, at: Instance, deployment: Deployment) -> int:
     return response.status_code
 
 
-def test_redis_down_keeps_logins_working_with_limits_in_process(deployment: Deployment) -> None:
+@STEP_MODES
+def test_redis_down_keeps_logins_working_with_limits_in_process(deployment: Deployment, in_place: str) -> None:
     with private_redis() as server:
-        env = deployment.env(ENTRYWAY_REDIS_URL=server.url)
+        env = deployment.env(ENTRYWAY_REDIS_URL=server.url, ENTRYWAY_LOGIN_STEPS_IN_PLACE=in_place)
         with running_instances(2, env) as (first, second):
             lb = Balancer(deployment.app.env_url)
             try:
