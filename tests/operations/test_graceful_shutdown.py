@@ -69,7 +69,7 @@ def test_sigterm_finishes_the_request_in_flight_and_refuses_new_ones(deployment:
 
 def test_in_place_a_step_waiting_on_the_database_delays_the_shutdown_but_is_answered(deployment: Deployment) -> None:
     """With ENTRYWAY_LOGIN_STEPS_IN_PLACE=1 (web/step_runner.py) a step blocks its worker's event loop, so
-    SIGTERM takes effect when the step ends (docs/deployment.md, "Workers"): the request in flight is still
+    SIGTERM takes effect when the step ends (docs/deployment.md, "Login steps in place"): the request in flight is still
     answered, and only then are new connections refused and the process exits."""
     env = {**deployment.env(), "ENTRYWAY_LOGIN_STEPS_IN_PLACE": "1"}
     with running_instance("graceful-in-place", env, workers=1) as instance:
