@@ -7,13 +7,16 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import psycopg
 import pytest
 
 from tests.operations.conftest import Deployment
-from tests.support.instances import Balancer, running_instance
+from tests.support.instances import Balancer, Instance, running_instance
 from tests.support.login_steps import Login, authorize
 
 pytestmark = pytest.mark.e2e
@@ -36,21 +39,29 @@ def _waiting_on_lock(database_url: str) -> bool:
     return bool(row and row[0])
 
 
+@contextmanager
+def _authorize_waiting_on_a_lock(
+    deployment: Deployment, lb: Balancer, instance: Instance
+) -> Iterator[tuple[psycopg.Connection[Any], threading.Thread, list[httpx.Response]]]:
+    """An authorize request in flight and made slow for real: its INSERT waits on a lock another session holds
+    until the caller rolls that session back. Yields the session, the request's thread and its answer."""
+    answers: list[httpx.Response] = []
+    with psycopg.connect(deployment.database_url) as blocker:
+        blocker.execute("LOCK TABLE auth_requests IN ACCESS EXCLUSIVE MODE")
+        slow = threading.Thread(target=lambda: answers.append(authorize(lb, instance, Login(deployment.app))))
+        slow.start()
+        deadline = time.monotonic() + 30
+        while not _waiting_on_lock(deployment.database_url):
+            assert time.monotonic() < deadline, "the authorize request never reached the database"
+            time.sleep(0.05)
+        yield blocker, slow, answers
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_sigterm_finishes_the_request_in_flight_and_refuses_new_ones(deployment: Deployment, workers: int) -> None:
     with running_instance("graceful", deployment.env(), workers=workers) as instance:
         lb = Balancer(deployment.app.env_url, timeout=60)
-        answers: list[httpx.Response] = []
-        # The in-flight request is made slow for real: its INSERT waits on a lock another session holds.
-        with psycopg.connect(deployment.database_url) as blocker:
-            blocker.execute("LOCK TABLE auth_requests IN ACCESS EXCLUSIVE MODE")
-            slow = threading.Thread(target=lambda: answers.append(authorize(lb, instance, Login(deployment.app))))
-            slow.start()
-            deadline = time.monotonic() + 30
-            while not _waiting_on_lock(deployment.database_url):
-                assert time.monotonic() < deadline, "the authorize request never reached the database"
-                time.sleep(0.05)
-
+        with _authorize_waiting_on_a_lock(deployment, lb, instance) as (blocker, slow, answers):
             instance.terminate()
             deadline = time.monotonic() + 15
             while not _connect_refused(instance.port):
@@ -69,20 +80,12 @@ def test_sigterm_finishes_the_request_in_flight_and_refuses_new_ones(deployment:
 
 def test_in_place_a_step_waiting_on_the_database_delays_the_shutdown_but_is_answered(deployment: Deployment) -> None:
     """With ENTRYWAY_LOGIN_STEPS_IN_PLACE=1 (web/step_runner.py) a step blocks its worker's event loop, so
-    SIGTERM takes effect when the step ends (docs/deployment.md, "Login steps in place"): the request in flight is still
-    answered, and only then are new connections refused and the process exits."""
-    env = {**deployment.env(), "ENTRYWAY_LOGIN_STEPS_IN_PLACE": "1"}
+    SIGTERM takes effect when the step ends (docs/deployment.md, "Login steps in place"): the request in flight
+    is still answered, and only then are new connections refused and the process exits."""
+    env = deployment.env(ENTRYWAY_LOGIN_STEPS_IN_PLACE="1")
     with running_instance("graceful-in-place", env, workers=1) as instance:
         lb = Balancer(deployment.app.env_url, timeout=60)
-        answers: list[httpx.Response] = []
-        with psycopg.connect(deployment.database_url) as blocker:
-            blocker.execute("LOCK TABLE auth_requests IN ACCESS EXCLUSIVE MODE")
-            slow = threading.Thread(target=lambda: answers.append(authorize(lb, instance, Login(deployment.app))))
-            slow.start()
-            deadline = time.monotonic() + 30
-            while not _waiting_on_lock(deployment.database_url):
-                assert time.monotonic() < deadline, "the authorize request never reached the database"
-                time.sleep(0.05)
+        with _authorize_waiting_on_a_lock(deployment, lb, instance) as (blocker, slow, answers):
             instance.terminate()
             time.sleep(1.0)
             assert instance.process.poll() is None, "the server quit before its request in flight was answered"
