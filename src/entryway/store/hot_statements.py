@@ -52,7 +52,7 @@ class _Plan:
         self.sql: str = compiled.string
         self.positional: bool = compiled.positional
         self.sequence: Callable[[list[Any]], Any] = dialect.execute_sequence_format
-        names = {bind: name for bind, name in compiled.bind_names.items()}
+        names = dict(compiled.bind_names)
         if any(bind.callable is not None for bind in names):
             raise ValueError("a hot statement cannot have a callable bind parameter")
         self.order: tuple[str, ...] = tuple(compiled.positiontup or ()) if self.positional else tuple(names.values())
