@@ -4,6 +4,7 @@ ENTRYWAY_LOGIN_STEPS_IN_PLACE asks, and work that may wait on another host alway
 from __future__ import annotations
 
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 import anyio
@@ -12,14 +13,16 @@ import pytest
 from entryway.config import Settings, load_settings
 from entryway.web.step_runner import off_loop, run_step
 
+Where = tuple[int, tuple[object, ...], dict[str, object]]  # the thread that ran, and what it was given
 
-def _where(*args: object, **kwargs: object) -> tuple[int, tuple[object, ...], dict[str, object]]:
+
+def _where(*args: object, **kwargs: object) -> Where:
     return threading.get_ident(), args, kwargs
 
 
-def _run_in_event_loop(step: object) -> tuple[int, tuple[int, tuple[object, ...], dict[str, object]]]:
-    async def main() -> tuple[int, tuple[int, tuple[object, ...], dict[str, object]]]:
-        return threading.get_ident(), await step()  # type: ignore[operator]
+def _run_in_event_loop(step: Callable[[], Awaitable[Where]]) -> tuple[int, Where]:
+    async def main() -> tuple[int, Where]:
+        return threading.get_ident(), await step()
 
     return anyio.run(main)
 
@@ -53,4 +56,4 @@ def test_an_exception_from_a_step_reaches_the_handler(settings: Settings) -> Non
 
     for chosen in (settings, replace(settings, login_steps_in_place=True)):
         with pytest.raises(LookupError, match="no such auth request"):
-            anyio.run(lambda s=chosen: run_step(s, fails))  # type: ignore[misc]
+            anyio.run(run_step, chosen, fails)
