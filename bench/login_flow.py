@@ -161,19 +161,28 @@ def jackson_runs(args: argparse.Namespace, workdir: Path, engines: list[str]) ->
             raise SystemExit(f"unknown Jackson engine {engine!r}")
 
 
+# Per backend, the (10 organizations, 100,000 organizations) peak rows of each alternating pair.
+LossPairs = dict[str, list[tuple[dict[str, Any], dict[str, Any]]]]
+
+
+def _listed(option: str) -> list[str]:
+    """A comma-separated option's names ("" for none)."""
+    return [name for name in option.split(",") if name]
+
+
 def run_order(args: argparse.Namespace, workdir: Path) -> Iterator[Iterator[dict[str, Any]]]:
     """The runs, ordered so that every figure the table compares comes from neighbouring runs: this machine's
     speed drifts 10-20% over minutes, and a ratio of two runs ten minutes apart measures the drift as much as
     the product. SQLite: 100,000 organizations, then 10, then Jackson's in-memory and SQLite engines; Jackson's
     PostgreSQL engine, then Entryway on PostgreSQL with 10 organizations, then 100,000."""
-    backends = [b for b in args.entryway.split(",") if b]
-    large = [b for b in args.large_backends.split(",") if b] if args.large_organizations else []
+    backends = _listed(args.entryway)
+    large = _listed(args.large_backends) if args.large_organizations else []
     before = [b for b in backends if b != "postgresql"]
     for backend in before:
         if backend in large:
             yield entryway_runs(args, workdir, args.large_organizations, [backend])
         yield entryway_runs(args, workdir, args.organizations, [backend])
-    engines = [e for e in args.jackson.split(",") if e]
+    engines = _listed(args.jackson)
     yield jackson_runs(args, workdir, [e for e in engines if e != "postgres"])
     yield jackson_runs(args, workdir, [e for e in engines if e == "postgres"])
     if "postgresql" in backends:
@@ -183,14 +192,14 @@ def run_order(args: argparse.Namespace, workdir: Path) -> Iterator[Iterator[dict
         yield entryway_runs(args, workdir, args.large_organizations, rest)
 
 
-def loss_pairs(args: argparse.Namespace, workdir: Path) -> dict[str, list[tuple[dict[str, Any], dict[str, Any]]]]:
+def loss_pairs(args: argparse.Namespace, workdir: Path) -> LossPairs:
     """`--loss-pairs` alternating peak runs per backend, `--organizations` then `--large-organizations`, each on a
     fresh database: one pair of runs cannot tell a 10% loss from this machine's drift, several pairs can."""
-    pairs: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    pairs: LossPairs = {}
     if not args.large_organizations or not args.loss_pairs:
         return pairs
     peak_only = argparse.Namespace(**{**vars(args), "paced_seconds": 0})
-    for backend in [b for b in args.large_backends.split(",") if b]:
+    for backend in _listed(args.large_backends):
         for n in range(1, args.loss_pairs + 1):
             print(f"  loss pair {n}/{args.loss_pairs}, {backend}", flush=True)
             small = next(entryway_runs(peak_only, workdir, args.organizations, [backend], f"-pair{n}"))
@@ -199,7 +208,7 @@ def loss_pairs(args: argparse.Namespace, workdir: Path) -> dict[str, list[tuple[
     return pairs
 
 
-def print_loss_pairs(pairs: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]], args: argparse.Namespace) -> None:
+def print_loss_pairs(pairs: LossPairs, args: argparse.Namespace) -> None:
     if not pairs:
         return
     print(f"\nOrganizations: {args.organizations} → {args.large_organizations:,}, {args.loss_pairs} alternating pairs "
@@ -317,7 +326,7 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     workdir = Path(tempfile.mkdtemp(prefix="entryway-bench-"))
     print(f"load average before the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
-    pairs: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    pairs: LossPairs = {}
     try:
         for runs in run_order(args, workdir):
             rows.extend(runs)
