@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import Boolean, Column, MetaData, String, Table, insert, select, update
+from sqlalchemy import Boolean, Column, MetaData, String, Table, bindparam, delete, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -211,11 +212,66 @@ def test_a_repeated_key_raises_sqlalchemys_integrity_error_and_the_step_rolls_ba
         assert conn.execute(select(saml_replay.c.assertion_id)).scalars().all() == ["_assertion"]
 
 
+def test_a_hot_select_of_every_row_reads_what_sqlalchemy_reads(rt: Runtime, seed: DevSeed) -> None:
+    env_id = seed.environment.id
+    with rt.engine.begin() as conn:
+        for key in ("hash_e", "hash_f"):
+            conn.execute(insert(auth_codes), _code(key, env_id))
+    query = select(auth_codes.c.code_hash, auth_codes.c.profile, auth_codes.c.expire_time).where(
+        auth_codes.c.environment_id == bindparam("env_id")
+    )
+    hot = HotStatement(query.order_by(auth_codes.c.code_hash))
+    with rt.engine.connect() as conn:
+        by_sqlalchemy = [tuple(row) for row in conn.execute(query.order_by(auth_codes.c.code_hash), {"env_id": env_id})]
+    assert [row[0] for row in by_sqlalchemy] == ["hash_e", "hash_f"]
+    assert by_sqlalchemy[0][1]["raw"]["t"] is True and by_sqlalchemy[0][2] == NOW + timedelta(minutes=1)
+    with rt.engine.begin() as conn:
+        assert hot.all(conn, {"env_id": env_id}) == by_sqlalchemy
+        assert hot.all(conn, {"env_id": "env_nothing"}) == []
+    with rt.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        assert hot.all(conn, {"env_id": env_id}) == by_sqlalchemy
+    with rt.engine.connect() as conn:
+        assert hot.all(conn, {"env_id": env_id}) == by_sqlalchemy
+
+
+def test_on_an_autocommit_connection_a_hot_select_runs_on_the_cursor_and_leaves_no_transaction_open(
+    rt: Runtime, seed: DevSeed
+) -> None:
+    """The configuration cache reads on AUTOCOMMIT connections (config_cache._reading): there the driver opens no
+    transaction, so the hot path is safe. On a connection with neither, SQLAlchemy runs it (and begins)."""
+    through_sqlalchemy: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        through_sqlalchemy.append(statement)
+
+    hot = HotStatement(select(auth_codes.c.code_hash).where(auth_codes.c.environment_id == bindparam("env_id")))
+    event.listen(rt.engine, "before_cursor_execute", record)
+    try:
+        with rt.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            assert hot.all(conn, {"env_id": seed.environment.id}) == []
+            assert hot.first(conn, {"env_id": seed.environment.id}) is None
+            assert through_sqlalchemy == []
+            raw = conn.connection.dbapi_connection
+            if rt.engine.dialect.name == "postgresql":
+                assert raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            else:
+                assert not raw.in_transaction
+        with rt.engine.connect() as conn:
+            assert hot.all(conn, {"env_id": seed.environment.id}) == []
+            assert len(through_sqlalchemy) == 1
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", record)
+
+
 def test_configuration_tables_and_statements_needing_more_than_plain_binds_are_refused() -> None:
+    # A write to a configuration table must go through Connection.execute: its engine event clears the cache.
     with pytest.raises(ValueError, match="configuration table"):
         HotStatement(update(connections).values(enabled=True))
     with pytest.raises(ValueError, match="configuration table"):
-        HotStatement(select(connections))
+        HotStatement(insert(connections))
+    with pytest.raises(ValueError, match="configuration table"):
+        HotStatement(delete(connections))
+    HotStatement(select(connections))  # a read changes nothing the cache holds
     defaulted = Table("t", MetaData(), Column("a", String, primary_key=True), Column("b", Boolean, default=False))
     for dialect in (sqlite.dialect(), postgresql.dialect()):
         with pytest.raises(ValueError, match="defaults"):

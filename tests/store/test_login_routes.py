@@ -3,12 +3,13 @@ indexed query, after which the ACS, token and simulator lookups of the same conn
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
+from unittest.mock import patch
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import Connection, event, insert, select
 
 from entryway.model.connections import DomainType
 from entryway.model.errors import LoginError
@@ -18,6 +19,7 @@ from entryway.services import domains, logins, organizations
 from entryway.services.bootstrap import DevSeed, seed_development
 from entryway.services.connections import set_enabled
 from entryway.services.login_routes import route_for_domain, route_for_organization
+from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import connections
 
 
@@ -28,16 +30,25 @@ def seed(rt: Runtime) -> DevSeed:
 
 @contextmanager
 def statements(rt: Runtime) -> Iterator[list[str]]:
-    """The SQL statements run on the engine meanwhile, but the cache's generation check."""
+    """The SQL statements run on the engine meanwhile, but the cache's generation check: those SQLAlchemy runs
+    (its cursor event) and the hot statements run on the DBAPI cursor directly, which bypass that event."""
     seen: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if "config_generation" not in statement:
             seen.append(statement)
 
+    run_on_cursor = HotStatement._run
+
+    def record_hot(hot: HotStatement, conn: Connection, given: Mapping[str, Any]) -> Any:
+        plan, cursor = run_on_cursor(hot, conn, given)
+        seen.append(plan.sql)
+        return plan, cursor
+
     event.listen(rt.engine, "before_cursor_execute", record)
     try:
-        yield seen
+        with patch.object(HotStatement, "_run", record_hot):
+            yield seen
     finally:
         event.remove(rt.engine, "before_cursor_execute", record)
 

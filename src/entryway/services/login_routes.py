@@ -21,6 +21,7 @@ from sqlalchemy import Connection, bindparam, select
 from entryway.model.connections import SsoConnection
 from entryway.services.connections import CONNECTION_COLUMNS, connection_from_values
 from entryway.services.domains import lookup_form
+from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import connections, domains, organizations
 
 
@@ -51,12 +52,15 @@ def _route(rows: Sequence[Any], env_id: str) -> Route | None:
 # ix_connections_env_id) read every connection of the environment — 58 ms (SQLite) and 14 ms (PostgreSQL) a
 # login at 100,000 organizations. Joined on the organization alone, the connections come through
 # ix_connections_organization_id (0.06 to 0.14 ms); the environment is still checked, on the few rows returned.
-_BY_DOMAIN = (
+#
+# Hot statements (store/hot_statements.py): at 100,000 organizations nearly every login reads its route, and
+# through `Connection.execute` SQLAlchemy's per-execution work was about half of that read's CPU.
+_BY_DOMAIN = HotStatement(
     select(domains.c.organization_id, *CONNECTION_COLUMNS)
     .select_from(domains.outerjoin(connections, connections.c.organization_id == domains.c.organization_id))
     .where(domains.c.environment_id == bindparam("env_id"), domains.c.domain == bindparam("domain"))
 )
-_BY_ORGANIZATION = (
+_BY_ORGANIZATION = HotStatement(
     select(organizations.c.id, *CONNECTION_COLUMNS)
     .select_from(organizations.outerjoin(connections, connections.c.organization_id == organizations.c.id))
     .where(organizations.c.id == bindparam("org_id"), organizations.c.environment_id == bindparam("env_id"))
@@ -65,12 +69,12 @@ _BY_ORGANIZATION = (
 
 def route_for_domain(conn: Connection, env_id: str, domain: str) -> Route | None:
     """The organization that owns `domain` in this environment, with its connections; None when none does."""
-    return _route(conn.execute(_BY_DOMAIN, {"env_id": env_id, "domain": lookup_form(domain)}).all(), env_id)
+    return _route(_BY_DOMAIN.all(conn, {"env_id": env_id, "domain": lookup_form(domain)}), env_id)
 
 
 def route_for_organization(conn: Connection, env_id: str, org_id: str) -> Route | None:
     """The organization `org_id` of this environment with its connections; None when there is no such one."""
-    return _route(conn.execute(_BY_ORGANIZATION, {"env_id": env_id, "org_id": org_id}).all(), env_id)
+    return _route(_BY_ORGANIZATION.all(conn, {"env_id": env_id, "org_id": org_id}), env_id)
 
 
 def route_entries(env_id: str) -> Any:

@@ -10,12 +10,15 @@ that SQL on the transaction's own DBAPI cursor:
 - the same SQL text and the same bind processors (UTCDateTime, JSON, Boolean stored exactly as SQLAlchemy stores
   them) and result processors (tests/store/test_hot_statements.py writes and reads rows both ways);
 - inside the transaction SQLAlchemy began (`engine.begin()`): BEGIN, COMMIT and ROLLBACK stay SQLAlchemy's, with
-  their events; on a connection with no transaction begun it simply calls `Connection.execute`;
+  their events. On an AUTOCOMMIT connection (the configuration cache's reads, store/config_cache.py `_reading`)
+  there is no transaction for the cursor to open behind SQLAlchemy's back, so it runs there too. On any other
+  connection with no transaction begun it simply calls `Connection.execute`;
 - a driver error goes through SQLAlchemy's own handler: it is raised as sqlalchemy's IntegrityError (the replay
   cache relies on it) or DBAPIError, and a dropped connection invalidates the pool as on any other statement.
 
 What it skips on purpose is the before/after execute events: the only engine listener that reads them, the
-configuration cache's, watches configuration tables, and a HotStatement refuses to be built on one of those.
+configuration cache's, watches writes to configuration tables, and a HotStatement refuses to be built on a write
+to one of those (a SELECT of them is fine: it changes nothing the cache holds).
 A statement needing more than plain binds (Python-side column defaults, expanding IN lists, escaped bind names,
 callables) is refused at compile time too: it belongs on `Connection.execute`.
 """
@@ -94,10 +97,8 @@ class HotStatement:
     def __init__(self, statement: Executable) -> None:
         assert isinstance(statement, ClauseElement)
         table = getattr(statement, "table", None) if isinstance(statement, UpdateBase) else None
-        tables = [table] if table is not None else list(getattr(statement, "get_final_froms", lambda: [])())
-        for t in tables:
-            if getattr(t, "name", None) in WATCHED_TABLES:
-                raise ValueError(f"{t.name} is a configuration table: its writes must go through Connection.execute")
+        if table is not None and getattr(table, "name", None) in WATCHED_TABLES:
+            raise ValueError(f"{table.name} is a configuration table: its writes must go through Connection.execute")
         self.statement = statement
         self._plans: dict[tuple[Dialect, tuple[str, ...]], _Plan] = {}
         # Per dialect and result description: the row processors of a SELECT.
@@ -126,7 +127,7 @@ class HotStatement:
 
     def run(self, conn: Connection, given: Mapping[str, Any]) -> int:
         """Execute an INSERT, UPDATE or DELETE; the number of rows it matched."""
-        if not conn.in_transaction():
+        if not _direct(conn):
             return int(conn.execute(self.statement, dict(given)).rowcount)
         _plan, cursor = self._run(conn, given)
         try:
@@ -136,7 +137,7 @@ class HotStatement:
 
     def first(self, conn: Connection, given: Mapping[str, Any]) -> dict[str, Any] | None:
         """Execute a SELECT; its first row (as column key -> value, through the types' processors) or None."""
-        if not conn.in_transaction():
+        if not _direct(conn):
             row = conn.execute(self.statement, dict(given)).first()
             return dict(row._mapping) if row is not None else None
         plan, cursor = self._run(conn, given)
@@ -155,6 +156,23 @@ class HotStatement:
             for (key, _type), processor, value in zip(plan.result, processors, raw, strict=True)
         }
 
+    def all(self, conn: Connection, given: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Execute a SELECT; every row, as a tuple in the statement's column order, through the types' processors."""
+        if not _direct(conn):
+            return [tuple(row) for row in conn.execute(self.statement, dict(given))]
+        plan, cursor = self._run(conn, given)
+        try:
+            try:
+                raws = cursor.fetchall()
+            except Exception as exc:
+                conn._handle_dbapi_exception(exc, plan.sql, None, cursor, None)
+            if not raws:
+                return []
+            processors = self._processors(conn.dialect, plan, cursor.description)
+        finally:
+            cursor.close()
+        return [tuple(p(v) if p is not None else v for p, v in zip(processors, raw, strict=True)) for raw in raws]
+
     def _processors(self, dialect: Dialect, plan: _Plan, description: Any) -> list[_Processor | None]:
         codes = tuple(column[1] for column in description)
         key = (plan, codes)
@@ -165,3 +183,10 @@ class HotStatement:
             found = [type_._cached_result_processor(dialect, code) for (_key, type_), code in pairs]
             self._row_processors[key] = found
         return found
+
+
+def _direct(conn: Connection) -> bool:
+    """Whether the statement may run on the DBAPI cursor: inside SQLAlchemy's transaction, or on a connection in
+    autocommit, where the driver opens no transaction of its own either (the execution option, not
+    `get_isolation_level()`, which asks the database)."""
+    return conn.in_transaction() or conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
