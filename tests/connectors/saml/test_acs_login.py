@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from entryway.store.tables import auth_requests, saml_replay
@@ -75,8 +76,9 @@ def test_certificate_given_as_bare_base64_is_trusted(world: SamlWorld) -> None:
     assert outcome(world.post(encode(response), request.id)) == "code"
 
 
-def test_base64_wrapped_at_76_columns_is_accepted(world: SamlWorld) -> None:
+@pytest.mark.parametrize("separator", ["\r\n", "\n", " ", "\t"], ids=["crlf", "lf", "space", "tab"])
+def test_base64_wrapped_at_76_columns_is_accepted(world: SamlWorld, separator: str) -> None:
     request, upstream = world.new_login()
     encoded = encode(sign_assertion(build_response(world.fields(upstream)), world.idp))
-    wrapped = "\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
+    wrapped = separator.join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
     assert outcome(world.post(wrapped, request.id)) == "code"

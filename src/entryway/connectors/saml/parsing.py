@@ -21,7 +21,9 @@ from entryway.model.errors import LoginError
 
 # A SAML message of any real IdP is a few KB; the inflate limit stops deflate bombs in the redirect binding.
 MAX_INFLATED_BYTES = 128 * 1024
-_WHITESPACE = re.compile(rb"[ \t\r\n]+")
+# The line breaks and spaces IdPs wrap base64 with, dropped by bytes.translate: a regex substitution cost about
+# 0.2 ms on a 9 kB SAMLResponse, twenty times as much.
+_WHITESPACE = b" \t\r\n"
 
 _local = threading.local()
 
@@ -51,7 +53,7 @@ def malformed(message: str, wanted: str, got: str) -> LoginError:
 def decode_base64(value: str | bytes, *, what: str = "SAMLResponse") -> bytes:
     """Strict base64: line breaks and spaces (IdPs wrap at 64 or 76 columns) are the only tolerated extras."""
     raw = value.encode("ascii", "replace") if isinstance(value, str) else value
-    compact = _WHITESPACE.sub(b"", raw)
+    compact = raw.translate(None, _WHITESPACE)
     if not compact:
         raise malformed(f"The {what} is empty", "base64-encoded XML", "an empty value")
     try:
