@@ -140,38 +140,35 @@ class HotStatement:
         if not _direct(conn):
             row = conn.execute(self.statement, dict(given)).first()
             return dict(row._mapping) if row is not None else None
-        plan, cursor = self._run(conn, given)
-        try:
-            try:
-                raw = cursor.fetchone()
-            except Exception as exc:
-                conn._handle_dbapi_exception(exc, plan.sql, None, cursor, None)
-            if raw is None:
-                return None
-            processors = self._processors(conn.dialect, plan, cursor.description)
-        finally:
-            cursor.close()
+        plan, raws, processors = self._select(conn, given, many=False)
+        if not raws:
+            return None
         return {
             key: processor(value) if processor is not None else value
-            for (key, _type), processor, value in zip(plan.result, processors, raw, strict=True)
+            for (key, _type), processor, value in zip(plan.result, processors, raws[0], strict=True)
         }
 
     def all(self, conn: Connection, given: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Execute a SELECT; every row, as a tuple in the statement's column order, through the types' processors."""
         if not _direct(conn):
             return [tuple(row) for row in conn.execute(self.statement, dict(given))]
+        _plan, raws, processors = self._select(conn, given, many=True)
+        return [tuple(p(v) if p is not None else v for p, v in zip(processors, raw, strict=True)) for raw in raws]
+
+    def _select(
+        self, conn: Connection, given: Mapping[str, Any], *, many: bool
+    ) -> tuple[_Plan, list[Any], list[_Processor | None]]:
+        """Run a SELECT on the cursor: its raw rows (only the first unless `many`) and their result processors."""
         plan, cursor = self._run(conn, given)
         try:
             try:
-                raws = cursor.fetchall()
+                raws = cursor.fetchall() if many else cursor.fetchmany(1)
             except Exception as exc:
                 conn._handle_dbapi_exception(exc, plan.sql, None, cursor, None)
-            if not raws:
-                return []
-            processors = self._processors(conn.dialect, plan, cursor.description)
+            processors = self._processors(conn.dialect, plan, cursor.description) if raws else []
         finally:
             cursor.close()
-        return [tuple(p(v) if p is not None else v for p, v in zip(processors, raw, strict=True)) for raw in raws]
+        return plan, raws, processors
 
     def _processors(self, dialect: Dialect, plan: _Plan, description: Any) -> list[_Processor | None]:
         codes = tuple(column[1] for column in description)
