@@ -5,7 +5,7 @@ A login step (authorize, the SAML ACS, the token exchange, the simulator's answe
 indexed statements. Handed to the thread pool, each step costs two GIL hand-overs between the event loop and a
 pool thread, and under load the threads convoy on the GIL: over HTTP on two cores a login cost 1.5-2 ms more
 server CPU that way than run in place, and on SQLite its p99 was four to seven times worse (bench/README.md,
-"Latest figures: session 6"). Capping the pool at one or two threads did not recover it; only running in place did.
+"Session 6 figures"). Capping the pool at one or two threads did not recover it; only running in place did.
 
 In place, a worker process serves one step at a time, as a synchronous worker does, and throughput comes from
 worker processes. The price: while a step waits on the database (a lock held by a migration, an overloaded
