@@ -20,9 +20,12 @@ from entryway.app import create_app  # noqa: E402
 from entryway.config import load_settings  # noqa: E402
 from entryway.observability import json_logs  # noqa: E402
 from entryway.runtime import Runtime  # noqa: E402
+from entryway.startup_heap import freeze_startup_heap  # noqa: E402
 
 
 def create() -> FastAPI:
     json_logs.configure("INFO", json_lines=True)
     # The periodic jobs and the webhook worker start with the app (its lifespan), in each worker process.
-    return create_app(Runtime.build(load_settings()))
+    app = create_app(Runtime.build(load_settings()))
+    freeze_startup_heap()  # last: full collections then skip everything start-up made (entryway/startup_heap.py)
+    return app
