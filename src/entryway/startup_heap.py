@@ -8,9 +8,10 @@ whenever the long-lived objects have grown by a quarter since the last one.
 
 `gc.freeze()` moves every object alive at that moment into a permanent generation that collections skip; a
 full collection then walks only what was created since: 2.1 ms instead of 93.9 ms, measured after 1,500
-logins (bench/README.md, "What changed in session 8"). Reference counting still frees frozen objects as
-usual; only a reference cycle among them would never be collected, and the start-up heap is modules, classes
-and the app's long-lived services, which live as long as the worker. What requests allocate is never frozen.
+logins (bench/README.md, "What changed in session 8: workers freeze their start-up heap"). Reference counting
+still frees frozen objects as usual; only a reference cycle among them would never be collected, and the
+start-up heap is modules, classes and the app's long-lived services, which live as long as the worker. What
+requests allocate is never frozen.
 """
 
 from __future__ import annotations
