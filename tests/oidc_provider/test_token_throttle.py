@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 
 from entryway.app import create_app
@@ -22,9 +23,7 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 
 @pytest.fixture
 def frozen() -> FrozenClock:
-    # the start of a window, so that a test's requests all fall in one
-    start = int(datetime.now(UTC).timestamp()) // auth_failures.WINDOW_SECONDS * auth_failures.WINDOW_SECONDS
-    return FrozenClock(datetime.fromtimestamp(start, UTC))
+    return FrozenClock(datetime.now(UTC))
 
 
 def instance(rt: Runtime, clock: FrozenClock, redis_url: str | None = None) -> Runtime:
@@ -99,3 +98,81 @@ def test_redis_shares_the_counters_between_instances(rt: Runtime, frozen: Frozen
         client_credentials(TestClient(create_app(local_only), base_url=url), seed.client_id, seed.plain_secret)[0]
         == 200
     )
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["in-process", "redis"])
+def test_the_limit_holds_over_any_window(rt: Runtime, shared: bool) -> None:
+    """Failures at the end of one clock-aligned 300 s span still count at the start of the next: fixed windows
+    let a second round of guesses through there."""
+    boundary = (int(datetime.now(UTC).timestamp()) // auth_failures.WINDOW_SECONDS + 1) * auth_failures.WINDOW_SECONDS
+    clock = FrozenClock(datetime.fromtimestamp(boundary - 2, UTC))
+    local = instance(rt, clock, REDIS_URL if shared else None)
+    seed = seed_development(local, f"http://sso-{secrets.token_hex(4)}.localhost:8000", CALLBACK)
+    assert seed.plain_secret is not None
+    http = TestClient(create_app(local), base_url=seed.environment.url)
+    exhaust_client(http, seed)
+    clock.advance(seconds=4)
+    status, headers, _ = client_credentials(http, seed.client_id, seed.plain_secret)
+    assert status == 429
+    assert int(headers["retry-after"]) == auth_failures.WINDOW_SECONDS - 4
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["in-process", "redis"])
+def test_a_client_is_let_in_when_its_oldest_counted_failure_leaves_the_window(rt: Runtime, shared: bool) -> None:
+    clock = FrozenClock(datetime.now(UTC))
+    start = clock.at
+    local = instance(rt, clock, REDIS_URL if shared else None)
+    seed = seed_development(local, f"http://sso-{secrets.token_hex(4)}.localhost:8000", CALLBACK)
+    assert seed.plain_secret is not None
+    http = TestClient(create_app(local), base_url=seed.environment.url)
+
+    def at(seconds: int) -> None:
+        clock.at = start + timedelta(seconds=seconds)
+
+    for second in (0, 10, 11, 12, 13, 14, 15, 16, 17, 18):  # ten failures
+        at(second)
+        assert client_credentials(http, seed.client_id, "ews_wrong")[0] == 401
+    status, headers, _ = client_credentials(http, seed.client_id, seed.plain_secret)
+    assert status == 429 and int(headers["retry-after"]) == 300 - 18  # until the first failure is 300 s old
+    at(299)
+    status, headers, _ = client_credentials(http, seed.client_id, seed.plain_secret)
+    assert status == 429 and int(headers["retry-after"]) == 1
+    at(300)  # nine failures left in the window
+    assert client_credentials(http, seed.client_id, seed.plain_secret)[0] == 200
+    # A success resets nothing: one more failure makes ten again, counted until the one at 10 s is 300 s old.
+    assert client_credentials(http, seed.client_id, "ews_wrong")[0] == 401
+    status, headers, _ = client_credentials(http, seed.client_id, seed.plain_secret)
+    assert status == 429 and int(headers["retry-after"]) == 10
+
+
+def test_each_key_keeps_only_its_last_failures() -> None:
+    counters = auth_failures.LocalCounters()
+    for n in range(50):
+        counters.record("k", auth_failures.CLIENT_LIMIT, 1000.0 + n)
+    assert list(counters._times["k"]) == [1000.0 + n for n in range(40, 50)]
+    assert counters.wait("k", auth_failures.CLIENT_LIMIT, 1049.0) == 1040 + auth_failures.WINDOW_SECONDS - 1049
+
+
+def test_a_full_table_drops_expired_keys_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auth_failures, "MAX_LOCAL_KEYS", 3)
+    counters = auth_failures.LocalCounters()
+    counters.record("old", 1, 0.0)
+    counters.record("recent-1", 1, 500.0)
+    counters.record("recent-2", 1, 500.0)
+    counters.record("new", 1, 501.0)  # full: "old" (501 s ago) has left the window and goes
+    assert set(counters._times) == {"recent-1", "recent-2", "new"}
+    assert counters.wait("recent-1", 1, 501.0) == 299.0
+
+
+def test_redis_keeps_the_last_failures_for_one_window() -> None:
+    counters = auth_failures.RedisCounters(REDIS_URL)
+    key = f"entryway:authfail:test:{secrets.token_hex(8)}"
+    for n in range(15):
+        counters.record(key, 10, 1000.0 + n)
+    server = redis.Redis.from_url(REDIS_URL)
+    try:
+        assert [score for _m, score in server.zrange(key, 0, -1, withscores=True)] == [1000.0 + n for n in range(5, 15)]
+        assert 0 < server.ttl(key) <= auth_failures.WINDOW_SECONDS
+        assert counters.wait(key, 10, 1014.0) == 1005 + auth_failures.WINDOW_SECONDS - 1014
+    finally:
+        server.delete(key)

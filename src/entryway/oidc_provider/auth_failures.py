@@ -1,17 +1,25 @@
-"""Rate limiting failed client authentication at the token endpoint, per client and per address.
+"""Rate limiting failed authentication (the token endpoint's client secrets, the dashboard's sign-in), per
+account and per address.
 
-Counters are fixed windows of WINDOW_SECONDS. With ENTRYWAY_REDIS_URL set they live in Redis, so every
-instance shares them; otherwise in this process. While a client ID or an address is over its limit, the
-token endpoint answers 429 without checking any secret, so guessing cannot go on. Successful
-authentications are not counted and do not reset anything: a guesser cannot interleave a good secret it does
-not have.
+The limit holds over any WINDOW_SECONDS: a key is throttled while its `limit` most recent failures all fall in the
+last WINDOW_SECONDS, and it is let in again when the oldest of them is that old. So each key keeps the times of its
+last `limit` failures, no more. (Fixed windows, which this replaced, let up to twice the limit through around a
+window's end: `limit` failures at its end, `limit` more at the next one's start.)
+
+With ENTRYWAY_REDIS_URL set the failure times live in Redis, so every instance shares them; otherwise in this
+process. While a key is over its limit the caller answers 429 without checking any secret, so guessing cannot go
+on. Successful authentications are not counted and do not reset anything: a guesser cannot interleave a good
+secret it does not have.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import secrets
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,25 +40,51 @@ class Throttled(Exception):
         super().__init__(f"too many failed client authentications; retry after {self.retry_after} s")
 
 
+def _wait(recent: list[float], limit: int, now: float) -> float:
+    """Seconds until fewer than `limit` of the failure times `recent` (any order) fall in the window; 0 when that
+    is already so."""
+    if len(recent) < limit:
+        return 0.0
+    oldest_counted = sorted(recent)[-limit]
+    return max(0.0, oldest_counted + WINDOW_SECONDS - now)
+
+
 class LocalCounters:
+    """Failure times in this process: per key, the last `limit` of them."""
+
     def __init__(self) -> None:
-        self._counts: dict[str, int] = {}
+        self._times: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> int:
-        return self._counts.get(key, 0)
-
-    def incr(self, key: str) -> None:
+    def wait(self, key: str, limit: int, now: float) -> float:
         with self._lock:
-            if len(self._counts) >= MAX_LOCAL_KEYS:
-                self._counts.clear()  # old windows only; losing them errs on the side of letting clients in
-            self._counts[key] = self._counts.get(key, 0) + 1
+            found = self._times.get(key)
+            recent = list(found) if found is not None else []
+        return _wait(recent, limit, now)
+
+    def record(self, key: str, limit: int, now: float) -> None:
+        with self._lock:
+            found = self._times.get(key)
+            if found is None:
+                if len(self._times) >= MAX_LOCAL_KEYS:
+                    self._forget_expired(now)
+                found = self._times[key] = deque(maxlen=limit)
+            found.append(now)
+
+    def _forget_expired(self, now: float) -> None:
+        """Make room: keys whose newest failure left the window count for nothing. If every key is recent, all go:
+        losing counts errs on the side of letting clients in, and memory stays bounded under a flood of keys."""
+        expired = [key for key, times in self._times.items() if times[-1] <= now - WINDOW_SECONDS]
+        for key in expired:
+            del self._times[key]
+        if len(self._times) >= MAX_LOCAL_KEYS:
+            self._times.clear()
 
 
 class RedisCounters:
-    """Counters in Redis, shared by every instance. While Redis cannot be reached they are kept in this process
-    (limits then hold per instance), and Redis is not asked again for RETRY_SECONDS: a Redis that hangs must
-    not add its timeout to every token request."""
+    """Failure times in Redis, shared by every instance: per key a sorted set of the last `limit` failures, scored
+    by time. While Redis cannot be reached they are kept in this process (limits then hold per instance), and
+    Redis is not asked again for RETRY_SECONDS: a Redis that hangs must not add its timeout to every request."""
 
     RETRY_SECONDS = 5.0
 
@@ -67,33 +101,35 @@ class RedisCounters:
     def _failed(self, exc: Exception) -> None:
         if self._usable():  # one warning per outage period, not one per request
             log.warning(
-                "redis unavailable: counting failed client authentications in this process",
+                "redis unavailable: counting failed authentications in this process",
                 extra={"reason": type(exc).__name__},
             )
         self._down_until = time.monotonic() + self.RETRY_SECONDS
 
-    def get(self, key: str) -> int:
+    def wait(self, key: str, limit: int, now: float) -> float:
+        local = self._fallback.wait(key, limit, now)
         if not self._usable():
-            return self._fallback.get(key)
+            return local
         try:
-            value = self._redis.get(key)
+            scored = self._redis.zrange(key, -limit, -1, withscores=True)
         except Exception as exc:  # an unreachable Redis must not stop logins: count in this process instead
             self._failed(exc)
-            return self._fallback.get(key)
-        return max(int(value) if value is not None else 0, self._fallback.get(key))
+            return local
+        return max(_wait([score for _member, score in scored], limit, now), local)
 
-    def incr(self, key: str) -> None:
+    def record(self, key: str, limit: int, now: float) -> None:
         if not self._usable():
-            self._fallback.incr(key)
+            self._fallback.record(key, limit, now)
             return
         try:
-            with self._redis.pipeline() as pipe:
-                pipe.incr(key)
-                pipe.expire(key, WINDOW_SECONDS * 2)
+            with self._redis.pipeline() as pipe:  # MULTI/EXEC: the set never holds more than `limit` times
+                pipe.zadd(key, {f"{now!r}:{secrets.token_hex(4)}": now})
+                pipe.zremrangebyrank(key, 0, -limit - 1)
+                pipe.expire(key, WINDOW_SECONDS)
                 pipe.execute()
         except Exception as exc:
             self._failed(exc)
-            self._fallback.incr(key)
+            self._fallback.record(key, limit, now)
 
 
 def _counters(rt: Runtime) -> LocalCounters | RedisCounters:
@@ -105,26 +141,27 @@ def _counters(rt: Runtime) -> LocalCounters | RedisCounters:
     return found  # type: ignore[return-value]
 
 
-def _keys(rt: Runtime, env_id: str, client_id: str | None, address: str | None) -> list[tuple[str, int]]:
-    window = int(rt.clock.now().timestamp()) // WINDOW_SECONDS
+def _keys(env_id: str, client_id: str | None, address: str | None) -> list[tuple[str, int]]:
     keys: list[tuple[str, int]] = []
     if client_id:
-        keys.append((f"entryway:authfail:client:{env_id}:{client_id[:128]}:{window}", CLIENT_LIMIT))
+        keys.append((f"entryway:authfail:client:{env_id}:{client_id[:128]}", CLIENT_LIMIT))
     if address:
-        keys.append((f"entryway:authfail:addr:{env_id}:{address[:64]}:{window}", ADDRESS_LIMIT))
+        keys.append((f"entryway:authfail:addr:{env_id}:{address[:64]}", ADDRESS_LIMIT))
     return keys
 
 
 def check(rt: Runtime, env_id: str, client_id: str | None, address: str | None) -> None:
-    """Raise Throttled while the client ID or the address has failed too often in this window."""
+    """Raise Throttled while the client ID or the address has failed its limit's number of times in the last
+    WINDOW_SECONDS; `retry_after` is when the oldest of those failures leaves the window."""
     counters = _counters(rt)
-    for key, limit in _keys(rt, env_id, client_id, address):
-        if counters.get(key) >= limit:
-            now = int(rt.clock.now().timestamp())
-            raise Throttled(WINDOW_SECONDS - now % WINDOW_SECONDS)
+    now = rt.clock.now().timestamp()
+    wait = max((counters.wait(key, limit, now) for key, limit in _keys(env_id, client_id, address)), default=0.0)
+    if wait > 0:
+        raise Throttled(max(1, math.ceil(wait)))
 
 
 def record_failure(rt: Runtime, env_id: str, client_id: str | None, address: str | None) -> None:
     counters = _counters(rt)
-    for key, _ in _keys(rt, env_id, client_id, address):
-        counters.incr(key)
+    now = rt.clock.now().timestamp()
+    for key, limit in _keys(env_id, client_id, address):
+        counters.record(key, limit, now)
