@@ -99,7 +99,9 @@ def measure(
         cpu_before = servers.cpu_seconds(target.pids)
         client_before = _own_cpu_seconds()
         db_before = servers.postgres_cpu_seconds(target.postgres_url) if target.postgres_url else 0.0
+        ticks_before = servers.cpu_ticks()
         results, elapsed = flows.drive(target, args.logins, args.concurrency, args.time_limit)
+        steal = servers.steal_share(ticks_before, servers.cpu_ticks())
         cpu = servers.cpu_seconds(target.pids) - cpu_before
         client_cpu = _own_cpu_seconds() - client_before
         db_cpu = servers.postgres_cpu_seconds(target.postgres_url) - db_before if target.postgres_url else None
@@ -110,12 +112,16 @@ def measure(
         row["cpu_ms_per_flow"] = 1000 * cpu / results.flows if results.flows else 0.0
         row["client_ms_per_flow"] = 1000 * client_cpu / results.flows if results.flows else 0.0
         row["db_ms_per_flow"] = 1000 * db_cpu / results.flows if results.flows and db_cpu is not None else None
-        print(f"  {label}: peak {row['flows_per_s']:.1f} flows/s ({row['flows']} logins)", flush=True)
+        row["steal_pct"] = steal
+        print(
+            f"  {label}: peak {row['flows_per_s']:.1f} flows/s ({row['flows']} logins, steal {steal:.1f}%)", flush=True
+        )
         if args.paced_seconds and row["flows_per_s"] > 0:
             rate = row["flows_per_s"] / 2
+            ticks_before = servers.cpu_ticks()
             paced, paced_elapsed = flows.paced(target, rate, args.paced_seconds, args.concurrency * 2, first=20_000_000)
             half = _summary(paced, paced_elapsed)
-            row["paced"] = {"rate": rate, **half}
+            row["paced"] = {"rate": rate, "steal_pct": servers.steal_share(ticks_before, servers.cpu_ticks()), **half}
             print(f"  {label}: at {rate:.1f} logins/s, p99 per step "
                   + ", ".join(f"{s} {half[f'{s}_p99']:.1f} ms" for s in SP_STEPS), flush=True)  # fmt: skip
         # Read the process tree again: a worker that died and was replaced during the run shows up here.
@@ -218,6 +224,8 @@ def print_loss_pairs(pairs: LossPairs, args: argparse.Namespace) -> None:
         costs = [_login_cost(big) - _login_cost(small) for small, big in runs]
         each = ", ".join(f"{small['flows_per_s']:.0f} → {big['flows_per_s']:.0f}" for small, big in runs)
         print(f"  entryway {backend:<11} flows/s {each}")
+        steal = ", ".join(f"{small['steal_pct']:.1f} → {big['steal_pct']:.1f}" for small, big in runs)
+        print(f"  {'':<20} steal % {steal}")
         each_loss = ", ".join(f"{x:+.1f}%" for x in losses)
         print(f"  {'':<20} loss per pair {each_loss};  mean {statistics.mean(losses):+.1f}%, median "
               f"{statistics.median(losses):+.1f}%;  server + database "
@@ -230,8 +238,9 @@ def print_tables(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
           f"{'in place (ENTRYWAY_LOGIN_STEPS_IN_PLACE=1)' if args.in_place else 'in the thread pool (the default)'}. "
           "Latency in ms, client-side; CPU = server processes per login "
           "(the IdP step included for both products); client = this load generator's CPU per login; db = the "
-          "PostgreSQL backends' CPU per login.\n")  # fmt: skip
-    head = f"{'server':<28}{'flows':>6}{'fail':>5}{'flows/s':>9}{'CPU ms':>8}{'client':>8}{'db':>7}"
+          "PostgreSQL backends' CPU per login; steal = the share of the machine's time the hypervisor gave to other "
+          "guests during the pass (servers.cpu_ticks).\n")  # fmt: skip
+    head = f"{'server':<28}{'flows':>6}{'fail':>5}{'flows/s':>9}{'CPU ms':>8}{'client':>8}{'db':>7}{'steal':>7}"
     head += "".join(f"{s + ' p50/95/99':>22}" for s in STEPS) + f"{'RSS MB/worker':>15}{'start s':>9}"
     print(head)
     print("-" * len(head))
@@ -240,7 +249,7 @@ def print_tables(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         rss = "/".join(f"{m:.0f}" for m in row["rss_mb"])
         db = f"{row['db_ms_per_flow']:.2f}" if row["db_ms_per_flow"] is not None else "-"
         print(f"{row['label']:<28}{row['flows']:>6}{row['failures']:>5}{row['flows_per_s']:>9.1f}"
-              f"{row['cpu_ms_per_flow']:>8.2f}{row['client_ms_per_flow']:>8.2f}{db:>7}"
+              f"{row['cpu_ms_per_flow']:>8.2f}{row['client_ms_per_flow']:>8.2f}{db:>7}{row['steal_pct']:>6.1f}%"
               f"{cells}{rss:>15}{row['startup_s']:>9.2f}")  # fmt: skip
         if row.get("workers_replaced"):
             print(f"    {row['workers_replaced']} worker(s) died and were replaced during the run")
@@ -250,13 +259,14 @@ def print_tables(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     paced = [r for r in rows if "paced" in r]
     if paced:
         print(f"\nAt half the peak rate (open loop, {args.paced_seconds:.0f} s): p99 per step in ms\n")
-        head = f"{'server':<28}{'logins/s':>9}{'done':>6}{'fail':>5}" + "".join(f"{s + ' p99':>14}" for s in STEPS)
+        head = f"{'server':<28}{'logins/s':>9}{'done':>6}{'fail':>5}{'steal':>7}"
+        head += "".join(f"{s + ' p99':>14}" for s in STEPS)
         print(head)
         print("-" * len(head))
         for row in paced:
             p = row["paced"]
             cells = "".join(f"{p[f'{s}_p99']:>14.1f}" for s in STEPS)
-            print(f"{row['label']:<28}{p['rate']:>9.1f}{p['flows']:>6}{p['failures']:>5}{cells}")
+            print(f"{row['label']:<28}{p['rate']:>9.1f}{p['flows']:>6}{p['failures']:>5}{p['steal_pct']:>6.1f}%{cells}")
 
     entryway = {r["label"]: r for r in rows if r["label"].startswith("entryway")}
     jackson = [r for r in rows if r["label"].startswith("jackson")]
