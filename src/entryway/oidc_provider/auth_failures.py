@@ -46,7 +46,8 @@ def _wait(recent: list[float], limit: int, now: float) -> float:
     if len(recent) < limit:
         return 0.0
     oldest_counted = sorted(recent)[-limit]
-    return max(0.0, oldest_counted + WINDOW_SECONDS - now)
+    # Rounded to the clock's resolution (µs): float noise must not hold a key a tick past its window, nor add a second.
+    return max(0.0, round(oldest_counted + WINDOW_SECONDS - now, 6))
 
 
 class LocalCounters:
