@@ -37,7 +37,7 @@ class Throttled(Exception):
     retry_after: int
 
     def __post_init__(self) -> None:
-        super().__init__(f"too many failed client authentications; retry after {self.retry_after} s")
+        super().__init__(f"too many failed authentications; retry after {self.retry_after} s")
 
 
 def _wait(recent: list[float], limit: int, now: float) -> float:
