@@ -62,8 +62,9 @@ def cpu_ticks() -> tuple[int, int]:
     """(steal, total) clock ticks of the whole machine so far, from /proc/stat's first line.
 
     Steal is time the hypervisor ran another guest while this machine's vCPU wanted to run: on this shared machine it
-    has been 0 in one minute and 18% in the next, and every figure measured meanwhile (flows/s, CPU per login, p99)
-    moves with it. The tables print it per pass so that a disturbed row can be told from a slower product."""
+    has swung between 0 and 17% from one second to the next (`vmstat 1`), and every figure measured meanwhile
+    (flows/s, CPU per login, p99) moves with it. The tables print it per pass so that a disturbed row can be told
+    from a slower product."""
     fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     # user nice system idle iowait irq softirq steal (guest and guest_nice are already counted in user and nice)
     return fields[7], sum(fields[:8])
