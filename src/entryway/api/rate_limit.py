@@ -9,7 +9,6 @@ up to one budget per instance. A Runtime carries its limiter in rt.caches, so a 
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 import time
@@ -21,9 +20,9 @@ from fastapi import Request
 
 from entryway.api.auth import authenticate
 from entryway.model.errors import ApiError
+from entryway.shared_redis import DOWN, SharedRedis
 from entryway.web.requests import runtime
 
-log = logging.getLogger("entryway.api")
 CACHE_KEY = "api.rate_limiter"
 DEFAULT_PER_MINUTE = 600
 DEFAULT_BURST = 100
@@ -82,7 +81,6 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(now)
 redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 60)
 return tostring(wait)
 """
-REDIS_RETRY_SECONDS = 5.0
 
 
 class RedisRateLimiter:
@@ -95,27 +93,18 @@ class RedisRateLimiter:
         burst: int = DEFAULT_BURST,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        import redis
-
         self.rate = per_minute / 60.0
         self.burst = burst
-        self._redis: Any = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        self._script: Any = self._redis.register_script(_BUCKET_SCRIPT)
+        self._shared = SharedRedis(url, "the API rate limit", clock)
+        self._script: Any = self._shared.client.register_script(_BUCKET_SCRIPT)
         self._fallback = RateLimiter(per_minute, burst, clock)
-        self._clock = clock
-        self._down_until = 0.0
 
     def wait_seconds(self, who: tuple[str, str]) -> float:
-        now = self._clock()
-        if now >= self._down_until:
-            try:
-                answer = self._script(keys=[f"entryway:api-rate:{who[0]}:{who[1]}"], args=[self.rate, self.burst])
-                return float(answer)
-            except Exception as exc:  # an unreachable Redis must not stop the API: limit in this process
-                # Not asked again for a few seconds, so that each call does not wait for its timeout.
-                self._down_until = now + REDIS_RETRY_SECONDS
-                log.warning("redis unavailable for the API rate limit, limiting per process: %s", type(exc).__name__)
-        return self._fallback.wait_seconds(who)
+        key = f"entryway:api-rate:{who[0]}:{who[1]}"
+        answer = self._shared.run(lambda _redis: self._script(keys=[key], args=[self.rate, self.burst]))
+        if answer is DOWN:
+            return self._fallback.wait_seconds(who)
+        return float(answer)
 
 
 def limiter_of(request: Request) -> Limiter:

@@ -14,18 +14,16 @@ secret it does not have.
 
 from __future__ import annotations
 
-import logging
 import math
 import secrets
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 from entryway.runtime import Runtime
+from entryway.shared_redis import DOWN, SharedRedis
 
-log = logging.getLogger("entryway.token")
 WINDOW_SECONDS = 300
 CLIENT_LIMIT = 10
 ADDRESS_LIMIT = 30
@@ -85,51 +83,28 @@ class LocalCounters:
 class RedisCounters:
     """Failure times in Redis, shared by every instance: per key a sorted set of the last `limit` failures, scored
     by time. While Redis cannot be reached they are kept in this process (limits then hold per instance), and
-    Redis is not asked again for RETRY_SECONDS: a Redis that hangs must not add its timeout to every request."""
-
-    RETRY_SECONDS = 5.0
+    those stay counted for their window once Redis is back."""
 
     def __init__(self, url: str) -> None:
-        import redis
-
-        self._redis: Any = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._shared = SharedRedis(url, "failed authentication")
         self._fallback = LocalCounters()
-        self._down_until = 0.0
-
-    def _usable(self) -> bool:
-        return time.monotonic() >= self._down_until
-
-    def _failed(self, exc: Exception) -> None:
-        if self._usable():  # one warning per outage period, not one per request
-            log.warning(
-                "redis unavailable: counting failed authentications in this process",
-                extra={"reason": type(exc).__name__},
-            )
-        self._down_until = time.monotonic() + self.RETRY_SECONDS
 
     def wait(self, key: str, limit: int, now: float) -> float:
         local = self._fallback.wait(key, limit, now)
-        if not self._usable():
-            return local
-        try:
-            scored = self._redis.zrange(key, -limit, -1, withscores=True)
-        except Exception as exc:  # an unreachable Redis must not stop logins: count in this process instead
-            self._failed(exc)
+        scored = self._shared.run(lambda redis: redis.zrange(key, -limit, -1, withscores=True))
+        if scored is DOWN:
             return local
         return max(_wait([score for _member, score in scored], limit, now), local)
 
     def record(self, key: str, limit: int, now: float) -> None:
-        if not self._usable():
-            self._fallback.record(key, limit, now)
-            return
-        try:
-            with self._redis.pipeline() as pipe:  # MULTI/EXEC: the set never holds more than `limit` times
+        def add(redis: Any) -> None:
+            with redis.pipeline() as pipe:  # MULTI/EXEC: the set never holds more than `limit` times
                 pipe.zadd(key, {f"{now!r}:{secrets.token_hex(4)}": now})
                 pipe.zremrangebyrank(key, 0, -limit - 1)
                 pipe.expire(key, WINDOW_SECONDS)
                 pipe.execute()
-        except Exception as exc:
-            self._failed(exc)
+
+        if self._shared.run(add) is DOWN:
             self._fallback.record(key, limit, now)
 
 
