@@ -10,9 +10,7 @@ import pytest
 import redis
 
 from entryway.shared_redis import DOWN, RETRY_SECONDS, SharedRedis
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-CLOSED_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+from tests.support.redis_urls import CLOSED_REDIS_URL, REDIS_URL
 
 
 class Clock:

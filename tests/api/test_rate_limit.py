@@ -11,6 +11,7 @@ from entryway.runtime import Runtime
 from entryway.services import credentials
 from entryway.services.bootstrap import DevSeed
 from tests.api.conftest import client_with, token_for
+from tests.support.redis_urls import CLOSED_REDIS_URL, REDIS_URL
 
 
 class Ticks:
@@ -57,10 +58,6 @@ def test_unauthenticated_calls_are_401_not_counted(anonymous: TestClient, api: T
 
 def test_the_default_limit_is_generous(api: TestClient) -> None:
     assert all(api.get("/api/v1/environment").status_code == 200 for _ in range(60))
-
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-CLOSED_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 
 def _instance(rt: Runtime, redis_url: str | None) -> Runtime:

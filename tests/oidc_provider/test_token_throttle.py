@@ -18,8 +18,7 @@ from entryway.oidc_provider import auth_failures
 from entryway.runtime import Runtime
 from entryway.services.bootstrap import DevSeed, seed_development
 from tests.oidc_provider.support import CALLBACK, ENV_URL
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from tests.support.redis_urls import REDIS_URL
 
 
 @pytest.fixture

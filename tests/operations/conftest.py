@@ -23,7 +23,6 @@ from tests.support.private_services import PrivatePostgres, private_postgres
 
 MASTER_KEY_TEXT = "dGVzdC1tYXN0ZXIta2V5LWZvci1lbnRyeXdheS10ZXM="
 ENV_URL = "http://sso.entryway.test"
-REDIS_URL = os.environ.get("ENTRYWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 _numbers = itertools.count()
 
 

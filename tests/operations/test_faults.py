@@ -14,10 +14,11 @@ import psycopg
 import pytest
 import redis
 
-from tests.operations.conftest import REDIS_URL, Deployment, deploy
+from tests.operations.conftest import Deployment, deploy
 from tests.support.instances import Balancer, Instance, running_instance, running_instances
 from tests.support.login_steps import Login, acs, authorize, full_login, idp_answer, token, userinfo
 from tests.support.private_services import PrivatePostgres, private_redis
+from tests.support.redis_urls import REDIS_URL
 
 pytestmark = pytest.mark.e2e
 

@@ -10,9 +10,10 @@ import pytest
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import KeySet
 
-from tests.operations.conftest import REDIS_URL, Deployment
+from tests.operations.conftest import Deployment
 from tests.support.instances import Balancer, running_instances
 from tests.support.login_steps import full_login, token
+from tests.support.redis_urls import REDIS_URL
 
 pytestmark = pytest.mark.e2e
 
