@@ -40,6 +40,7 @@ from entryway.ids import new_id
 from entryway.store.config_cache import ConfigCache
 from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import events, webhook_deliveries, webhook_endpoints
+from entryway.store.write_batch import Writes, insert_row
 
 SPEC_VERSION = "1"
 
@@ -87,7 +88,7 @@ def event_from_mapping(r: Any) -> Event:
 
 
 def insert_event(
-    conn: Connection,
+    conn: Writes,
     event_type: str,
     *,
     environment_id: str,
@@ -107,8 +108,9 @@ def insert_event(
         data,
         occurred_at or datetime.now(UTC),
     )
-    _INSERT_EVENT.run(
+    insert_row(
         conn,
+        _INSERT_EVENT,
         dict(
             id=event.id,
             environment_id=environment_id,
@@ -122,10 +124,11 @@ def insert_event(
     return event
 
 
-def insert_delivery(conn: Connection, event: Event, endpoint_id: str, now: datetime) -> str:
+def insert_delivery(conn: Writes, event: Event, endpoint_id: str, now: datetime) -> str:
     delivery_id = new_id("dlv")
-    _INSERT_DELIVERY.run(
+    insert_row(
         conn,
+        _INSERT_DELIVERY,
         dict(
             id=delivery_id,
             environment_id=event.environment_id,
@@ -148,7 +151,7 @@ def _subscribers(conn: Connection, environment_id: str) -> tuple[tuple[str, froz
 
 
 def emit_event(
-    conn: Connection,
+    conn: Writes,
     event_type: str,
     *,
     environment_id: str,
@@ -166,6 +169,8 @@ def emit_event(
         occurred_at=occurred_at,
     )
     if config is None:
+        if not isinstance(conn, Connection):
+            raise TypeError("emit_event into a write batch needs the configuration cache to find the subscribers")
         subscribed = _subscribers(conn, environment_id)
     else:
         # Read on a connection of its own, never this transaction's: an uncommitted endpoint must not be cached.

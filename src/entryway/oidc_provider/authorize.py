@@ -28,6 +28,7 @@ from entryway.oidc_provider.params import MalformedParameter, RepeatedParameter,
 from entryway.runtime import Runtime
 from entryway.services import credentials, logins
 from entryway.services.environments import Environment, redirect_allowed
+from entryway.store.write_batch import WriteBatch
 from entryway.web.pages import error_page
 from entryway.web.requests import client_ip, request_environment, runtime
 from entryway.web.routing import plain_route
@@ -228,23 +229,24 @@ def _authorize(request: Request, rt: Runtime, env: Environment) -> Response | _S
         login = parse_login_params(params)
         connection = logins.resolve_connection(rt, env, login.selector)
         connector = connector_for(connection)
-        with rt.engine.begin() as conn:
-            auth_request = logins.create_auth_request(
-                rt,
-                conn,
-                env=env,
-                client_id=client_id,
-                redirect_uri=redirect_uri,
-                scope=login.scope,
-                state=state,
-                nonce=login.nonce,
-                code_challenge=login.code_challenge,
-                code_challenge_method=login.code_challenge_method,
-                connection=connection,
-                login_hint=login.selector.login_hint,
-                upstream_request_id=connector.new_upstream_id(),
-                client_ip=ip,
-            )
+        writes = WriteBatch()
+        auth_request = logins.create_auth_request(
+            rt,
+            writes,
+            env=env,
+            client_id=client_id,
+            redirect_uri=redirect_uri,
+            scope=login.scope,
+            state=state,
+            nonce=login.nonce,
+            code_challenge=login.code_challenge,
+            code_challenge_method=login.code_challenge_method,
+            connection=connection,
+            login_hint=login.selector.login_hint,
+            upstream_request_id=connector.new_upstream_id(),
+            client_ip=ip,
+        )
+        writes.execute(rt.engine)  # the auth request and its log row: one statement on PostgreSQL
     except NotRedirectable as exc:
         return _not_valid_page(rt, env, exc, ip)
     except LoginError as err:

@@ -25,6 +25,7 @@ from entryway.services.logins import hash_code
 from entryway.store.hot_statements import HotStatement
 from entryway.store.insert_if_absent import insert_if_absent
 from entryway.store.tables import auth_codes, revoked_tokens
+from entryway.store.write_batch import WriteBatch, Writes
 
 
 @dataclass(frozen=True)
@@ -105,9 +106,10 @@ def check_bindings(
         raise _invalid_grant("code_verifier does not match the code_challenge (S256)")
 
 
-def mark_redeemed(conn: Connection, grant: CodeGrant, issued_jti: str, now: datetime) -> bool:
-    """Record the one redemption; False when another request redeemed the code first."""
-    return _REDEEM.run(conn, {"hash": grant.code_hash, "now": now, "jti": issued_jti}) == 1
+def mark_redeemed(writes: WriteBatch, grant: CodeGrant, issued_jti: str, now: datetime) -> None:
+    """Make the one redemption the guard of `writes`: sent, it answers False when another request redeemed the
+    code first, and what was given after this is then not stored."""
+    writes.guard(_REDEEM, {"hash": grant.code_hash, "now": now, "jti": issued_jti})
 
 
 def revoke_token(conn: Connection, jti: str, expire_time: datetime, reason: str) -> None:
@@ -139,7 +141,7 @@ def revoke_after_reuse(rt: Runtime, conn: Connection, env: Environment, code: Co
     )
 
 
-def record_exchanged(rt: Runtime, conn: Connection, grant: CodeGrant) -> None:
+def record_exchanged(rt: Runtime, conn: Writes, grant: CodeGrant) -> None:
     """The login is complete: the app holds its tokens."""
     auth_log.record(
         rt,

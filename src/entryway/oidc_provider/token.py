@@ -18,6 +18,8 @@ from entryway.runtime import Runtime
 from entryway.services.credentials import Client
 from entryway.services.environments import Environment
 from entryway.services.logins import cached_connection
+from entryway.store.db import reading
+from entryway.store.write_batch import WriteBatch
 from entryway.web.requests import client_ip, request_environment, runtime
 from entryway.web.routing import plain_route
 from entryway.web.step_runner import run_step
@@ -106,40 +108,40 @@ def authorization_code(rt: Runtime, env: Environment, client: Client, form: Form
     reused = False
     grant: codes.CodeGrant | None = None
     try:
-        with rt.engine.begin() as conn:
+        with reading(rt.engine) as conn:
             grant = codes.find_code(conn, env.id, code)
-            if grant is None:
-                raise OAuthError("invalid_grant", "The code is unknown or was issued by another environment")
-            if grant.used_time is not None:
+        if grant is None:
+            raise OAuthError("invalid_grant", "The code is unknown or was issued by another environment")
+        if grant.used_time is not None:
+            reused = True
+        else:
+            now = rt.clock.now()
+            codes.check_bindings(grant, client_id=client.id, redirect_uri=redirect_uri, code_verifier=verifier, now=now)
+            connection = cached_connection(rt, env.id, grant.connection_id)
+            if connection is None:
+                raise OAuthError("invalid_grant", "The connection this login used has been deleted")
+            user = user_claims(grant.profile, connection)
+            access = access_tokens.mint(
+                rt,
+                env,
+                client_id=client.id,
+                subject=user["sub"],
+                ttl_seconds=settings.access_token_ttl_seconds,
+                organization_id=grant.organization_id,
+                session_id=grant.session_id,
+            )
+            binding = TokenBinding(client.id, grant.session_id, grant.nonce, access.token, code)
+            claims = id_token_claims(env.url, user, binding, connection.id, now, settings.id_token_ttl_seconds)
+            id_token = signing.sign(rt, env, claims)
+            # The redemption and its log row in one write batch (one statement on PostgreSQL): stored only if no
+            # other request redeemed the code between our read and this write; if one did, this is a second use.
+            writes = WriteBatch()
+            codes.mark_redeemed(writes, grant, access.jti, now)
+            codes.record_exchanged(rt, writes, grant)
+            reused = not writes.execute(rt.engine)
+        if reused:
+            with rt.engine.begin() as conn:
                 codes.revoke_after_reuse(rt, conn, env, grant)
-                reused = True
-            else:
-                now = rt.clock.now()
-                codes.check_bindings(
-                    grant, client_id=client.id, redirect_uri=redirect_uri, code_verifier=verifier, now=now
-                )
-                connection = cached_connection(rt, env.id, grant.connection_id)
-                if connection is None:
-                    raise OAuthError("invalid_grant", "The connection this login used has been deleted")
-                user = user_claims(grant.profile, connection)
-                access = access_tokens.mint(
-                    rt,
-                    env,
-                    client_id=client.id,
-                    subject=user["sub"],
-                    ttl_seconds=settings.access_token_ttl_seconds,
-                    organization_id=grant.organization_id,
-                    session_id=grant.session_id,
-                )
-                binding = TokenBinding(client.id, grant.session_id, grant.nonce, access.token, code)
-                claims = id_token_claims(env.url, user, binding, connection.id, now, settings.id_token_ttl_seconds)
-                id_token = signing.sign(rt, env, claims)
-                if not codes.mark_redeemed(conn, grant, access.jti, now):
-                    # Another request redeemed it between our read and our write: this one is the second use.
-                    codes.revoke_after_reuse(rt, conn, env, grant)
-                    reused = True
-                else:
-                    codes.record_exchanged(rt, conn, grant)
     except OAuthError as exc:
         # The step's transaction rolled back; the failure is recorded on its own (a failure is not the hot path).
         codes.record_exchange_failure(rt, env, grant, exc)

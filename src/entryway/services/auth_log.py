@@ -25,6 +25,7 @@ from entryway.runtime import Runtime
 from entryway.store.batched_delete import delete_in_batches
 from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import auth_events
+from entryway.store.write_batch import Writes, insert_row
 
 INITIATED = "INITIATED"
 PENDING = "PENDING"
@@ -76,7 +77,7 @@ def event_of(row: Any) -> AuthEvent:
 
 def record(
     rt: Runtime,
-    conn: Connection,
+    conn: Writes,
     *,
     environment_id: str,
     status: str,
@@ -95,8 +96,9 @@ def record(
     # A failure's id is the err_ reference people quote from an error page or an error_description.
     event_id = new_id("err" if status == FAILED else "evt")
     now = rt.clock.now()
-    _INSERT_EVENT.run(
+    insert_row(
         conn,
+        _INSERT_EVENT,
         dict(
             id=event_id,
             environment_id=environment_id,

@@ -26,6 +26,7 @@ from entryway.services.environments import Environment
 from entryway.services.login_routes import route_entries, route_for_domain, route_for_organization
 from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import auth_codes, auth_requests
+from entryway.store.write_batch import WriteBatch, Writes, insert_row
 
 # The client_id of the auth requests the admin portal's "test connection" makes (portal/test_logins.py). It
 # names no client row, so no app can authenticate as it at /oauth/token; its redirect_uri is a portal page.
@@ -150,7 +151,7 @@ def resolve_connection(rt: Runtime, env: Environment, selector: Selector) -> Sso
 
 def create_auth_request(
     rt: Runtime,
-    conn: Connection,
+    conn: Writes,
     *,
     env: Environment,
     client_id: str,
@@ -184,7 +185,7 @@ def create_auth_request(
         create_time=now,
         expire_time=now + timedelta(seconds=rt.settings.auth_request_ttl_seconds),
     )
-    _INSERT_REQUEST.run(conn, values)
+    insert_row(conn, _INSERT_REQUEST, values)
     auth_log.record(
         rt,
         conn,
@@ -227,7 +228,7 @@ def _append_query(uri: str, params: dict[str, str]) -> str:
 
 def complete_login(
     rt: Runtime,
-    conn: Connection,
+    writes: WriteBatch,
     request: AuthRequest,
     connection: SsoConnection,
     profile: Profile,
@@ -240,8 +241,9 @@ def complete_login(
     belongs to the login session (the OIDC connector keeps the IdP's ID token for logout; the SAML connector the
     NameID and SessionIndex for single logout).
 
-    The pending -> completed transition is a conditional update, so a request can complete once only, even
-    when two instances race on the same response.
+    The pending -> completed transition is a conditional update, the guard of `writes`: the code and the log row
+    are stored only if it matched, so a request completes once only, even when two instances race on the same
+    response. The caller sends `writes` and raises `already_completed()` when it answers False.
     """
     now = rt.clock.now()
     if request.connection_id != connection.id:
@@ -258,16 +260,10 @@ def complete_login(
             f"before {request.expire_time.isoformat()}",
             now.isoformat(),
         )
-    if _COMPLETE_REQUEST.run(conn, {"request_id": request.id}) != 1:
-        raise LoginError.wanted_got(
-            "authentication_not_completed",
-            "This login was already completed or failed: start it again",
-            "a pending login",
-            "a login that was already used",
-        )
+    writes.guard(_COMPLETE_REQUEST, {"request_id": request.id})
     code = secrets.token_urlsafe(32)
-    _INSERT_CODE.run(
-        conn,
+    writes.insert(
+        _INSERT_CODE,
         dict(
             code_hash=hash_code(code),
             auth_request_id=request.id,
@@ -289,7 +285,7 @@ def complete_login(
     )
     auth_log.record(
         rt,
-        conn,
+        writes,
         environment_id=request.environment_id,
         status=auth_log.PENDING,  # SUCCESS when the app exchanges the code (oidc_provider/token.py)
         step="callback",
@@ -303,6 +299,16 @@ def complete_login(
     if request.state is not None:
         params["state"] = request.state
     return _append_query(request.redirect_uri, params)
+
+
+def already_completed() -> LoginError:
+    """The login's request was no longer pending when its answer was stored: it completed or failed meanwhile."""
+    return LoginError.wanted_got(
+        "authentication_not_completed",
+        "This login was already completed or failed: start it again",
+        "a pending login",
+        "a login that was already used",
+    )
 
 
 def fail_login(

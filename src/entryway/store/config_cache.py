@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Delete, Engine, Insert, Update, event, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from entryway.config import DEFAULT_CONFIG_CACHE_ENTRIES
+from entryway.store.db import read_connection
 from entryway.store.tables import config_generation
 
 T = TypeVar("T")
@@ -128,7 +129,7 @@ class ConfigCache:
         """`read(conn, *args)` on a fresh connection, cached under `key` (a tuple naming the lookup and args)."""
 
         def load() -> T:
-            with _reading(self.engine) as conn:
+            with read_connection(self.engine) as conn:
                 return read(conn, *args)
 
         return self.get(key, load, related)
@@ -147,7 +148,7 @@ class ConfigCache:
             return
         self._checked_at = now
         try:
-            with _reading(self.engine) as conn:
+            with read_connection(self.engine) as conn:
                 generation = conn.execute(select(config_generation.c.value)).scalar()
         except SQLAlchemyError:
             # The database is down: the request's own queries will fail and answer 503. Serve nothing cached
@@ -158,20 +159,6 @@ class ConfigCache:
         if generation != self._generation:
             self._generation = generation
             self.clear()
-
-
-def _reading(engine: Engine) -> Connection:
-    """A connection for a cache load: autocommit on PostgreSQL, so a read is one round trip instead of three
-    (BEGIN, the SELECT, then ROLLBACK when the connection goes back to the pool). With 100,000 organizations
-    nearly every login loads its route, so on a busy database this is most of a cache miss's cost. Each
-    statement sees committed data, as it would inside a READ COMMITTED transaction.
-
-    SQLite gets a plain connection: its driver begins no transaction for a SELECT, so each read already sees the
-    latest commit, and switching to autocommit and back cost a PRAGMA statement on every miss."""
-    conn = engine.connect()
-    if engine.dialect.name == "sqlite":
-        return conn
-    return conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 # One listener per engine, shared by every cache on it (tests build many runtimes on one engine).

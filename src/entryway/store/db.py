@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
 # Seconds to wait for a PostgreSQL connection before the request fails (503) and the next one tries again.
 CONNECT_TIMEOUT_SECONDS = 5
@@ -42,3 +44,32 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # connect_timeout in the URL wins.
         kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, **kwargs.get("connect_args", {})}
     return create_engine(url, **kwargs)
+
+
+def read_connection(engine: Engine) -> Connection:
+    """A connection whose statements each commit on their own: autocommit on PostgreSQL, so a read is one round
+    trip instead of three (BEGIN, the SELECT, then ROLLBACK when the connection goes back to the pool), and a
+    single-statement write needs no BEGIN and COMMIT (store/write_batch.py). With 100,000 organizations nearly
+    every login loads its route, so on a busy database this is most of a cache miss's cost. Each statement sees
+    committed data, as it would inside a READ COMMITTED transaction.
+
+    SQLite gets a plain connection: its driver begins no transaction for a SELECT, so each read already sees the
+    latest commit, and switching to autocommit and back cost a PRAGMA statement on every miss. Write on it only
+    inside `conn.begin()`."""
+    conn = engine.connect()
+    if engine.dialect.name == "sqlite":
+        return conn
+    return conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A login step's reads before its write batch: on PostgreSQL `read_connection`'s autocommit, one round trip
+    a statement; on SQLite a transaction SQLAlchemy begins without a statement (pysqlite sends BEGIN only before
+    a write), in which HotStatement runs on the driver's cursor (store/hot_statements.py)."""
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as conn:
+            yield conn
+    else:
+        with read_connection(engine) as conn:
+            yield conn

@@ -27,6 +27,7 @@ from entryway.services import logins
 from entryway.services.connections import find_connection, oidc_client_secret
 from entryway.services.environments import Environment
 from entryway.services.logins import AuthRequest
+from entryway.store.write_batch import WriteBatch
 from entryway.web.pages import error_page
 
 MAX_PARAM = 4096
@@ -153,8 +154,11 @@ def finish_login(
         claims, idp_id_token = _finish(rt, env, connection, request, params)
         profile = map_profile(claims, connection.attribute_mapping, connection.provider)
         session_id = new_id("ses")
+        writes = WriteBatch()
+        url = logins.complete_login(rt, writes, request, connection, profile, client_ip, session_id=session_id)
         with rt.engine.begin() as db:
-            url = logins.complete_login(rt, db, request, connection, profile, client_ip, session_id=session_id)
+            if not writes.execute_in(db):
+                raise logins.already_completed()
             if idp_id_token is not None:
                 # kept for the logout that may follow: the IdP's end_session_endpoint wants it as id_token_hint
                 keep_id_token(

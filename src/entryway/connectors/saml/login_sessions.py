@@ -18,6 +18,7 @@ from entryway.connectors.saml.response import VerifiedAssertion
 from entryway.oidc_provider.codes import revoke_token
 from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import auth_codes, saml_logouts, saml_sessions
+from entryway.store.write_batch import Writes, insert_row
 
 RECORD_TTL = timedelta(hours=24)
 MAX_NAME_ID = 512
@@ -45,7 +46,7 @@ def _fits(value: str | None) -> str | None:
 
 
 def record_session(
-    db: Connection,
+    db: Writes,
     *,
     session_id: str,
     environment_id: str,
@@ -59,8 +60,9 @@ def record_session(
     expire = now + RECORD_TTL
     if assertion.session_not_on_or_after is not None and assertion.session_not_on_or_after > now:
         expire = min(expire, assertion.session_not_on_or_after)
-    _INSERT_SESSION.run(
+    insert_row(
         db,
+        _INSERT_SESSION,
         dict(
             session_id=session_id,
             environment_id=environment_id,

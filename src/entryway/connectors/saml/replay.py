@@ -11,13 +11,16 @@ from sqlalchemy import Connection, delete, insert
 from entryway.model.errors import LoginError
 from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import saml_replay
+from entryway.store.write_batch import Writes, insert_row
 
 _REMEMBER = HotStatement(insert(saml_replay))  # every login: run without SQLAlchemy's per-execution work
 
 
-def remember_assertion(db: Connection, assertion_id: str, connection_id: str, retain_until: datetime) -> None:
-    """Raises sqlalchemy IntegrityError when the ID was seen before; call inside the login's transaction."""
-    _REMEMBER.run(db, {"assertion_id": assertion_id, "connection_id": connection_id, "expire_time": retain_until})
+def remember_assertion(db: Writes, assertion_id: str, connection_id: str, retain_until: datetime) -> None:
+    """Raises sqlalchemy IntegrityError when the ID was seen before (at once on a connection, or when a write batch
+    is sent); call inside the login's transaction or batch."""
+    values = {"assertion_id": assertion_id, "connection_id": connection_id, "expire_time": retain_until}
+    insert_row(db, _REMEMBER, values)
 
 
 def replayed(connection_id: str) -> LoginError:

@@ -1,0 +1,177 @@
+"""A login step's writes, sent to the database together: on PostgreSQL as one statement, in one round trip.
+
+Each login step ends in a handful of inserts (the auth request and its log row; the replay record, the code, the
+log row, the webhook event and the SAML session), some of them conditional on one guarding UPDATE (the request
+still pending, the code not yet redeemed). Sent one by one inside BEGIN ... COMMIT, a login cost 19 round trips
+to PostgreSQL, and the driver's work per statement was about as much CPU as the database's (bench/README.md,
+"Session 11"). A WriteBatch collects them and sends:
+
+- on PostgreSQL, one statement of data-modifying CTEs on an autocommit connection: atomic as a single statement
+  is, without BEGIN and COMMIT. The writes given after the guard insert `SELECT ... FROM guard`, so they happen
+  only when the guard's UPDATE matched its row; the statement answers how many rows the guard matched;
+- on SQLite (in process: no round trips to save), the same writes one after another in a transaction, the
+  guarded ones only after the guard matched.
+
+Both keep the same outcome: the writes given before the guard are stored whether or not it matches (the SAML
+replay record: an assertion that was presented is never accepted again), the guarded ones only if it matched;
+a unique violation anywhere (a replayed assertion) fails the whole batch with sqlalchemy's IntegrityError, and
+nothing of it is stored.
+
+`insert_row(target, statement, values)` lets a service write either to a batch or to a connection inside the
+caller's own transaction (the admin portal's test login, IdP-initiated SSO), with the same code.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Insert, Select, Table, Update, bindparam, func, insert, literal, select
+
+from entryway.store.db import read_connection
+from entryway.store.hot_statements import HotStatement
+
+# Composed statements by shape (the tables, their columns, the guard). A login path has a few shapes; a step that
+# fans out to many webhook endpoints has one per endpoint count. Past this many the statement is built each time.
+_MAX_SHAPES = 256
+_shapes: dict[tuple[Any, ...], HotStatement] = {}
+_shapes_lock = threading.Lock()
+
+
+class WriteBatch:
+    """Inserts, at most one guarding UPDATE, and the inserts that happen only if the guard matched a row."""
+
+    def __init__(self) -> None:
+        self._before: list[tuple[Table, dict[str, Any]]] = []
+        self._guard: tuple[HotStatement, dict[str, Any]] | None = None
+        self._after: list[tuple[Table, dict[str, Any]]] = []
+
+    def insert(self, statement: HotStatement, values: Mapping[str, Any]) -> None:
+        """Add the row `statement` (a HotStatement of `insert(table)`) would insert with `values`."""
+        table = _table_of(statement)
+        missing = _python_defaults(table) - values.keys()
+        if missing:
+            given = ", ".join(sorted(missing))
+            raise ValueError(f"{table.name}: give every column with a Python-side default ({given})")
+        (self._after if self._guard is not None else self._before).append((table, dict(values)))
+
+    def guard(self, statement: HotStatement, values: Mapping[str, Any]) -> None:
+        """The UPDATE (of one row, by key and condition) that decides whether the inserts given after it happen."""
+        if self._guard is not None:
+            raise ValueError("a write batch has one guard")
+        if not isinstance(statement.statement, Update):
+            raise TypeError("a write batch's guard is an UPDATE")
+        self._guard = (statement, dict(values))
+
+    def execute(self, engine: Engine) -> bool:
+        """Store the batch on a connection of its own; False when the guard matched no row (only the writes given
+        before it were stored). Raises sqlalchemy's IntegrityError, with nothing stored, on a unique violation."""
+        if not self._before and self._guard is None:
+            return True
+        if engine.dialect.name == "postgresql":
+            with read_connection(engine) as conn:  # autocommit: the one statement is its own transaction
+                return self._as_one_statement(conn)
+        with engine.begin() as conn:
+            return self._one_by_one(conn)
+
+    def execute_in(self, conn: Connection) -> bool:
+        """Store the batch inside the caller's transaction (with writes of its own); as `execute` otherwise."""
+        if not self._before and self._guard is None:
+            return True
+        if conn.dialect.name == "postgresql":
+            return self._as_one_statement(conn)
+        return self._one_by_one(conn)
+
+    def _one_by_one(self, conn: Connection) -> bool:
+        for table, values in self._before:
+            _insert_statement(table).run(conn, values)
+        if self._guard is not None:
+            statement, values = self._guard
+            if statement.run(conn, values) != 1:
+                return False
+        for table, values in self._after:
+            _insert_statement(table).run(conn, values)
+        return True
+
+    def _as_one_statement(self, conn: Connection) -> bool:
+        shape = (
+            tuple((table, tuple(sorted(values))) for table, values in self._before),
+            (self._guard[0], tuple(sorted(self._guard[1]))) if self._guard is not None else None,
+            tuple((table, tuple(sorted(values))) for table, values in self._after),
+        )
+        statement = _shapes.get(shape)
+        if statement is None:
+            statement = HotStatement(_compose(*shape))
+            with _shapes_lock:
+                if len(_shapes) < _MAX_SHAPES:
+                    _shapes[shape] = statement
+        parameters: dict[str, Any] = {}
+        for n, (_table, values) in enumerate(self._before):
+            parameters.update({f"b{n}_{column}": value for column, value in values.items()})
+        if self._guard is not None:
+            parameters.update(self._guard[1])
+        for n, (_table, values) in enumerate(self._after):
+            parameters.update({f"a{n}_{column}": value for column, value in values.items()})
+        row = statement.first(conn, parameters)
+        assert row is not None  # the composed SELECT always answers one row
+        return self._guard is None or row["matched"] == 1
+
+
+Writes = Connection | WriteBatch
+"""Where a service's inserts go: a connection inside the caller's transaction, or a batch the caller sends."""
+
+
+def insert_row(target: Writes, statement: HotStatement, values: Mapping[str, Any]) -> None:
+    """Insert one row now (a connection) or with the batch (a WriteBatch)."""
+    if isinstance(target, WriteBatch):
+        target.insert(statement, values)
+    else:
+        statement.run(target, values)
+
+
+def _compose(
+    before: tuple[tuple[Table, tuple[str, ...]], ...],
+    guard: tuple[HotStatement, tuple[str, ...]] | None,
+    after: tuple[tuple[Table, tuple[str, ...]], ...],
+) -> Select[Any]:
+    """One SELECT whose data-modifying CTEs are the batch's writes. The guard's binds keep their names; an
+    insert's are prefixed with its place (b0_, a1_, ...), so that two rows of one table do not collide."""
+    ctes = []
+    for n, (table, columns) in enumerate(before):
+        row = {column: bindparam(f"b{n}_{column}", type_=table.c[column].type) for column in columns}
+        ctes.append(insert(table).values(row).cte(f"b{n}"))
+    if guard is None:
+        return select(literal(1).label("matched")).add_cte(*ctes)
+    update = guard[0].statement
+    assert isinstance(update, Update)
+    guarded = update.returning(literal(1).label("one")).cte("guard")
+    for n, (table, columns) in enumerate(after):
+        values = select(*(bindparam(f"a{n}_{column}", type_=table.c[column].type) for column in columns))
+        ctes.append(insert(table).from_select(list(columns), values.select_from(guarded)).cte(f"a{n}"))
+    return select(func.count().label("matched")).select_from(guarded).add_cte(*ctes)
+
+
+_inserts: dict[Table, HotStatement] = {}
+
+
+def _insert_statement(table: Table) -> HotStatement:
+    statement = _inserts.get(table)
+    if statement is None:
+        statement = _inserts[table] = HotStatement(insert(table))
+    return statement
+
+
+def _table_of(statement: HotStatement) -> Table:
+    core = statement.statement
+    if not isinstance(core, Insert) or not isinstance(core.table, Table):
+        raise TypeError("a write batch takes the HotStatement of an insert(table)")
+    # A HotStatement is never a write to a configuration table (it refuses them), so neither is a batch's.
+    return core.table
+
+
+@cache
+def _python_defaults(table: Table) -> frozenset[str]:
+    """Columns SQLAlchemy would fill in Python: an INSERT ... SELECT in a CTE would leave them NULL instead."""
+    return frozenset(column.key for column in table.c if column.default is not None)
