@@ -10,11 +10,13 @@ and prints their sum and the ceiling it puts on logins/s. Nothing here is Entryw
 - **crypto**: the IdP's XML signature over a 4.5 kB response (python-xmlsec, libxmlsec1 in C), the SP's
   XML-DSig verification of it (python-xmlsec), and the two RS256 JWTs the contract requires (ID token and
   access token, PyJWT over `cryptography`);
-- **database**: the rows a login must write and read, as 12 prepared statements in 3 transactions (the
-  auth request; at the ACS the request read and claimed, the replay cache, the code, the session, an auth-log
-  row and a webhook event; at the token the code read and redeemed, an auth-log row), issued through the raw
-  driver (psycopg with server-side prepared statements, or sqlite3), on tables without foreign keys and with
-  primary keys only, so cheaper than any real schema. On PostgreSQL the backend's CPU (from /proc) is added;
+- **database**: the rows a login must write and read (the auth request; at the ACS the request read and
+  claimed, the replay cache, the code, the session, an auth-log row and a webhook event; at the token the code
+  read and redeemed, an auth-log row), issued through the raw driver as Entryway issues them: on SQLite as 12
+  statements in 3 transactions, on PostgreSQL as 5 prepared statements in autocommit, each step's writes one
+  statement of data-modifying CTEs (as `src/entryway/store/write_batch.py` sends them, since session 11); on
+  tables without foreign keys and with primary keys only, so cheaper than any real schema. On PostgreSQL the
+  backend's CPU (from /proc) is added;
 - **http**: the four requests of a login (sizes as in the benchmark) from `http_client.Client` over a
   connection of the login's own, as in the benchmark, to a bare ASGI app under uvicorn (uvloop, httptools,
   one worker) that answers each with fixed bytes: the server's CPU (from /proc) and the client's.
@@ -179,7 +181,7 @@ def _row(table: str, key: str) -> tuple[str, ...]:
 
 
 class Statements:
-    """The 12 statements of a login for one driver's parameter style."""
+    """The 12 statements of a login, sent one by one in 3 transactions (SQLite; `?` marks the parameters)."""
 
     def __init__(self, marker: Callable[[int], str]) -> None:
         self.insert = {table: _insert(table, marker) for table in TABLES}
@@ -230,23 +232,70 @@ def sqlite_cost(logins: int, workdir: Path) -> float:
     return 1000 * (time.process_time() - started) / logins
 
 
+def _columns(table: str) -> str:
+    return ", ".join(TABLES[table])
+
+
+def _values(table: str) -> str:
+    return ", ".join("%s" for _ in TABLES[table])
+
+
+class BatchedStatements:
+    """A login's statements on PostgreSQL: each step's writes one statement, the guarded ones FROM the guard."""
+
+    def __init__(self) -> None:
+        def guarded(table: str, name: str) -> str:
+            return f"{name} AS (INSERT INTO {table} ({_columns(table)}) SELECT {_values(table)} FROM guard)"
+
+        self.authorize = (
+            f"WITH r AS (INSERT INTO auth_requests ({_columns('auth_requests')}) VALUES ({_values('auth_requests')})) "
+            f"INSERT INTO auth_events ({_columns('auth_events')}) VALUES ({_values('auth_events')})"
+        )
+        self.read_request = "SELECT * FROM auth_requests WHERE id = %s"
+        self.acs = (
+            f"WITH replay AS (INSERT INTO saml_replay ({_columns('saml_replay')}) VALUES ({_values('saml_replay')})), "
+            "guard AS (UPDATE auth_requests SET status = %s WHERE id = %s AND status = %s RETURNING 1), "
+            + ", ".join(
+                guarded(t, f"w{n}") for n, t in enumerate(("auth_codes", "auth_events", "events", "saml_sessions"))
+            )
+            + " SELECT count(*) FROM guard"
+        )
+        self.read_code = "SELECT * FROM auth_codes WHERE code_hash = %s"
+        self.token = (
+            "WITH guard AS (UPDATE auth_codes SET used_time = %s WHERE code_hash = %s AND used_time = %s RETURNING 1), "
+            + guarded("auth_events", "w0")
+            + " SELECT count(*) FROM guard"
+        )
+
+
+def batched_login(execute: Callable[[str, tuple[Any, ...]], Any], s: BatchedStatements) -> None:
+    key = uuid.uuid4().hex
+    execute(s.authorize, (*_row("auth_requests", key)[:-2], "pending", "now", *_row("auth_events", "a" + key)))
+    execute(s.read_request, (key,)).fetchone()
+    code = (*_row("auth_codes", key)[:-2], "-", "now")
+    after = (*code, *_row("auth_events", "b" + key), *_row("events", key), *_row("saml_sessions", key))
+    if execute(s.acs, (*_row("saml_replay", key), "answered", key, "pending", *after)).fetchone()[0] != 1:
+        raise RuntimeError("the ACS batch's guard matched no row")
+    execute(s.read_code, (key,)).fetchone()
+    if execute(s.token, ("now", key, "-", *_row("auth_events", "c" + key))).fetchone()[0] != 1:
+        raise RuntimeError("the token batch's guard matched no row")
+
+
 def postgres_cost(logins: int, admin_url: str) -> tuple[float, float]:
     """CPU ms per login: this process (the driver) and the PostgreSQL backend serving it."""
-    with servers.postgres_database(admin_url, "floor") as url, psycopg.connect(url) as conn:
+    with servers.postgres_database(admin_url, "floor") as url, psycopg.connect(url, autocommit=True) as conn:
         _create(conn.execute)
-        conn.commit()
         backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
-        conn.commit()
-        statements = Statements(lambda _: "%s")
+        statements = BatchedStatements()
 
-        def execute(sql: str, params: tuple[Any, ...]) -> None:
-            conn.execute(sql, params, prepare=True)
+        def execute(sql: str, params: tuple[Any, ...]) -> Any:
+            return conn.execute(sql, params, prepare=True)
 
         for _ in range(20):
-            one_login(execute, conn.commit, statements)
+            batched_login(execute, statements)
         started, backend_started = time.process_time(), servers.cpu_seconds([backend])
         for _ in range(logins):
-            one_login(execute, conn.commit, statements)
+            batched_login(execute, statements)
         client = time.process_time() - started
         db = servers.cpu_seconds([backend]) - backend_started
     return 1000 * client / logins, 1000 * db / logins

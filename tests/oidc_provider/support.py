@@ -12,6 +12,7 @@ from entryway.runtime import Runtime
 from entryway.services import logins
 from entryway.services.bootstrap import DevSeed
 from entryway.services.connections import find_connection
+from entryway.store.write_batch import WriteBatch
 
 ENV_URL = "http://localhost:8000"
 CALLBACK = "http://localhost:3000/callback"
@@ -65,7 +66,9 @@ def issue_code(
             connection=connection,
             login_hint=None,
         )
-        location = logins.complete_login(rt, conn, request, connection, profile or jane())
+        writes = WriteBatch()
+        location = logins.complete_login(rt, writes, request, connection, profile or jane())
+        assert writes.execute_in(conn)
     params = query(location)
     assert location.startswith(redirect_uri + "?")
     assert params.get("state") == state

@@ -3,7 +3,10 @@ transaction on SQLite, with the same outcome on both.
 
 Every test runs on both backends. Rows a batch stores are compared, as the driver returns them, with rows
 SQLAlchemy stores; the guard decides the writes given after it; a unique violation stores nothing of the batch.
-On PostgreSQL the round trips are counted from libpq's own protocol trace: a batch is one, a whole login five.
+On PostgreSQL the round trips are counted from libpq's own protocol trace: a batch is three (one when it commits
+with its statement), a whole login nine. That a consuming step's batch commits only after its statement answered
+is tested end to end in tests/operations/test_faults.py (an instance killed mid-ACS: the login completes on
+another; it fails with the ACS's batch sent as one autocommit statement).
 """
 
 from __future__ import annotations
@@ -196,13 +199,19 @@ def _round_trips(engine: Engine) -> Iterator[Callable[[], int]]:
             counted.append(sum(1 for line in out if line.startswith("B") and "\tReadyForQuery" in line))
 
 
-def test_on_postgresql_a_guarded_batch_is_one_round_trip(rt: Runtime, seed: DevSeed) -> None:
+def test_on_postgresql_a_batch_is_three_round_trips_or_one_when_it_commits_with_the_statement(
+    rt: Runtime, seed: DevSeed
+) -> None:
     if rt.engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs in process: there are no round trips to count")
     _pending_request(rt, seed.environment.id, "req_5")
     with _round_trips(rt.engine) as trips:
         assert _login_batch(seed.environment.id, "req_5", "7").execute(rt.engine) is True
-    # Sent one by one in a transaction it was six: BEGIN, four statements, COMMIT.
+    # BEGIN, the one statement, COMMIT; one by one it was six: BEGIN, four statements, COMMIT.
+    assert trips() == 3
+    _pending_request(rt, seed.environment.id, "req_6")
+    with _round_trips(rt.engine) as trips:
+        assert _login_batch(seed.environment.id, "req_6", "8").execute(rt.engine, commit="with_statement") is True
     assert trips() == 1
 
 
@@ -247,15 +256,16 @@ def _whole_login(world: SamlWorld, n: int) -> None:
     assert tokens.status_code == 200 and "id_token" in tokens.json(), tokens.text[:300]
 
 
-def test_on_postgresql_a_whole_saml_login_costs_five_round_trips(world: SamlWorld) -> None:
+def test_on_postgresql_a_whole_saml_login_costs_nine_round_trips(world: SamlWorld) -> None:
     if world.rt.engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs in process: there are no round trips to count")
     _whole_login(world, 1)  # fills the configuration cache: the route, the client, the keys
     with _round_trips(world.rt.engine) as trips:
         _whole_login(world, 2)
     # authorize: its write batch; the ACS: the request read, its write batch; the token endpoint: the code read,
-    # its write batch. With BEGIN and COMMIT around each step's statements it was 18.
-    assert trips() == 5
+    # its write batch. authorize commits with its statement (1); the ACS and the token endpoint each read and send
+    # their batch in BEGIN ... COMMIT (4 each). With BEGIN and COMMIT around every statement one by one it was 18.
+    assert trips() == 9
 
 
 def test_a_code_redeemed_meanwhile_makes_the_exchange_a_second_use(rt: Runtime, seed: DevSeed) -> None:

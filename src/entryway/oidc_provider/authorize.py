@@ -246,7 +246,9 @@ def _authorize(request: Request, rt: Runtime, env: Environment) -> Response | _S
             upstream_request_id=connector.new_upstream_id(),
             client_ip=ip,
         )
-        writes.execute(rt.engine)  # the auth request and its log row: one statement on PostgreSQL
+        # The auth request and its log row, one autocommit statement on PostgreSQL: nothing is consumed, so an
+        # instance that dies before answering leaves only a request that expires unused (store/write_batch.py).
+        writes.execute(rt.engine, commit="with_statement")
     except NotRedirectable as exc:
         return _not_valid_page(rt, env, exc, ip)
     except LoginError as err:

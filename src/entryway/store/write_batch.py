@@ -1,21 +1,29 @@
-"""A login step's writes, sent to the database together: on PostgreSQL as one statement, in one round trip.
+"""A login step's writes, sent to the database together: on PostgreSQL as one statement.
 
 Each login step ends in a handful of inserts (the auth request and its log row; the replay record, the code, the
 log row, the webhook event and the SAML session), some of them conditional on one guarding UPDATE (the request
-still pending, the code not yet redeemed). Sent one by one inside BEGIN ... COMMIT, a login cost 19 round trips
+still pending, the code not yet redeemed). Sent one by one inside BEGIN ... COMMIT, a login cost 18 round trips
 to PostgreSQL, and the driver's work per statement was about as much CPU as the database's (bench/README.md,
 "Session 11"). A WriteBatch collects them and sends:
 
-- on PostgreSQL, one statement of data-modifying CTEs on an autocommit connection: atomic as a single statement
-  is, without BEGIN and COMMIT. The writes given after the guard insert `SELECT ... FROM guard`, so they happen
-  only when the guard's UPDATE matched its row; the statement answers how many rows the guard matched;
-- on SQLite (in process: no round trips to save), the same writes one after another in a transaction, the
-  guarded ones only after the guard matched.
+- on PostgreSQL, one statement of data-modifying CTEs. The writes given after the guard insert
+  `SELECT ... FROM guard`, so they happen only when the guard's UPDATE matched its row; the statement answers
+  how many rows the guard matched;
+- on SQLite (in process: no round trips to save), the same writes one after another, the guarded ones only
+  after the guard matched.
 
 Both keep the same outcome: the writes given before the guard are stored whether or not it matches (the SAML
 replay record: an assertion that was presented is never accepted again), the guarded ones only if it matched;
 a unique violation anywhere (a replayed assertion) fails the whole batch with sqlalchemy's IntegrityError, and
 nothing of it is stored.
+
+When it commits: by default in a transaction whose COMMIT is sent only once the statement has answered (three
+round trips: BEGIN, the statement, COMMIT). A step that consumes something (the ACS its auth request, the token
+endpoint its code) must not consume it for an instance that dies before it can answer: that instance never
+sends COMMIT, the database rolls back, and the browser's retry succeeds on another instance
+(tests/operations/test_faults.py). As one autocommit statement, the database would commit whatever the
+instance's fate once the statement ran, even after a wait on a lock. A step that consumes nothing (authorize:
+its auth request merely expires unused) may ask for `commit="with_statement"`: one round trip.
 
 `insert_row(target, statement, values)` lets a service write either to a batch or to a connection inside the
 caller's own transaction (the admin portal's test login, IdP-initiated SSO), with the same code.
@@ -26,12 +34,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, Insert, Select, Table, Update, bindparam, func, insert, literal, select
 
 from entryway.store.db import read_connection
 from entryway.store.hot_statements import HotStatement
+
+Commit = Literal["after_answer", "with_statement"]
 
 # Composed statements by shape (the tables, their columns, the guard). A login path has a few shapes; a step that
 # fans out to many webhook endpoints has one per endpoint count. Past this many the statement is built each time.
@@ -65,19 +75,22 @@ class WriteBatch:
             raise TypeError("a write batch's guard is an UPDATE")
         self._guard = (statement, dict(values))
 
-    def execute(self, engine: Engine) -> bool:
+    def execute(self, engine: Engine, *, commit: Commit = "after_answer") -> bool:
         """Store the batch on a connection of its own; False when the guard matched no row (only the writes given
-        before it were stored). Raises sqlalchemy's IntegrityError, with nothing stored, on a unique violation."""
+        before it were stored). Raises sqlalchemy's IntegrityError, with nothing stored, on a unique violation.
+
+        `commit="with_statement"` sends it on PostgreSQL as one autocommit statement, for a step that consumes
+        nothing (the module's docstring)."""
         if not self._before and self._guard is None:
             return True
-        if engine.dialect.name == "postgresql":
+        if commit == "with_statement" and engine.dialect.name == "postgresql":
             with read_connection(engine) as conn:  # autocommit: the one statement is its own transaction
                 return self._as_one_statement(conn)
         with engine.begin() as conn:
-            return self._one_by_one(conn)
+            return self.execute_in(conn)
 
     def execute_in(self, conn: Connection) -> bool:
-        """Store the batch inside the caller's transaction (with writes of its own); as `execute` otherwise."""
+        """Store the batch inside the caller's transaction (beside writes of the caller's own)."""
         if not self._before and self._guard is None:
             return True
         if conn.dialect.name == "postgresql":

@@ -30,7 +30,6 @@ from entryway.runtime import Runtime
 from entryway.services import logins
 from entryway.services.environments import Environment
 from entryway.services.logins import AuthRequest
-from entryway.store.db import reading
 from entryway.store.write_batch import WriteBatch
 from entryway.web.pages import error_page
 
@@ -137,24 +136,24 @@ def finish_login(
             return _redirect(idp_initiated_redirect(rt, env, connection, assertion, profile, relay_state, client_ip))
         profile = map_profile(assertion, connection.attribute_mapping, _required(connection))
         session_id = new_id("ses")
-        # Find the login the signed InResponseTo answers; then, in one write batch (one statement on PostgreSQL),
-        # remember the assertion and finish the login if it is still pending (store/write_batch.py).
-        with reading(rt.engine) as db:
-            request = _answered_request(db, env, connection, assertion.in_response_to, relay_state)
-        logins.check_connection_active(connection, request)
-        writes = WriteBatch()
-        remember_assertion(writes, assertion.assertion_id, connection.id, assertion.retain_until)
-        url = logins.complete_login(rt, writes, request, connection, profile, client_ip, session_id=session_id)
-        login_sessions.record_session(
-            writes,
-            session_id=session_id,
-            environment_id=env.id,
-            connection_id=connection.id,
-            assertion=assertion,
-            now=rt.clock.now(),
-        )
+        # One transaction: find the login the signed InResponseTo answers, then one write batch (one statement on
+        # PostgreSQL) remembers the assertion and finishes the login if it is still pending (store/write_batch.py).
         try:
-            completed = writes.execute(rt.engine)
+            with rt.engine.begin() as db:
+                request = _answered_request(db, env, connection, assertion.in_response_to, relay_state)
+                logins.check_connection_active(connection, request)
+                writes = WriteBatch()
+                remember_assertion(writes, assertion.assertion_id, connection.id, assertion.retain_until)
+                url = logins.complete_login(rt, writes, request, connection, profile, client_ip, session_id=session_id)
+                login_sessions.record_session(
+                    writes,
+                    session_id=session_id,
+                    environment_id=env.id,
+                    connection_id=connection.id,
+                    assertion=assertion,
+                    now=rt.clock.now(),
+                )
+                completed = writes.execute_in(db)
         except IntegrityError as exc:
             raise replayed(connection.id) from exc
         if not completed:
