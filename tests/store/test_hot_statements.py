@@ -237,7 +237,7 @@ def test_a_hot_select_of_every_row_reads_what_sqlalchemy_reads(rt: Runtime, seed
 def test_on_an_autocommit_connection_a_hot_select_runs_on_the_cursor_and_leaves_no_transaction_open(
     rt: Runtime, seed: DevSeed
 ) -> None:
-    """The configuration cache reads on AUTOCOMMIT connections (config_cache._reading): there the driver opens no
+    """The configuration cache reads on AUTOCOMMIT connections (store/db.py read_connection): there the driver opens no
     transaction, so the hot path is safe. On a connection with neither, SQLAlchemy runs it (and begins)."""
     through_sqlalchemy: list[str] = []
 

@@ -143,7 +143,7 @@ def authorization_code(rt: Runtime, env: Environment, client: Client, form: Form
             with rt.engine.begin() as conn:
                 codes.revoke_after_reuse(rt, conn, env, grant)
     except OAuthError as exc:
-        # The step's transaction rolled back; the failure is recorded on its own (a failure is not the hot path).
+        # Nothing of the step was stored; the failure is recorded on its own (a failure is not the hot path).
         codes.record_exchange_failure(rt, env, grant, exc)
         raise
     if reused:
