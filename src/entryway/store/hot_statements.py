@@ -10,9 +10,10 @@ that SQL on the transaction's own DBAPI cursor:
 - the same SQL text and the same bind processors (UTCDateTime, JSON, Boolean stored exactly as SQLAlchemy stores
   them) and result processors (tests/store/test_hot_statements.py writes and reads rows both ways);
 - inside the transaction SQLAlchemy began (`engine.begin()`): BEGIN, COMMIT and ROLLBACK stay SQLAlchemy's, with
-  their events. On an AUTOCOMMIT connection (the configuration cache's reads, store/config_cache.py `_reading`)
-  there is no transaction for the cursor to open behind SQLAlchemy's back, so it runs there too. On any other
-  connection with no transaction begun it simply calls `Connection.execute`;
+  their events. On an AUTOCOMMIT connection (store/db.py `read_connection`: the configuration cache's reads, the
+  token endpoint's read of its code, authorize's write batch) there is no transaction for the cursor to open
+  behind SQLAlchemy's back, so it runs there too. On any other connection with no transaction begun it simply
+  calls `Connection.execute`;
 - a driver error goes through SQLAlchemy's own handler: it is raised as sqlalchemy's IntegrityError (the replay
   cache relies on it) or DBAPIError, and a dropped connection invalidates the pool as on any other statement.
 
