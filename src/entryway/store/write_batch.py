@@ -54,9 +54,10 @@ class WriteBatch:
     """Inserts, at most one guarding UPDATE, and the inserts that happen only if the guard matched a row."""
 
     def __init__(self) -> None:
-        self._before: list[tuple[Table, dict[str, Any]]] = []
+        # Each insert as (its HotStatement, its table, its values).
+        self._before: list[tuple[HotStatement, Table, dict[str, Any]]] = []
         self._guard: tuple[HotStatement, dict[str, Any]] | None = None
-        self._after: list[tuple[Table, dict[str, Any]]] = []
+        self._after: list[tuple[HotStatement, Table, dict[str, Any]]] = []
 
     def insert(self, statement: HotStatement, values: Mapping[str, Any]) -> None:
         """Add the row `statement` (a HotStatement of `insert(table)`) would insert with `values`."""
@@ -65,7 +66,7 @@ class WriteBatch:
         if missing:
             given = ", ".join(sorted(missing))
             raise ValueError(f"{table.name}: give every column with a Python-side default ({given})")
-        (self._after if self._guard is not None else self._before).append((table, dict(values)))
+        (self._after if self._guard is not None else self._before).append((statement, table, dict(values)))
 
     def guard(self, statement: HotStatement, values: Mapping[str, Any]) -> None:
         """The UPDATE (of one row, by key and condition) that decides whether the inserts given after it happen."""
@@ -98,21 +99,21 @@ class WriteBatch:
         return self._one_by_one(conn)
 
     def _one_by_one(self, conn: Connection) -> bool:
-        for table, values in self._before:
-            _insert_statement(table).run(conn, values)
+        for statement, _table, values in self._before:
+            statement.run(conn, values)
         if self._guard is not None:
-            statement, values = self._guard
-            if statement.run(conn, values) != 1:
+            guard, given = self._guard
+            if guard.run(conn, given) != 1:
                 return False
-        for table, values in self._after:
-            _insert_statement(table).run(conn, values)
+        for statement, _table, values in self._after:
+            statement.run(conn, values)
         return True
 
     def _as_one_statement(self, conn: Connection) -> bool:
         shape = (
-            tuple((table, tuple(sorted(values))) for table, values in self._before),
+            tuple((table, tuple(sorted(values))) for _statement, table, values in self._before),
             (self._guard[0], tuple(sorted(self._guard[1]))) if self._guard is not None else None,
-            tuple((table, tuple(sorted(values))) for table, values in self._after),
+            tuple((table, tuple(sorted(values))) for _statement, table, values in self._after),
         )
         statement = _shapes.get(shape)
         if statement is None:
@@ -121,11 +122,11 @@ class WriteBatch:
                 if len(_shapes) < _MAX_SHAPES:
                     _shapes[shape] = statement
         parameters: dict[str, Any] = {}
-        for n, (_table, values) in enumerate(self._before):
+        for n, (_statement, _table, values) in enumerate(self._before):
             parameters.update({f"b{n}_{column}": value for column, value in values.items()})
         if self._guard is not None:
             parameters.update(self._guard[1])
-        for n, (_table, values) in enumerate(self._after):
+        for n, (_statement, _table, values) in enumerate(self._after):
             parameters.update({f"a{n}_{column}": value for column, value in values.items()})
         row = statement.first(conn, parameters)
         assert row is not None  # the composed SELECT always answers one row
@@ -164,16 +165,6 @@ def _compose(
         values = select(*(bindparam(f"a{n}_{column}", type_=table.c[column].type) for column in columns))
         ctes.append(insert(table).from_select(list(columns), values.select_from(guarded)).cte(f"a{n}"))
     return select(func.count().label("matched")).select_from(guarded).add_cte(*ctes)
-
-
-_inserts: dict[Table, HotStatement] = {}
-
-
-def _insert_statement(table: Table) -> HotStatement:
-    statement = _inserts.get(table)
-    if statement is None:
-        statement = _inserts[table] = HotStatement(insert(table))
-    return statement
 
 
 def _table_of(statement: HotStatement) -> Table:
