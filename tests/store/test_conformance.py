@@ -19,7 +19,7 @@ from entryway.model.environments import EnvironmentType, RedirectKind
 from entryway.model.errors import ApiError
 from entryway.runtime import Runtime
 from entryway.services import connections, credentials, domains, environments, organizations
-from entryway.services.bootstrap import DevSeed, seed_development
+from entryway.services.bootstrap import DevSeed
 from entryway.store.tables import (
     client_secrets,
     clients,
@@ -31,11 +31,6 @@ from entryway.store.tables import connections as connections_table
 from entryway.store.tables import domains as domains_table
 from entryway.store.tables import environments as environments_table
 from entryway.store.tables import organizations as organizations_table
-
-
-@pytest.fixture
-def seed(rt: Runtime) -> DevSeed:
-    return seed_development(rt, "http://localhost:8000", "http://localhost:3000/callback")
 
 
 def _org_row(env_id: str, now: datetime, **values: object) -> dict[str, object]:

@@ -22,7 +22,7 @@ from entryway.events import outbox
 from entryway.oidc_provider import codes
 from entryway.runtime import Runtime
 from entryway.services import auth_log, logins
-from entryway.services.bootstrap import DevSeed, seed_development
+from entryway.services.bootstrap import DevSeed
 from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import (
     auth_codes,
@@ -37,11 +37,6 @@ from entryway.store.tables import (
 )
 
 NOW = datetime(2026, 11, 27, 21, 30, 15, 123456, tzinfo=UTC)
-
-
-@pytest.fixture
-def seed(rt: Runtime) -> DevSeed:
-    return seed_development(rt, "http://localhost:8000", "http://localhost:3000/callback")
 
 
 def _request(key: str, env_id: str) -> dict[str, Any]:

@@ -23,11 +23,6 @@ from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import connections
 
 
-@pytest.fixture
-def seed(rt: Runtime) -> DevSeed:
-    return seed_development(rt, "http://localhost:8000", "http://localhost:3000/callback")
-
-
 @contextmanager
 def statements(rt: Runtime) -> Iterator[list[str]]:
     """The SQL statements run on the engine meanwhile, but the cache's generation check: those SQLAlchemy runs

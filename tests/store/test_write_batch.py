@@ -3,43 +3,29 @@ transaction on SQLite, with the same outcome on both.
 
 Every test runs on both backends. Rows a batch stores are compared, as the driver returns them, with rows
 SQLAlchemy stores; the guard decides the writes given after it; a unique violation stores nothing of the batch.
-On PostgreSQL the round trips are counted from libpq's own protocol trace: a batch is three (one when it commits
-with its statement), a whole login nine. That a consuming step's batch commits only after its statement answered
-is tested end to end in tests/operations/test_faults.py (an instance killed mid-ACS: the login completes on
-another; it fails with the ACS's batch sent as one autocommit statement).
+The round trips on PostgreSQL are counted in tests/store/test_round_trips.py. That a consuming step's batch
+commits only after its statement answered is tested end to end in tests/operations/test_faults.py (an instance
+killed mid-ACS: the login completes on another; it fails with the ACS's batch sent as one autocommit statement).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import os
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-import psycopg
 import pytest
-from sqlalchemy import Boolean, Column, Engine, MetaData, String, Table, event, insert, select
+from sqlalchemy import Boolean, Column, Engine, MetaData, String, Table, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from entryway.connectors.saml import replay
 from entryway.oidc_provider import codes
 from entryway.runtime import Runtime
 from entryway.services import auth_log, logins
-from entryway.services.bootstrap import DevSeed, seed_development
+from entryway.services.bootstrap import DevSeed
 from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import auth_codes, auth_events, auth_requests, connections, saml_replay
 from entryway.store.write_batch import WriteBatch
-from tests.connectors.support import CALLBACK, SamlWorld, make_world, query
 from tests.store.test_hot_statements import INSERTS, NOW, _auth_event, _code, _replay, _request
-
-
-@pytest.fixture
-def seed(rt: Runtime) -> DevSeed:
-    return seed_development(rt, "http://localhost:8000", "http://localhost:3000/callback")
 
 
 def _stored(engine: Engine, table: Table, keys: tuple[str, ...]) -> dict[str, tuple[Any, ...]]:
@@ -136,12 +122,9 @@ def test_a_batch_sent_inside_the_callers_transaction_rolls_back_with_it(rt: Runt
         assert conn.execute(select(auth_codes)).first() is None
 
 
-def test_a_batch_without_a_guard_stores_everything_and_an_empty_batch_sends_nothing(rt: Runtime, seed: DevSeed) -> None:
+def test_a_batch_without_a_guard_stores_everything(rt: Runtime, seed: DevSeed) -> None:
     env_id = seed.environment.id
     before = _count(rt.engine, auth_events)
-    with _round_trips(rt.engine) as trips:
-        assert WriteBatch().execute(rt.engine) is True
-    assert trips() == 0
     batch = WriteBatch()
     batch.insert(logins._INSERT_REQUEST, _request("req_4", env_id))
     batch.insert(auth_log._INSERT_EVENT, _auth_event("event-6", env_id))
@@ -162,110 +145,6 @@ def test_a_statement_that_is_no_insert_an_incomplete_row_and_a_second_guard_are_
     batch.guard(codes._REDEEM, {"hash": "h", "now": NOW, "jti": "j"})
     with pytest.raises(ValueError, match="one guard"):
         batch.guard(logins._COMPLETE_REQUEST, {"request_id": "r"})
-
-
-# --- round trips on PostgreSQL ------------------------------------------------------------------------------
-
-
-@contextmanager
-def _round_trips(engine: Engine) -> Iterator[Callable[[], int]]:
-    """Count the statements' round trips on every pooled PostgreSQL connection checked out in the block: each ends
-    with the server's ReadyForQuery in libpq's protocol trace (0 on SQLite, which has none). The count is read
-    once the block has ended."""
-    counted: list[int] = []
-    if engine.dialect.name != "postgresql":
-        yield lambda: 0
-        return
-    with tempfile.TemporaryDirectory() as tmp, open(os.path.join(tmp, "trace"), "w+") as out:
-        traced: list[Any] = []
-
-        def checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
-            dbapi_conn.pgconn.trace(out.fileno())
-            dbapi_conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)  # lines start with F or B
-            traced.append(dbapi_conn)
-
-        def checkin(dbapi_conn: Any, _record: Any) -> None:
-            if dbapi_conn in traced and not dbapi_conn.closed:
-                dbapi_conn.pgconn.untrace()  # flushes what libpq wrote
-
-        event.listen(engine, "checkout", checkout)
-        event.listen(engine, "checkin", checkin)
-        try:
-            yield lambda: counted[0]
-        finally:
-            event.remove(engine, "checkout", checkout)
-            event.remove(engine, "checkin", checkin)
-            out.seek(0)
-            counted.append(sum(1 for line in out if line.startswith("B") and "\tReadyForQuery" in line))
-
-
-def test_on_postgresql_a_batch_is_three_round_trips_or_one_when_it_commits_with_the_statement(
-    rt: Runtime, seed: DevSeed
-) -> None:
-    if rt.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite runs in process: there are no round trips to count")
-    _pending_request(rt, seed.environment.id, "req_5")
-    with _round_trips(rt.engine) as trips:
-        assert _login_batch(seed.environment.id, "req_5", "7").execute(rt.engine) is True
-    # BEGIN, the one statement, COMMIT; one by one it was six: BEGIN, four statements, COMMIT.
-    assert trips() == 3
-    _pending_request(rt, seed.environment.id, "req_6")
-    with _round_trips(rt.engine) as trips:
-        assert _login_batch(seed.environment.id, "req_6", "8").execute(rt.engine, commit="with_statement") is True
-    assert trips() == 1
-
-
-@pytest.fixture
-def world(rt: Runtime) -> Iterator[SamlWorld]:
-    yield from make_world(rt)
-
-
-def _whole_login(world: SamlWorld, n: int) -> None:
-    """authorize -> the IdP simulator -> the ACS -> the token endpoint, as the benchmark's logins go."""
-    verifier = "v" * 40 + str(n).zfill(8)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    email = f"user{n}@example.com"
-    started = world.http.get(
-        "/oauth/authorize",
-        params={
-            "client_id": world.seed.client_id, "redirect_uri": CALLBACK, "response_type": "code",
-            "scope": "openid email profile", "state": f"s{n}", "code_challenge": challenge,
-            "code_challenge_method": "S256", "login_hint": email,
-        },
-    )  # fmt: skip
-    assert started.status_code == 302, started.text[:300]
-    sso = query(started.headers["location"])
-    connection_id = started.headers["location"].split("/sso/v1/simulator/")[1].split("/")[0]
-    made = world.http.post(
-        f"/sso/v1/simulator/{connection_id}/login",
-        data={"SAMLRequest": sso["SAMLRequest"], "RelayState": sso["RelayState"], "email": email, "outcome": "login"},
-        headers={"Accept": "application/json"},
-    ).json()
-    answer = world.http.post(
-        made["acs_url"], data={"SAMLResponse": made["SAMLResponse"], "RelayState": made["RelayState"]}
-    )
-    assert answer.status_code == 302, answer.text[:300]
-    tokens = world.http.post(
-        "/oauth/token",
-        data={
-            "grant_type": "authorization_code", "code": query(answer.headers["location"])["code"],
-            "redirect_uri": CALLBACK, "client_id": world.seed.client_id, "client_secret": world.seed.plain_secret,
-            "code_verifier": verifier,
-        },
-    )  # fmt: skip
-    assert tokens.status_code == 200 and "id_token" in tokens.json(), tokens.text[:300]
-
-
-def test_on_postgresql_a_whole_saml_login_costs_nine_round_trips(world: SamlWorld) -> None:
-    if world.rt.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite runs in process: there are no round trips to count")
-    _whole_login(world, 1)  # fills the configuration cache: the route, the client, the keys
-    with _round_trips(world.rt.engine) as trips:
-        _whole_login(world, 2)
-    # authorize: its write batch; the ACS: the request read, its write batch; the token endpoint: the code read,
-    # its write batch. authorize commits with its statement (1); the ACS and the token endpoint each read and send
-    # their batch in BEGIN ... COMMIT (4 each). With BEGIN and COMMIT around every statement one by one it was 18.
-    assert trips() == 9
 
 
 def test_a_code_redeemed_meanwhile_makes_the_exchange_a_second_use(rt: Runtime, seed: DevSeed) -> None:
