@@ -8,7 +8,7 @@ SQLAlchemy's (the replay cache relies on IntegrityError), and the statements it 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -17,83 +17,23 @@ from sqlalchemy import Boolean, Column, MetaData, String, Table, bindparam, dele
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from entryway.connectors.saml import login_sessions, replay
+from entryway.connectors.saml import replay
 from entryway.events import outbox
 from entryway.oidc_provider import codes
 from entryway.runtime import Runtime
-from entryway.services import auth_log, logins
+from entryway.services import logins
 from entryway.services.bootstrap import DevSeed
 from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import (
     auth_codes,
-    auth_events,
     auth_requests,
     connections,
     events,
     saml_replay,
-    saml_sessions,
     webhook_deliveries,
     webhook_endpoints,
 )
-
-NOW = datetime(2026, 11, 27, 21, 30, 15, 123456, tzinfo=UTC)
-
-
-def _request(key: str, env_id: str) -> dict[str, Any]:
-    return dict(
-        id=key, environment_id=env_id, client_id="cli_1", redirect_uri="https://app.example/cb", scope="openid email",
-        state="st-é", nonce=None, code_challenge="x" * 43, code_challenge_method="S256", connection_id="con_1",
-        organization_id="org_1", login_hint=None, upstream_request_id="up-" + key, status="pending",
-        create_time=NOW, expire_time=NOW + timedelta(minutes=10),
-    )  # fmt: skip
-
-
-def _code(key: str, env_id: str) -> dict[str, Any]:
-    return dict(
-        code_hash=key, auth_request_id="req_1", environment_id=env_id, client_id="cli_1",
-        redirect_uri="https://app.example/cb", nonce="n-1", code_challenge=None, scope="openid",
-        session_id="ses_" + key, connection_id="con_1", organization_id="org_1",
-        profile={"email": "zoé@example.com", "groups": ["a", "b"], "raw": {"n": 1, "f": 1.5, "t": True, "z": None}},
-        create_time=NOW, expire_time=NOW + timedelta(minutes=1), used_time=None, issued_jti=None,
-    )  # fmt: skip
-
-
-def _auth_event(key: str, env_id: str) -> dict[str, Any]:
-    return dict(
-        id=key, environment_id=env_id, auth_request_id=None, status="FAILED", step="callback", error_code="x",
-        message="Ünïcode \"quoted\"", diagnosis={"wanted": "a", "got": ["b", 2, False]}, organization_id=None,
-        connection_id="con_1", email="a@b.c", client_ip="::1", create_time=NOW,
-    )  # fmt: skip
-
-
-def _event(key: str, env_id: str) -> dict[str, Any]:
-    return dict(
-        id=key, environment_id=env_id, organization_id=None, type="sso.login_succeeded", object="login",
-        data={"time": "2026-11-27T21:30:15Z", "nested": {"list": [1, None]}}, occurred_at=NOW,
-    )  # fmt: skip
-
-
-def _replay(key: str, env_id: str) -> dict[str, Any]:
-    return dict(assertion_id=key, connection_id="con_1", expire_time=NOW + timedelta(seconds=1))
-
-
-def _session(key: str, env_id: str) -> dict[str, Any]:
-    return dict(
-        session_id=key, environment_id=env_id, connection_id="con_1", name_id="user@example.com",
-        name_id_format=None, name_qualifier="q", sp_name_qualifier=None, session_index="_idx",
-        create_time=NOW, expire_time=NOW + timedelta(hours=8), ended_time=NOW + timedelta(hours=1),
-    )  # fmt: skip
-
-
-# (the statement the login path runs, its table, how to make a row with a given primary key)
-INSERTS = [
-    (logins._INSERT_REQUEST, auth_requests, _request),
-    (logins._INSERT_CODE, auth_codes, _code),
-    (auth_log._INSERT_EVENT, auth_events, _auth_event),
-    (outbox._INSERT_EVENT, events, _event),
-    (replay._REMEMBER, saml_replay, _replay),
-    (login_sessions._INSERT_SESSION, saml_sessions, _session),
-]
+from tests.store.login_rows import INSERTS, NOW, code_row, event_row, request_row
 
 
 @pytest.mark.parametrize("hot, table, make", INSERTS, ids=[t.name for _, t, _ in INSERTS])
@@ -119,7 +59,7 @@ def test_a_webhook_delivery_written_by_the_hot_statement_is_stored_as_sqlalchemy
             ),
         )  # fmt: skip
         for key in ("evt_a", "evt_b"):
-            conn.execute(insert(events), _event(key, env.id))
+            conn.execute(insert(events), event_row(key, env.id))
     given = {
         k: dict(
             id=k, environment_id=env.id, endpoint_id="wh_1", event_id=event_id, status="PENDING",
@@ -157,8 +97,8 @@ def _check_written_both_ways(rt: Runtime, hot: HotStatement, table: Table, given
 def test_a_hot_select_reads_what_sqlalchemy_reads(rt: Runtime, seed: DevSeed) -> None:
     env_id = seed.environment.id
     with rt.engine.begin() as conn:
-        conn.execute(insert(auth_requests), _request("req_a", env_id))
-        conn.execute(insert(auth_codes), {**_code("hash_a", env_id), "used_time": NOW, "issued_jti": "jti_a"})
+        conn.execute(insert(auth_requests), request_row("req_a", env_id))
+        conn.execute(insert(auth_codes), {**code_row("hash_a", env_id), "used_time": NOW, "issued_jti": "jti_a"})
     with rt.engine.begin() as conn:
         by_hot = logins._BY_UPSTREAM_REQUEST.first(conn, {"upstream_request_id": "up-req_a"})
         code_by_hot = codes._BY_HASH.first(conn, {"hash": "hash_a"})
@@ -166,25 +106,25 @@ def test_a_hot_select_reads_what_sqlalchemy_reads(rt: Runtime, seed: DevSeed) ->
     with rt.engine.connect() as conn:
         by_sqlalchemy = conn.execute(select(auth_requests).where(auth_requests.c.id == "req_a")).one()
         code_by_sqlalchemy = conn.execute(select(auth_codes).where(auth_codes.c.code_hash == "hash_a")).one()
-    assert by_hot == dict(by_sqlalchemy._mapping) == _request("req_a", env_id)
+    assert by_hot == dict(by_sqlalchemy._mapping) == request_row("req_a", env_id)
     assert code_by_hot == dict(code_by_sqlalchemy._mapping)
     assert code_by_hot is not None and code_by_hot["used_time"] == NOW and code_by_hot["profile"]["raw"]["t"] is True
 
 
 def test_outside_a_transaction_a_hot_select_runs_through_sqlalchemy(rt: Runtime, seed: DevSeed) -> None:
     with rt.engine.begin() as conn:
-        conn.execute(insert(auth_requests), _request("req_b", seed.environment.id))
+        conn.execute(insert(auth_requests), request_row("req_b", seed.environment.id))
     with rt.engine.connect() as conn:
         assert not conn.in_transaction()
         found = logins._BY_UPSTREAM_REQUEST.first(conn, {"upstream_request_id": "up-req_b"})
-    assert found == _request("req_b", seed.environment.id)
+    assert found == request_row("req_b", seed.environment.id)
 
 
 def test_conditional_updates_count_the_rows_they_changed(rt: Runtime, seed: DevSeed) -> None:
     env_id = seed.environment.id
     with rt.engine.begin() as conn:
-        conn.execute(insert(auth_requests), _request("req_c", env_id))
-        conn.execute(insert(auth_codes), _code("hash_c", env_id))
+        conn.execute(insert(auth_requests), request_row("req_c", env_id))
+        conn.execute(insert(auth_codes), code_row("hash_c", env_id))
     with rt.engine.begin() as conn:
         assert logins._COMPLETE_REQUEST.run(conn, {"request_id": "req_c"}) == 1
         assert logins._COMPLETE_REQUEST.run(conn, {"request_id": "req_c"}) == 0  # completed already
@@ -200,7 +140,7 @@ def test_a_repeated_key_raises_sqlalchemys_integrity_error_and_the_step_rolls_ba
     with rt.engine.begin() as conn:
         replay.remember_assertion(conn, "_assertion", "con_1", NOW)
     with pytest.raises(IntegrityError), rt.engine.begin() as conn:
-        conn.execute(insert(auth_requests), _request("req_d", seed.environment.id))
+        conn.execute(insert(auth_requests), request_row("req_d", seed.environment.id))
         replay.remember_assertion(conn, "_assertion", "con_1", NOW)
     with rt.engine.connect() as conn:
         assert conn.execute(select(auth_requests)).first() is None
@@ -211,7 +151,7 @@ def test_a_hot_select_of_every_row_reads_what_sqlalchemy_reads(rt: Runtime, seed
     env_id = seed.environment.id
     with rt.engine.begin() as conn:
         for key in ("hash_e", "hash_f"):
-            conn.execute(insert(auth_codes), _code(key, env_id))
+            conn.execute(insert(auth_codes), code_row(key, env_id))
     query = select(auth_codes.c.code_hash, auth_codes.c.profile, auth_codes.c.expire_time).where(
         auth_codes.c.environment_id == bindparam("env_id")
     )

@@ -26,7 +26,7 @@ from entryway.runtime import Runtime
 from entryway.services.bootstrap import DevSeed
 from entryway.store.write_batch import WriteBatch
 from tests.connectors.support import CALLBACK, SamlWorld, make_world, query
-from tests.store.test_write_batch import _login_batch, _pending_request
+from tests.store.login_rows import login_batch, pending_request
 
 
 @pytest.fixture
@@ -72,14 +72,14 @@ def _round_trips(engine: Engine) -> Iterator[Callable[[], int]]:
 def test_on_postgresql_a_batch_is_three_round_trips_or_one_when_it_commits_with_the_statement(
     rt: Runtime, seed: DevSeed
 ) -> None:
-    _pending_request(rt, seed.environment.id, "req_5")
+    pending_request(rt, seed.environment.id, "req_5")
     with _round_trips(rt.engine) as trips:
-        assert _login_batch(seed.environment.id, "req_5", "7").execute(rt.engine) is True
+        assert login_batch(seed.environment.id, "req_5", "7").execute(rt.engine) is True
     # BEGIN, the one statement, COMMIT; one by one it was six: BEGIN, four statements, COMMIT.
     assert trips() == 3
-    _pending_request(rt, seed.environment.id, "req_6")
+    pending_request(rt, seed.environment.id, "req_6")
     with _round_trips(rt.engine) as trips:
-        assert _login_batch(seed.environment.id, "req_6", "8").execute(rt.engine, commit="with_statement") is True
+        assert login_batch(seed.environment.id, "req_6", "8").execute(rt.engine, commit="with_statement") is True
     assert trips() == 1
 
 

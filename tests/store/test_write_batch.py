@@ -25,7 +25,7 @@ from entryway.services.bootstrap import DevSeed
 from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import auth_codes, auth_events, auth_requests, connections, saml_replay
 from entryway.store.write_batch import WriteBatch
-from tests.store.test_hot_statements import INSERTS, NOW, _auth_event, _code, _replay, _request
+from tests.store.login_rows import INSERTS, NOW, auth_event_row, code_row, login_batch, pending_request, request_row
 
 
 def _stored(engine: Engine, table: Table, keys: tuple[str, ...]) -> dict[str, tuple[Any, ...]]:
@@ -64,27 +64,12 @@ def test_a_batch_stores_every_login_row_as_sqlalchemy_stores_it(rt: Runtime, see
         assert set(differing) <= key_like, (table.name, differing)
 
 
-def _pending_request(rt: Runtime, env_id: str, key: str) -> None:
-    with rt.engine.begin() as conn:
-        conn.execute(insert(auth_requests), _request(key, env_id))
-
-
-def _login_batch(env_id: str, request_id: str, n: str) -> WriteBatch:
-    """As the ACS sends it: the replay record, the guard on the pending request, the code and its log row."""
-    batch = WriteBatch()
-    batch.insert(replay._REMEMBER, _replay("assertion-" + n, env_id))
-    batch.guard(logins._COMPLETE_REQUEST, {"request_id": request_id})
-    batch.insert(logins._INSERT_CODE, {**_code("code-" + n, env_id), "auth_request_id": request_id})
-    batch.insert(auth_log._INSERT_EVENT, _auth_event("event-" + n, env_id))
-    return batch
-
-
 def test_the_writes_after_the_guard_are_stored_only_when_it_matched(rt: Runtime, seed: DevSeed) -> None:
     env_id = seed.environment.id
-    _pending_request(rt, env_id, "req_1")
-    assert _login_batch(env_id, "req_1", "1").execute(rt.engine) is True
+    pending_request(rt, env_id, "req_1")
+    assert login_batch(env_id, "req_1", "1").execute(rt.engine) is True
     # The request is no longer pending: the second batch's guard matches nothing.
-    assert _login_batch(env_id, "req_1", "2").execute(rt.engine) is False
+    assert login_batch(env_id, "req_1", "2").execute(rt.engine) is False
     with rt.engine.connect() as conn:
         assert conn.execute(select(auth_requests.c.status)).scalar_one() == "completed"
         assert conn.execute(select(auth_codes.c.code_hash)).scalars().all() == ["code-1"]
@@ -97,24 +82,24 @@ def test_the_writes_after_the_guard_are_stored_only_when_it_matched(rt: Runtime,
 
 def test_a_unique_violation_fails_the_whole_batch_and_stores_nothing_of_it(rt: Runtime, seed: DevSeed) -> None:
     env_id = seed.environment.id
-    _pending_request(rt, env_id, "req_2")
+    pending_request(rt, env_id, "req_2")
     with rt.engine.begin() as conn:
         replay.remember_assertion(conn, "assertion-3", "con_1", NOW)
     with pytest.raises(IntegrityError):
-        _login_batch(env_id, "req_2", "3").execute(rt.engine)
+        login_batch(env_id, "req_2", "3").execute(rt.engine)
     with rt.engine.connect() as conn:
         assert conn.execute(select(auth_requests.c.status)).scalar_one() == "pending"
         assert conn.execute(select(auth_codes)).first() is None
         assert conn.execute(select(auth_events.c.id).where(auth_events.c.id == "event-3")).first() is None
     # The request is still pending, so a batch with a new assertion completes it.
-    assert _login_batch(env_id, "req_2", "4").execute(rt.engine) is True
+    assert login_batch(env_id, "req_2", "4").execute(rt.engine) is True
 
 
 def test_a_batch_sent_inside_the_callers_transaction_rolls_back_with_it(rt: Runtime, seed: DevSeed) -> None:
     env_id = seed.environment.id
-    _pending_request(rt, env_id, "req_3")
+    pending_request(rt, env_id, "req_3")
     with pytest.raises(RuntimeError, match="the caller fails"), rt.engine.begin() as conn:
-        assert _login_batch(env_id, "req_3", "5").execute_in(conn) is True
+        assert login_batch(env_id, "req_3", "5").execute_in(conn) is True
         raise RuntimeError("the caller fails after the batch")
     with rt.engine.connect() as conn:
         assert conn.execute(select(auth_requests.c.status)).scalar_one() == "pending"
@@ -126,8 +111,8 @@ def test_a_batch_without_a_guard_stores_everything(rt: Runtime, seed: DevSeed) -
     env_id = seed.environment.id
     before = _count(rt.engine, auth_events)
     batch = WriteBatch()
-    batch.insert(logins._INSERT_REQUEST, _request("req_4", env_id))
-    batch.insert(auth_log._INSERT_EVENT, _auth_event("event-6", env_id))
+    batch.insert(logins._INSERT_REQUEST, request_row("req_4", env_id))
+    batch.insert(auth_log._INSERT_EVENT, auth_event_row("event-6", env_id))
     assert batch.execute(rt.engine) is True
     assert _count(rt.engine, auth_requests) == 1 and _count(rt.engine, auth_events) == before + 1
 
@@ -153,7 +138,7 @@ def test_a_code_redeemed_meanwhile_makes_the_exchange_a_second_use(rt: Runtime, 
     env_id = seed.environment.id
     profile = {"subject": "u-9", "email": "user9@example.com"}
     with rt.engine.begin() as conn:
-        conn.execute(insert(auth_codes), {**_code("hash_9", env_id), "profile": profile})
+        conn.execute(insert(auth_codes), {**code_row("hash_9", env_id), "profile": profile})
     with rt.engine.connect() as conn:
         grant = codes.find_code(conn, env_id, "unused")  # an unknown code: None
         assert grant is None
