@@ -232,6 +232,10 @@ def sqlite_cost(logins: int, workdir: Path) -> float:
     return 1000 * (time.process_time() - started) / logins
 
 
+def _pg(_: int) -> str:
+    return "%s"
+
+
 def _columns(table: str) -> str:
     return ", ".join(TABLES[table])
 
@@ -247,13 +251,10 @@ class BatchedStatements:
         def guarded(table: str, name: str) -> str:
             return f"{name} AS (INSERT INTO {table} ({_columns(table)}) SELECT {_values(table)} FROM guard)"
 
-        self.authorize = (
-            f"WITH r AS (INSERT INTO auth_requests ({_columns('auth_requests')}) VALUES ({_values('auth_requests')})) "
-            f"INSERT INTO auth_events ({_columns('auth_events')}) VALUES ({_values('auth_events')})"
-        )
+        self.authorize = f"WITH r AS ({_insert('auth_requests', _pg)}) {_insert('auth_events', _pg)}"
         self.read_request = "SELECT * FROM auth_requests WHERE id = %s"
         self.acs = (
-            f"WITH replay AS (INSERT INTO saml_replay ({_columns('saml_replay')}) VALUES ({_values('saml_replay')})), "
+            f"WITH replay AS ({_insert('saml_replay', _pg)}), "
             "guard AS (UPDATE auth_requests SET status = %s WHERE id = %s AND status = %s RETURNING 1), "
             + ", ".join(
                 guarded(t, f"w{n}") for n, t in enumerate(("auth_codes", "auth_events", "events", "saml_sessions"))
