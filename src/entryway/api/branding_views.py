@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from entryway.api.representations import rfc3339
 from entryway.model.colors import ContrastWarning
+from entryway.model.timestamps import rfc3339
 from entryway.services.branding import Branding
 from entryway.services.branding_updates import StoredBranding, StoredImage
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from entryway.connectors.oidc.discovery import ProviderCheck
 from entryway.model.connections import ConnectionType, Domain, Organization, SsoConnection
+from entryway.model.timestamps import rfc3339
 from entryway.services.connections import (
     SEALED_SECRET_KEY,
     certificate_facts,
@@ -23,12 +24,6 @@ from entryway.services.environments import Environment, RedirectUri
 from entryway.services.portal_links import PortalLink
 
 CERTIFICATE_WARNING = timedelta(days=30)
-
-
-def rfc3339(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def organization(org: Organization) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 from entryway.events.delivery import Attempt, Delivery
 from entryway.events.endpoints import Endpoint
 from entryway.events.outbox import Event
-from entryway.events.payloads import timestamp
+from entryway.model.timestamps import rfc3339
 
 
 def endpoint(e: Endpoint) -> dict[str, Any]:
@@ -21,10 +21,10 @@ def endpoint(e: Endpoint) -> dict[str, Any]:
         "event_types": e.event_types,
         "status": e.status,
         "disabled_reason": e.disabled_reason,
-        "failing_since": timestamp(e.failing_since),
-        "previous_secret_expire_time": timestamp(e.previous_secret_expire_time),
-        "create_time": timestamp(e.create_time),
-        "update_time": timestamp(e.update_time),
+        "failing_since": rfc3339(e.failing_since),
+        "previous_secret_expire_time": rfc3339(e.previous_secret_expire_time),
+        "create_time": rfc3339(e.create_time),
+        "update_time": rfc3339(e.update_time),
     }
 
 
@@ -37,7 +37,7 @@ def attempt(a: Attempt) -> dict[str, Any]:
         "error": a.error,
         "response_excerpt": a.response_excerpt,
         "latency_ms": a.latency_ms,
-        "create_time": timestamp(a.create_time),
+        "create_time": rfc3339(a.create_time),
     }
 
 
@@ -49,11 +49,11 @@ def delivery(d: Delivery, attempts: list[Attempt] | None = None) -> dict[str, An
         "event_type": d.event_type,
         "status": d.status,
         "attempt_count": d.attempt_count,
-        "next_attempt_time": timestamp(d.next_attempt_time),
+        "next_attempt_time": rfc3339(d.next_attempt_time),
         "last_status_code": d.last_status_code,
         "last_error": d.last_error,
-        "create_time": timestamp(d.create_time),
-        "update_time": timestamp(d.update_time),
+        "create_time": rfc3339(d.create_time),
+        "update_time": rfc3339(d.update_time),
     }
     if attempts is not None:
         shown["attempts"] = [attempt(a) for a in attempts]

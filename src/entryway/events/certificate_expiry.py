@@ -18,7 +18,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from entryway.events.outbox import emit_event
-from entryway.events.payloads import timestamp
+from entryway.model.timestamps import rfc3339
 from entryway.runtime import Runtime
 from entryway.services.connections import CertificateFacts, certificate_facts
 from entryway.store.tables import certificate_notices, connections
@@ -126,8 +126,8 @@ def _announce(
                     "connection_id": connection_id,
                     "fingerprint_sha256": fingerprint,
                     "subject": facts.subject,
-                    "not_before": timestamp(facts.not_before),
-                    "not_after": timestamp(facts.not_after),
+                    "not_before": rfc3339(facts.not_before),
+                    "not_after": rfc3339(facts.not_after),
                     "days_left": max(0, (facts.not_after - now).days),
                 },
             )

@@ -34,9 +34,9 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select
 
-from entryway.events.payloads import timestamp
 from entryway.events.types import EVENT_TYPES, TEST_EVENT_TYPE, object_of
 from entryway.ids import new_id
+from entryway.model.timestamps import rfc3339
 from entryway.store.config_cache import ConfigCache
 from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import events, webhook_deliveries, webhook_endpoints
@@ -72,7 +72,7 @@ class Event:
             "object": self.object,
             "environment_id": self.environment_id,
             "organization_id": self.organization_id,
-            "occurred_at": timestamp(self.occurred_at),
+            "occurred_at": rfc3339(self.occurred_at),
             "data": self.data,
         }
 

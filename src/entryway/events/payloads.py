@@ -6,16 +6,10 @@ the field names are the API's, so a receiver can fetch the full resource by its 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from entryway.model.connections import Domain, Organization, SsoConnection
-
-
-def timestamp(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+from entryway.model.timestamps import rfc3339
 
 
 def organization(org: Organization) -> dict[str, Any]:
@@ -25,8 +19,8 @@ def organization(org: Organization) -> dict[str, Any]:
         "external_id": org.external_id,
         "slug": org.slug,
         "metadata": org.metadata,
-        "create_time": timestamp(org.create_time),
-        "update_time": timestamp(org.update_time),
+        "create_time": rfc3339(org.create_time),
+        "update_time": rfc3339(org.update_time),
     }
 
 
@@ -37,8 +31,8 @@ def domain(dom: Domain) -> dict[str, Any]:
         "domain": dom.domain,
         "domain_type": dom.domain_type.value,
         "verification_status": dom.verification_status,
-        "create_time": timestamp(dom.create_time),
-        "update_time": timestamp(dom.update_time),
+        "create_time": rfc3339(dom.create_time),
+        "update_time": rfc3339(dom.update_time),
     }
 
 
@@ -49,6 +43,6 @@ def connection(conn: SsoConnection) -> dict[str, Any]:
         "type": conn.type.value,
         "provider": conn.provider.value,
         "enabled": conn.enabled,
-        "create_time": timestamp(conn.create_time),
-        "update_time": timestamp(conn.update_time),
+        "create_time": rfc3339(conn.create_time),
+        "update_time": rfc3339(conn.update_time),
     }

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from entryway.events.outbox import emit_event
-from entryway.events.payloads import timestamp
 from entryway.ids import new_id
+from entryway.model.timestamps import rfc3339
 from entryway.runtime import Runtime
 from entryway.store.batched_delete import delete_in_batches
 from entryway.store.hot_statements import HotStatement
@@ -138,7 +138,7 @@ def record(
                 "error_code": error_code,
                 "message": message,
                 "diagnosis": diagnosis or {},
-                "time": timestamp(now),
+                "time": rfc3339(now),
             },
         )
     return event_id

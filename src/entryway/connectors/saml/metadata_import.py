@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from entryway.connectors.saml.idp_metadata import IdpMetadata, MetadataProblem, parse_idp_metadata
 from entryway.connectors.saml.metadata_fetch import fetch_metadata
 from entryway.keys.material import certificate_fingerprint, load_certificate
 from entryway.model.errors import FieldViolation, invalid
+from entryway.model.timestamps import rfc3339
 from entryway.outbound import policy_for
 from entryway.runtime import Runtime
 
@@ -36,10 +37,6 @@ MAX_HISTORY = 10
 class ImportedMetadata:
     fields: dict[str, Any]  # saml_config fields the service validates like hand-typed ones
     facts: dict[str, Any]  # what Entryway records about the import, stored as they are
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def problem_violation(field: str, problem: MetadataProblem) -> FieldViolation:
@@ -81,7 +78,7 @@ def _fields(metadata: IdpMetadata) -> dict[str, Any]:
 def _change_record(old: Mapping[str, Any], new: Mapping[str, Any], source: str, now: datetime) -> dict[str, Any]:
     before, after = _fingerprints(old.get("idp_certificates")), _fingerprints(new.get("idp_certificates"))
     return {
-        "time": _iso(now),
+        "time": rfc3339(now),
         "source": source,
         "changed_fields": [name for name in IMPORTED_FIELDS if old.get(name) != new.get(name)],
         "certificates_added": sorted(after - before),
@@ -124,8 +121,8 @@ def import_metadata(
     facts: dict[str, Any] = {
         "idp_metadata_url": url if isinstance(url, str) else None,
         "idp_metadata_sha256": hashlib.sha256(document).hexdigest(),
-        "idp_metadata_import_time": _iso(now),
-        "idp_metadata_valid_until": _iso(metadata.valid_until) if metadata.valid_until else None,
+        "idp_metadata_import_time": rfc3339(now),
+        "idp_metadata_valid_until": rfc3339(metadata.valid_until),
         "idp_name_id_formats": metadata.name_id_formats,
         "idp_want_authn_requests_signed": metadata.want_authn_requests_signed,
         "idp_metadata_changes": ([*history, _change_record(current or {}, fields, source, now)])[-MAX_HISTORY:],

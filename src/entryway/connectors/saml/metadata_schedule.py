@@ -20,7 +20,7 @@ import logging
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, insert, or_, select, update
@@ -28,6 +28,7 @@ from sqlalchemy import Connection, and_, insert, or_, select, update
 from entryway.connectors.saml.metadata_import import prefetch
 from entryway.model.connections import ConnectionType
 from entryway.model.errors import ApiError
+from entryway.model.timestamps import rfc3339
 from entryway.runtime import Runtime
 from entryway.services.connections import find_connection, update_connection
 from entryway.services.environments import find_environment
@@ -96,13 +97,10 @@ def refresh_state(conn: Connection, connection_id: str) -> dict[str, Any] | None
         return None
     r = found._mapping
 
-    def iso(moment: datetime | None) -> str | None:
-        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
-
     return {
-        "next_time": iso(r["next_time"]),
-        "last_attempt_time": iso(r["last_attempt_time"]),
-        "last_success_time": iso(r["last_success_time"]),
+        "next_time": rfc3339(r["next_time"]),
+        "last_attempt_time": rfc3339(r["last_attempt_time"]),
+        "last_success_time": rfc3339(r["last_success_time"]),
         "last_error": r["last_error"],
         "consecutive_failures": r["consecutive_failures"],
     }
