@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.datastructures import QueryParams
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
+from entryway.connectors.callback_answers import failed_login, onward
 from entryway.connectors.oidc import binding, client
 from entryway.connectors.oidc.attributes import map_profile, merge_userinfo
 from entryway.connectors.oidc.connector import load_provider
@@ -28,14 +29,9 @@ from entryway.services.connections import find_connection, oidc_client_secret
 from entryway.services.environments import Environment
 from entryway.services.logins import AuthRequest
 from entryway.store.write_batch import WriteBatch
-from entryway.web.pages import error_page
 
 MAX_PARAM = 4096
 MAX_IDP_TEXT = 200
-
-
-def _redirect(url: str) -> Response:
-    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
 
 
 def _param(params: QueryParams, name: str) -> str | None:
@@ -164,19 +160,6 @@ def finish_login(
                 keep_id_token(
                     rt, db, env_id=env.id, connection_id=connection.id, session_id=session_id, id_token=idp_id_token
                 )
-        return _redirect(url)
+        return onward(url)
     except LoginError as error:
-        reference, app_url = logins.fail_login(
-            rt, env.id, error, step="callback", request=request, connection=connection, client_ip=client_ip
-        )
-        if app_url is not None:
-            return _redirect(app_url)
-        return error_page(
-            "Sign-in failed",
-            error.message,
-            code=error.code,
-            reference=reference,
-            hint="Start the sign-in again from the application. If it keeps failing, give your administrator "
-            "the reference above.",
-            organization_id=connection.organization_id if connection is not None else None,
-        )
+        return failed_login(rt, env, error, request=request, connection=connection, client_ip=client_ip)

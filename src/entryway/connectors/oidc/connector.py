@@ -4,8 +4,9 @@ challenge, the state bound to the auth request (so the callback finds exactly on
 
 from __future__ import annotations
 
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
+from entryway.connectors.callback_answers import onward
 from entryway.connectors.oidc import binding, client
 from entryway.connectors.oidc.discovery import ProviderConfig, provider_config
 from entryway.connectors.oidc.fetch import FetchError
@@ -51,4 +52,4 @@ class OidcConnector:
             code_challenge=binding.challenge_for(binding.verifier_for(rt, state)) if pkce else None,
             login_hint=request.login_hint,
         )
-        return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+        return onward(url)

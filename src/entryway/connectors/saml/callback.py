@@ -12,8 +12,9 @@ from urllib.parse import parse_qsl
 from lxml import etree
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
+from entryway.connectors.callback_answers import failed_login, onward
 from entryway.connectors.saml import login_sessions
 from entryway.connectors.saml.attributes import map_profile
 from entryway.connectors.saml.certificates import connection_certificates
@@ -31,15 +32,10 @@ from entryway.services import logins
 from entryway.services.environments import Environment
 from entryway.services.logins import AuthRequest
 from entryway.store.write_batch import WriteBatch
-from entryway.web.pages import error_page
 
 MAX_FORM_FIELDS = 16
 MAX_RELAY_STATE = 1024
 # Expired replay records and SAML sessions are purged by a scheduled job (jobs/login_state.py), not by logins.
-
-
-def _redirect(url: str) -> Response:
-    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
 
 
 def load_connection(rt: Runtime, env: Environment, connection_id: str) -> SsoConnection | None:
@@ -133,7 +129,7 @@ def finish_login(
             logins.check_connection_active(connection, None)
             ensure_allowed(connection)
             profile = map_profile(assertion, connection.attribute_mapping, _required(connection))
-            return _redirect(idp_initiated_redirect(rt, env, connection, assertion, profile, relay_state, client_ip))
+            return onward(idp_initiated_redirect(rt, env, connection, assertion, profile, relay_state, client_ip))
         profile = map_profile(assertion, connection.attribute_mapping, _required(connection))
         session_id = new_id("ses")
         # One transaction: find the login the signed InResponseTo answers, then one write batch (one statement on
@@ -158,24 +154,11 @@ def finish_login(
             raise replayed(connection.id) from exc
         if not completed:
             raise logins.already_completed()
-        return _redirect(url)
+        return onward(url)
     except LoginError as error:
         if request is None and connection is not None:
             request = _failed_request(rt, env, connection, relay_state, in_response_to)
-        reference, app_url = logins.fail_login(
-            rt, env.id, error, step="callback", request=request, connection=connection, client_ip=client_ip
-        )
-        if app_url is not None:
-            return _redirect(app_url)
-        return error_page(
-            "Sign-in failed",
-            error.message,
-            code=error.code,
-            reference=reference,
-            hint="Start the sign-in again from the application. If it keeps failing, give your administrator "
-            "the reference above.",
-            organization_id=connection.organization_id if connection is not None else None,
-        )
+        return failed_login(rt, env, error, request=request, connection=connection, client_ip=client_ip)
 
 
 def _decrypt(rt: Runtime, env: Environment, encrypted: etree._Element) -> etree._Element:
