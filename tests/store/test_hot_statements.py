@@ -13,7 +13,21 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Boolean, Column, MetaData, String, Table, bindparam, delete, event, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    delete,
+    event,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -23,7 +37,8 @@ from entryway.oidc_provider import codes
 from entryway.runtime import Runtime
 from entryway.services import logins
 from entryway.services.bootstrap import DevSeed
-from entryway.store.hot_statements import HotStatement
+from entryway.store import hot_statements
+from entryway.store.hot_statements import HotStatement, dollar_form
 from entryway.store.tables import (
     auth_codes,
     auth_requests,
@@ -213,3 +228,32 @@ def test_configuration_tables_and_statements_needing_more_than_plain_binds_are_r
             HotStatement(insert(defaulted))._plan(dialect, {"a": "x"})
         with pytest.raises(ValueError, match="plain bind"):
             HotStatement(select(defaulted).where(defaulted.c.a.in_(["x", "y"])))._plan(dialect, {})
+
+
+def test_psycopgs_placeholders_are_numbered_as_postgresql_writes_them() -> None:
+    sql = "SELECT %(a)s, %(b)s, %(a)s, 7 %% 2 WHERE x LIKE 'p%%' AND y = '%%(a)s'"
+    assert dollar_form(sql) == (b"SELECT $1, $2, $1, 7 % 2 WHERE x LIKE 'p%' AND y = '%(a)s'", ("a", "b"))
+
+
+def test_a_repeated_bind_and_a_literal_percent_reach_the_database_as_written(rt: Runtime, seed: DevSeed) -> None:
+    # On PostgreSQL the statement goes in the native form ($1 twice, '%' unescaped); on SQLite as compiled.
+    hot = HotStatement(
+        select(auth_requests.c.id, literal_column("'100%'").label("share")).where(
+            or_(auth_requests.c.id == bindparam("key"), auth_requests.c.upstream_request_id == bindparam("key")),
+            auth_requests.c.redirect_uri.like(literal_column("'%://%'")),
+        )
+    )
+    with rt.engine.begin() as conn:
+        conn.execute(insert(auth_requests), request_row("req_p", seed.environment.id))
+        assert hot.first(conn, {"key": "req_p"}) == {"id": "req_p", "share": "100%"}
+        assert hot.first(conn, {"key": "up-req_p"}) == {"id": "req_p", "share": "100%"}
+        assert hot.first(conn, {"key": "nothing"}) is None
+
+
+def test_a_statement_whose_placeholders_would_not_match_its_binds_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Were the numbering ever to miss a bind, its value would go in another's place: the plan is refused instead.
+    statement = HotStatement(select(auth_requests.c.id).where(auth_requests.c.id == bindparam("key")))
+    statement._plan(postgresql.psycopg.dialect(), {"key": "x"})
+    monkeypatch.setattr(hot_statements, "dollar_form", lambda sql: (sql.encode(), ("another",)))
+    with pytest.raises(ValueError, match="placeholders do not match"):
+        HotStatement(statement.statement)._plan(postgresql.psycopg.dialect(), {"key": "x"})

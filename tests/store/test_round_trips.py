@@ -5,7 +5,8 @@ They are counted in libpq's own protocol trace: each ends with the server's Read
 statement sent on its own, as before the batches, these counts were 6 and 18: the tests fail if that comes back.
 
 PostgreSQL only: SQLite runs in the process, so it has no round trips to count. What a batch stores is tested
-on both backends in tests/store/test_write_batch.py.
+on both backends in tests/store/test_write_batch.py. Here too: the driver's own work on the ACS's batch, which it
+would parse again on every login if it were sent in psycopg's `%(name)s` form (store/hot_statements.py).
 """
 
 from __future__ import annotations
@@ -20,13 +21,17 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, event
+from psycopg import _queries as psycopg_queries
+from sqlalchemy import Engine, event, insert, select
 
+from entryway.connectors.saml import login_sessions
+from entryway.events import outbox
 from entryway.runtime import Runtime
 from entryway.services.bootstrap import DevSeed
+from entryway.store.tables import auth_codes, auth_requests
 from entryway.store.write_batch import WriteBatch
 from tests.connectors.support import CALLBACK, SamlWorld, make_world, query
-from tests.store.login_rows import login_batch, pending_request
+from tests.store.login_rows import event_row, login_batch, pending_request, request_row, session_row
 
 
 @pytest.fixture
@@ -132,3 +137,28 @@ def test_on_postgresql_a_whole_saml_login_costs_nine_round_trips(world: SamlWorl
     # its write batch. authorize commits with its statement (1); the ACS and the token endpoint each read and send
     # their batch in BEGIN ... COMMIT (4 each). With BEGIN and COMMIT around every statement one by one it was 18.
     assert trips() == 9
+
+
+def test_the_acs_batch_of_more_than_50_parameters_is_sent_without_psycopg_parsing_it(
+    rt: Runtime, seed: DevSeed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # psycopg keeps its parse of a `%(name)s` statement only up to 50 parameters: past that it parses it each time.
+    env_id = seed.environment.id
+    with rt.engine.begin() as conn:
+        conn.execute(insert(auth_requests), request_row("req_n", env_id))
+    parsed: list[bytes] = []
+    real_parse = psycopg_queries._query2pg_nocache
+
+    def parse(query: bytes, encoding: str) -> Any:
+        parsed.append(query)
+        return real_parse(query, encoding)
+
+    monkeypatch.setattr(psycopg_queries, "_query2pg_nocache", parse)
+    batch = login_batch(env_id, "req_n", "n")  # as the ACS sends it: with the webhook event and the SAML session
+    batch.insert(outbox._INSERT_EVENT, event_row("evt-n", env_id))
+    batch.insert(login_sessions._INSERT_SESSION, session_row("ses-n", env_id))
+    assert batch.execute(rt.engine)
+    with rt.engine.connect() as conn:
+        stored = conn.execute(select(auth_codes.c.auth_request_id).where(auth_codes.c.code_hash == "code-n")).all()
+    assert stored == [("req_n",)]
+    assert parsed == []

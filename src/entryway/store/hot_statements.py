@@ -22,10 +22,16 @@ configuration cache's, watches writes to configuration tables, and a HotStatemen
 to one of those (a SELECT of them is fine: it changes nothing the cache holds).
 A statement needing more than plain binds (Python-side column defaults, expanding IN lists, escaped bind names,
 callables) is refused at compile time too: it belongs on `Connection.execute`.
+
+On PostgreSQL the compiled SQL is also rewritten once, from psycopg's `%(name)s` placeholders to PostgreSQL's own
+`$1, $2, ...`, and sent through a psycopg RawCursor with the values in that order. Otherwise psycopg parses each
+statement's placeholders on every execution unless it has at most 50 parameters and 4 kB, and a login's ACS write
+batch has 54: parsing it cost about 7% of the ACS step's CPU (bench/README.md, "Session 13").
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -44,7 +50,17 @@ _Processor = Callable[[Any], Any]
 class _Plan:
     """One statement compiled for one dialect and one set of parameter names."""
 
-    __slots__ = ("fixed", "order", "positional", "processors", "result", "sequence", "sql")
+    __slots__ = (
+        "cursor_class",
+        "fixed",
+        "native_sql",
+        "order",
+        "positional",
+        "processors",
+        "result",
+        "sequence",
+        "sql",
+    )
 
     def __init__(self, compiled: SQLCompiler, dialect: Dialect) -> None:
         if compiled.insert_prefetch or compiled.update_prefetch:
@@ -73,9 +89,20 @@ class _Plan:
                 value = bind.effective_value
                 self.fixed[name] = self.processors[name](value) if name in self.processors else value
         self.result: list[tuple[str, Any]] = [(key, type_) for key, _name, _objs, type_ in compiled._result_columns]
+        # psycopg's native form (the module's docstring); psycopg is imported only where it is the driver.
+        self.native_sql: bytes | None = None
+        self.cursor_class: Any = None
+        if dialect.driver == "psycopg" and not self.positional:
+            from psycopg import RawCursor
+
+            native_sql, order = dollar_form(self.sql)
+            if set(order) != set(self.order):
+                raise ValueError("a hot statement's placeholders do not match its bind parameters")
+            self.native_sql, self.order, self.cursor_class = native_sql, order, RawCursor
 
     def parameters(self, given: Mapping[str, Any]) -> Any:
-        """The DBAPI parameters, as Connection.execute would send them: each value through its bind processor."""
+        """The DBAPI parameters, as Connection.execute would send them: each value through its bind processor (in
+        psycopg's native form, a list in the order of `$1, $2, ...`)."""
         processors, fixed = self.processors, self.fixed
         values = []
         for name in self.order:
@@ -87,6 +114,8 @@ class _Plan:
                 values.append(fixed[name])
             else:
                 raise KeyError(f"hot statement parameter {name!r} not given")
+        if self.native_sql is not None:
+            return values
         if self.positional:
             return self.sequence(values)
         return dict(zip(self.order, values, strict=True))
@@ -119,9 +148,14 @@ class HotStatement:
     def _run(self, conn: Connection, given: Mapping[str, Any]) -> tuple[_Plan, Any]:
         plan = self._plan(conn.dialect, given)
         parameters = plan.parameters(given)
-        cursor = conn.connection.cursor()
+        if plan.native_sql is not None:
+            cursor = plan.cursor_class(conn.connection.dbapi_connection)
+            sql: str | bytes = plan.native_sql
+        else:
+            cursor = conn.connection.cursor()
+            sql = plan.sql
         try:
-            cursor.execute(plan.sql, parameters)
+            cursor.execute(sql, parameters)
         except Exception as exc:
             conn._handle_dbapi_exception(exc, plan.sql, parameters, cursor, None)
         return plan, cursor
@@ -181,6 +215,25 @@ class HotStatement:
             found = [type_._cached_result_processor(dialect, code) for (_key, type_), code in pairs]
             self._row_processors[key] = found
         return found
+
+
+_PYFORMAT = re.compile(r"%\((\w+)\)s|%%")
+
+
+def dollar_form(sql: str) -> tuple[bytes, tuple[str, ...]]:
+    """`sql` with psycopg's `%(name)s` placeholders numbered `$1, $2, ...` in order of first use (a name used twice
+    keeps its number) and `%%` back to `%`; and the names in that order. SQLAlchemy writes every bind as
+    `%(name)s` and every literal `%` as `%%`, and a HotStatement takes no escaped bind names, so each name is a
+    run of word characters."""
+    names: dict[str, int] = {}
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "%"
+        return f"${names.setdefault(name, len(names) + 1)}"
+
+    return _PYFORMAT.sub(number, sql).encode(), tuple(names)
 
 
 def _direct(conn: Connection) -> bool:
