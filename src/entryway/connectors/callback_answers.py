@@ -7,7 +7,7 @@ branded error page with its code and err_ reference.
 
 from __future__ import annotations
 
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from entryway.model.connections import SsoConnection
 from entryway.model.errors import LoginError
@@ -16,11 +16,7 @@ from entryway.services import logins
 from entryway.services.environments import Environment
 from entryway.services.logins import AuthRequest
 from entryway.web.pages import error_page
-
-
-def onward(url: str) -> Response:
-    """Send the browser on (to the app, or to the IdP): a 302 that no cache keeps, as it carries a code or state."""
-    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+from entryway.web.redirects import no_store_redirect
 
 
 def failed_login(
@@ -36,7 +32,7 @@ def failed_login(
         rt, env.id, error, step="callback", request=request, connection=connection, client_ip=client_ip
     )
     if app_url is not None:
-        return onward(app_url)
+        return no_store_redirect(app_url)
     return error_page(
         "Sign-in failed",
         error.message,

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
@@ -30,6 +29,7 @@ from entryway.services import credentials, logins
 from entryway.services.environments import Environment, redirect_allowed
 from entryway.store.write_batch import WriteBatch
 from entryway.web.pages import error_page
+from entryway.web.redirects import no_store_redirect
 from entryway.web.requests import client_ip, request_environment, runtime
 from entryway.web.routing import plain_route
 from entryway.web.step_runner import off_loop
@@ -40,7 +40,6 @@ MAX_STATE = 2048
 MAX_NONCE = 512
 MAX_LOGIN_HINT = 320  # the longest email address (RFC 5321) and the stored column's size
 MAX_SELECTOR = 256
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 class NotRedirectable(Exception):
@@ -162,10 +161,6 @@ def _state(params: QueryParams) -> tuple[str | None, LoginError | None]:
         return None, _invalid_request(str(exc), parameter="state")
 
 
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=302, headers=NO_STORE)
-
-
 def _not_valid_page(rt: Runtime, env: Environment, exc: NotRedirectable, ip: str | None) -> Response:
     ref, _ = logins.fail_login(rt, env.id, exc.error, step="authorize", client_ip=ip)
     return error_page(
@@ -255,7 +250,7 @@ def _authorize(request: Request, rt: Runtime, env: Environment) -> Response | _S
         url = logins.fail_authorize(
             rt, env.id, err, redirect_uri=redirect_uri, state=state, connection=connection, client_ip=ip
         )
-        return _redirect(url)
+        return no_store_redirect(url)
     return _Started(connector, connection, auth_request, ip)
 
 
@@ -273,4 +268,4 @@ def _start_login(rt: Runtime, env: Environment, started: _Started) -> Response:
             client_ip=started.client_ip,
         )
         assert failed is not None  # a request was given, so there is a target
-        return _redirect(failed)
+        return no_store_redirect(failed)

@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from entryway.connectors.oidc.logout import upstream_logout_url
@@ -22,6 +21,7 @@ from entryway.oidc_provider.params import MalformedParameter, RepeatedParameter,
 from entryway.runtime import Runtime
 from entryway.services.environments import Environment, cached_redirect_uris
 from entryway.web.pages import error_page, render
+from entryway.web.redirects import no_store_redirect
 from entryway.web.requests import request_environment, request_runtime
 
 router = APIRouter(include_in_schema=False)
@@ -91,7 +91,7 @@ def logout(
         upstream = upstream_logout_url(rt, env, hint_claims, target, state)
         if upstream is not None:
             # The IdP ends its session first and sends the browser back to finish this logout.
-            return RedirectResponse(upstream, status_code=302, headers={"Cache-Control": "no-store"})
+            return no_store_redirect(upstream)
         # A SAML login with an SLO URL: a signed LogoutRequest to the IdP, whose LogoutResponse finishes this.
         saml_logout = start_logout(rt, env, hint_claims, target, state)
         if saml_logout is not None:
@@ -104,4 +104,4 @@ def finish_app_logout(rt: Runtime, env: Environment, target: str | None, state: 
     if target is None or not registered_post_logout(rt, env, target):
         return render("oidc_signed_out.html", {"title": "You are signed out"})
     location = target if state is None else target + ("&" if "?" in target else "?") + urlencode({"state": state})
-    return RedirectResponse(location, status_code=302, headers={"Cache-Control": "no-store"})
+    return no_store_redirect(location)

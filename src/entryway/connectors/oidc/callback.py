@@ -12,7 +12,7 @@ from typing import Any
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
-from entryway.connectors.callback_answers import failed_login, onward
+from entryway.connectors.callback_answers import failed_login
 from entryway.connectors.oidc import binding, client
 from entryway.connectors.oidc.attributes import map_profile, merge_userinfo
 from entryway.connectors.oidc.connector import load_provider
@@ -29,6 +29,7 @@ from entryway.services.connections import find_connection, oidc_client_secret
 from entryway.services.environments import Environment
 from entryway.services.logins import AuthRequest
 from entryway.store.write_batch import WriteBatch
+from entryway.web.redirects import no_store_redirect
 
 MAX_PARAM = 4096
 MAX_IDP_TEXT = 200
@@ -160,6 +161,6 @@ def finish_login(
                 keep_id_token(
                     rt, db, env_id=env.id, connection_id=connection.id, session_id=session_id, id_token=idp_id_token
                 )
-        return onward(url)
+        return no_store_redirect(url)
     except LoginError as error:
         return failed_login(rt, env, error, request=request, connection=connection, client_ip=client_ip)

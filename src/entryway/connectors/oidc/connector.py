@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from entryway.connectors.callback_answers import onward
 from entryway.connectors.oidc import binding, client
 from entryway.connectors.oidc.discovery import ProviderConfig, provider_config
 from entryway.connectors.oidc.fetch import FetchError
@@ -15,6 +14,7 @@ from entryway.model.errors import LoginError
 from entryway.runtime import Runtime
 from entryway.services.environments import Environment
 from entryway.services.logins import AuthRequest
+from entryway.web.redirects import no_store_redirect
 
 
 def allow_http(rt: Runtime, env: Environment) -> bool:
@@ -52,4 +52,4 @@ class OidcConnector:
             code_challenge=binding.challenge_for(binding.verifier_for(rt, state)) if pkce else None,
             login_hint=request.login_hint,
         )
-        return onward(url)
+        return no_store_redirect(url)

@@ -9,10 +9,11 @@ import re
 import zlib
 from urllib.parse import urlencode, urlsplit
 
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from entryway.connectors.saml.parsing import decode_base64, inflate, malformed
 from entryway.web.pages import BASE_CSP, render
+from entryway.web.redirects import no_store_redirect
 
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 
@@ -31,9 +32,7 @@ def redirect_url(destination: str, params: dict[str, str]) -> str:
 
 
 def redirect(destination: str, params: dict[str, str]) -> Response:
-    response = RedirectResponse(redirect_url(destination, params), status_code=302)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store_redirect(redirect_url(destination, params))
 
 
 def form_action_csp(target: str) -> str:

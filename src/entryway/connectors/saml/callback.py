@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
-from entryway.connectors.callback_answers import failed_login, onward
+from entryway.connectors.callback_answers import failed_login
 from entryway.connectors.saml import login_sessions
 from entryway.connectors.saml.attributes import map_profile
 from entryway.connectors.saml.certificates import connection_certificates
@@ -32,6 +32,7 @@ from entryway.services import logins
 from entryway.services.environments import Environment
 from entryway.services.logins import AuthRequest
 from entryway.store.write_batch import WriteBatch
+from entryway.web.redirects import no_store_redirect
 
 MAX_FORM_FIELDS = 16
 MAX_RELAY_STATE = 1024
@@ -129,7 +130,9 @@ def finish_login(
             logins.check_connection_active(connection, None)
             ensure_allowed(connection)
             profile = map_profile(assertion, connection.attribute_mapping, _required(connection))
-            return onward(idp_initiated_redirect(rt, env, connection, assertion, profile, relay_state, client_ip))
+            return no_store_redirect(
+                idp_initiated_redirect(rt, env, connection, assertion, profile, relay_state, client_ip)
+            )
         profile = map_profile(assertion, connection.attribute_mapping, _required(connection))
         session_id = new_id("ses")
         # One transaction: find the login the signed InResponseTo answers, then one write batch (one statement on
@@ -154,7 +157,7 @@ def finish_login(
             raise replayed(connection.id) from exc
         if not completed:
             raise logins.already_completed()
-        return onward(url)
+        return no_store_redirect(url)
     except LoginError as error:
         if request is None and connection is not None:
             request = _failed_request(rt, env, connection, relay_state, in_response_to)
