@@ -8,7 +8,6 @@ redirection only ever goes to a registered post-logout URL (exact match), never 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
@@ -23,6 +22,7 @@ from entryway.services.environments import Environment, cached_redirect_uris
 from entryway.web.pages import error_page, render
 from entryway.web.redirects import no_store_redirect
 from entryway.web.requests import request_environment, request_runtime
+from entryway.web.urls import with_query
 
 router = APIRouter(include_in_schema=False)
 
@@ -103,5 +103,5 @@ def finish_app_logout(rt: Runtime, env: Environment, target: str | None, state: 
     """Send the browser to the app's registered post-logout URL (with state), or show the signed-out page."""
     if target is None or not registered_post_logout(rt, env, target):
         return render("oidc_signed_out.html", {"title": "You are signed out"})
-    location = target if state is None else target + ("&" if "?" in target else "?") + urlencode({"state": state})
+    location = target if state is None else with_query(target, {"state": state})
     return no_store_redirect(location)

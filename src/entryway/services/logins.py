@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
@@ -27,6 +26,7 @@ from entryway.services.login_routes import route_entries, route_for_domain, rout
 from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import auth_codes, auth_requests
 from entryway.store.write_batch import WriteBatch, Writes, insert_row
+from entryway.web.urls import with_query
 
 # The client_id of the auth requests the admin portal's "test connection" makes (portal/test_logins.py). It
 # names no client row, so no app can authenticate as it at /oauth/token; its redirect_uri is a portal page.
@@ -223,7 +223,7 @@ def error_redirect(redirect_uri: str, error: str, description: str, state: str |
 
 
 def _append_query(uri: str, params: dict[str, str]) -> str:
-    return uri + ("&" if "?" in uri else "?") + urlencode(params)
+    return with_query(uri, params)
 
 
 def complete_login(

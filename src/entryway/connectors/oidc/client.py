@@ -5,7 +5,7 @@ exchange at the token endpoint (RFC 6749 §4.1.3, OIDC Core §3.1.3) and the use
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from entryway.connectors.oidc.discovery import ProviderConfig
 from entryway.connectors.oidc.fetch import FetchError, request_json
@@ -13,6 +13,7 @@ from entryway.model.connections import SsoConnection
 from entryway.model.errors import LoginError
 from entryway.outbound import OutboundPolicy
 from entryway.services.environments import Environment
+from entryway.web.urls import with_query
 
 MAX_IDP_TEXT = 200
 DEFAULT_SCOPES = ("openid", "profile", "email")
@@ -64,8 +65,7 @@ def authorization_url(
         params.update(code_challenge=code_challenge, code_challenge_method="S256")
     if login_hint:
         params["login_hint"] = login_hint
-    endpoint = provider.authorization_endpoint
-    return endpoint + ("&" if "?" in endpoint else "?") + urlencode(params)
+    return with_query(provider.authorization_endpoint, params)
 
 
 def _short(value: Any) -> str | None:

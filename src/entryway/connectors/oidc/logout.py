@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import urlencode
 
 from entryway.connectors.oidc.client import connection_base_url
 from entryway.connectors.oidc.connector import load_provider
@@ -24,6 +23,7 @@ from entryway.oidc_provider import signing
 from entryway.runtime import Runtime
 from entryway.services.connections import find_connection
 from entryway.services.environments import Environment
+from entryway.web.urls import with_query
 
 log = logging.getLogger("entryway.oidc.logout")
 AUDIENCE = "entryway:upstream-logout"
@@ -72,8 +72,7 @@ def upstream_logout_url(
         kept = take_id_token(rt, env_id=env.id, connection_id=connection.id, session_id=sid)
         if kept is not None:
             params = {"id_token_hint": kept, **params}
-    endpoint = provider.end_session_endpoint
-    return endpoint + ("&" if "?" in endpoint else "?") + urlencode(params)
+    return with_query(provider.end_session_endpoint, params)
 
 
 def returned_logout(

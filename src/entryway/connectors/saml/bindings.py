@@ -7,13 +7,14 @@ from __future__ import annotations
 import base64
 import re
 import zlib
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from starlette.responses import Response
 
 from entryway.connectors.saml.parsing import decode_base64, inflate, malformed
 from entryway.web.pages import BASE_CSP, render
 from entryway.web.redirects import no_store_redirect
+from entryway.web.urls import with_query
 
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 
@@ -28,7 +29,7 @@ def deflate_and_encode(xml: bytes) -> str:
 
 
 def redirect_url(destination: str, params: dict[str, str]) -> str:
-    return destination + ("&" if "?" in destination else "?") + urlencode(params)
+    return with_query(destination, params)
 
 
 def redirect(destination: str, params: dict[str, str]) -> Response:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy.exc import IntegrityError
 
@@ -21,6 +20,7 @@ from entryway.oidc_provider import signing
 from entryway.runtime import Runtime
 from entryway.services import auth_log
 from entryway.services.environments import Environment, default_redirect_uri
+from entryway.web.urls import with_query
 
 TOKEN_TTL = timedelta(seconds=300)
 
@@ -87,4 +87,4 @@ def idp_initiated_redirect(
             )
     except IntegrityError as exc:
         raise replayed(connection.id) from exc
-    return target + ("&" if "?" in target else "?") + urlencode({"idp_initiated_login": token})
+    return with_query(target, {"idp_initiated_login": token})
