@@ -98,6 +98,23 @@ def test_an_endpoint_that_is_not_a_url(ort: Runtime, api: TestClient, seed: DevS
     assert "token_endpoint" in save_error(ort, api, seed, op)["description"]
 
 
+@pytest.mark.parametrize("endpoint", ["authorization_endpoint", "end_session_endpoint"])
+def test_an_endpoint_with_a_fragment(ort: Runtime, api: TestClient, seed: DevSeed, op: Provider, endpoint: str) -> None:
+    op.discovery_extra = {endpoint: f"{op.base}/authorize#start"}
+    found = save_error(ort, api, seed, op)
+    assert f"{endpoint} has a #fragment" in found["description"]
+    assert f"got {op.base}/authorize#start" in found["description"]
+
+
+def test_an_endpoint_with_user_information_is_refused_without_repeating_it(
+    ort: Runtime, api: TestClient, seed: DevSeed, op: Provider
+) -> None:
+    op.discovery_extra = {"authorization_endpoint": op.base.replace("://", "://admin:hunter2@") + "/authorize"}
+    found = save_error(ort, api, seed, op)
+    assert "authorization_endpoint has a user name or password" in found["description"]
+    assert "hunter2" not in json.dumps(found)
+
+
 def test_a_discovery_endpoint_is_named_when_it_is_the_source(
     ort: Runtime, api: TestClient, seed: DevSeed, op: Provider
 ) -> None:

@@ -87,6 +87,20 @@ def _endpoint(doc: dict[str, Any], name: str, url: str, *, allow_http: bool, req
             f"The discovery document's {name} is not an https URL",
             {"wanted": "an absolute https URL", "got": value[:200], "url": url},
         )
+    # RFC 6749 §3.1: an authorization endpoint has no fragment. Parameters added to a URL with one would be
+    # part of the fragment, which the browser never sends. The same rules as for a URL an administrator types
+    # (connections.url_problems).
+    if parts.fragment:
+        raise DiscoveryError(
+            f"The discovery document's {name} has a #fragment",
+            {"wanted": "a URL without #fragment", "got": value[:200], "url": url},
+        )
+    if parts.username is not None or parts.password is not None:
+        # The value is not repeated: what stands before the @ may be a password.
+        raise DiscoveryError(
+            f"The discovery document's {name} has a user name or password before its host",
+            {"wanted": "a URL without user@ or user:password@", "got": "user information", "url": url},
+        )
     return value
 
 
