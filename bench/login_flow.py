@@ -4,7 +4,8 @@
     .venv/bin/python bench/login_flow.py [--entryway sqlite,postgresql] [--jackson mem,sqlite,postgres]
         [--workers 2] [--concurrency 8] [--logins 3000] [--time-limit 30] [--paced-seconds 15]
         [--organizations 10] [--large-organizations 100000] [--large-backends postgresql]
-        [--postgres-url postgresql://postgres@127.0.0.1:5432/postgres] [--profile DIR] [--in-place]
+        [--postgres-url postgresql://postgres@127.0.0.1:5432/postgres] [--max-steal 5] [--steal-retries 2]
+        [--profile DIR] [--in-place]
 
 For each Entryway backend and each Jackson engine: a fresh database, seeded with `--organizations`
 organizations (each with its own domain and SAML connection), a server in a subprocess on a loopback port
@@ -40,6 +41,10 @@ import servers
 from flows import SP_STEPS, STEPS, Results, Target
 
 WARMUP_LOGINS = 20
+# A pass measured again numbers its logins from here on (times the try), so that at 100,000 organizations it
+# meets organizations the first pass did not (login n goes to organization n * 7919 mod N): otherwise the
+# second try would find them in the configuration cache.
+RETRY_OFFSET = 30_000
 
 
 def percentile(values: list[float], q: int) -> float:
@@ -83,6 +88,53 @@ def _profile(pid: int, out: Path) -> subprocess.Popen[bytes] | None:
     )
 
 
+def _peak(target: Target, args: argparse.Namespace, attempt: int) -> dict[str, Any]:
+    """One peak pass: `--concurrency` clients back to back, with the CPU of the servers, this process and the
+    database, and the machine's steal meanwhile."""
+    cpu_before = servers.cpu_seconds(target.pids)
+    client_before = _own_cpu_seconds()
+    db_before = servers.postgres_cpu_seconds(target.postgres_url) if target.postgres_url else 0.0
+    ticks_before = servers.cpu_ticks()
+    results, elapsed = flows.drive(target, args.logins, args.concurrency, args.time_limit, first=attempt * RETRY_OFFSET)
+    steal = servers.steal_share(ticks_before, servers.cpu_ticks())
+    cpu = servers.cpu_seconds(target.pids) - cpu_before
+    client_cpu = _own_cpu_seconds() - client_before
+    db_cpu = servers.postgres_cpu_seconds(target.postgres_url) - db_before if target.postgres_url else None
+    row = _summary(results, elapsed)
+    row["cpu_ms_per_flow"] = 1000 * cpu / results.flows if results.flows else 0.0
+    row["client_ms_per_flow"] = 1000 * client_cpu / results.flows if results.flows else 0.0
+    row["db_ms_per_flow"] = 1000 * db_cpu / results.flows if results.flows and db_cpu is not None else None
+    row["steal_pct"] = steal
+    return row
+
+
+def _paced(target: Target, rate: float, args: argparse.Namespace, attempt: int) -> dict[str, Any]:
+    """One paced pass: logins started at `rate` a second (open loop), with the machine's steal meanwhile."""
+    ticks_before = servers.cpu_ticks()
+    first = 20_000_000 + attempt * RETRY_OFFSET
+    paced, elapsed = flows.paced(target, rate, args.paced_seconds, args.concurrency * 2, first=first)
+    return {
+        "rate": rate,
+        **_summary(paced, elapsed),
+        "steal_pct": servers.steal_share(ticks_before, servers.cpu_ticks()),
+    }
+
+
+def _least_stolen(
+    label: str, what: str, run: Callable[[int], dict[str, Any]], args: argparse.Namespace
+) -> tuple[dict[str, Any], list[float]]:
+    """Run a pass; while the hypervisor stole more than `--max-steal` percent of the machine during it, run it
+    again, `--steal-retries` times at most. A pass under steal measures the neighbours as much as the server,
+    and one server's pass under steal beside another's without skews their ratio (session 14: Jackson on
+    PostgreSQL under 19.4%). The pass under the least steal is kept, and every try's steal is reported."""
+    tries = [run(0)]
+    while tries[-1]["steal_pct"] > args.max_steal and len(tries) <= args.steal_retries:
+        print(f"  {label}: {what} pass under {tries[-1]['steal_pct']:.1f}% steal, over --max-steal "
+              f"{args.max_steal:g}%: measured again", flush=True)  # fmt: skip
+        tries.append(run(len(tries)))
+    return min(tries, key=lambda t: t["steal_pct"]), [t["steal_pct"] for t in tries]
+
+
 def measure(
     label: str, start: Callable[[], AbstractContextManager[tuple[Target, float]]], args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -96,34 +148,21 @@ def measure(
         if args.profile and target.product == "entryway":
             args.profile.mkdir(parents=True, exist_ok=True)
             spy = _profile(target.pids[-1], args.profile / f"{label.replace(' ', '_')}.txt")
-        cpu_before = servers.cpu_seconds(target.pids)
-        client_before = _own_cpu_seconds()
-        db_before = servers.postgres_cpu_seconds(target.postgres_url) if target.postgres_url else 0.0
-        ticks_before = servers.cpu_ticks()
-        results, elapsed = flows.drive(target, args.logins, args.concurrency, args.time_limit)
-        steal = servers.steal_share(ticks_before, servers.cpu_ticks())
-        cpu = servers.cpu_seconds(target.pids) - cpu_before
-        client_cpu = _own_cpu_seconds() - client_before
-        db_cpu = servers.postgres_cpu_seconds(target.postgres_url) - db_before if target.postgres_url else None
+        peak, peak_steals = _least_stolen(label, "peak", partial(_peak, target, args), args)
         if spy is not None:
             spy.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
             spy.wait()
-        row = {"label": label, "startup_s": startup, **_summary(results, elapsed)}
-        row["cpu_ms_per_flow"] = 1000 * cpu / results.flows if results.flows else 0.0
-        row["client_ms_per_flow"] = 1000 * client_cpu / results.flows if results.flows else 0.0
-        row["db_ms_per_flow"] = 1000 * db_cpu / results.flows if results.flows and db_cpu is not None else None
-        row["steal_pct"] = steal
+        row = {"label": label, "startup_s": startup, **peak, "steal_tries": peak_steals}
         print(
-            f"  {label}: peak {row['flows_per_s']:.1f} flows/s ({row['flows']} logins, steal {steal:.1f}%)", flush=True
+            f"  {label}: peak {row['flows_per_s']:.1f} flows/s ({row['flows']} logins, steal {row['steal_pct']:.1f}%)",
+            flush=True,
         )
         if args.paced_seconds and row["flows_per_s"] > 0:
             rate = row["flows_per_s"] / 2
-            ticks_before = servers.cpu_ticks()
-            paced, paced_elapsed = flows.paced(target, rate, args.paced_seconds, args.concurrency * 2, first=20_000_000)
-            half = _summary(paced, paced_elapsed)
-            row["paced"] = {"rate": rate, "steal_pct": servers.steal_share(ticks_before, servers.cpu_ticks()), **half}
+            paced, paced_steals = _least_stolen(label, "paced", partial(_paced, target, rate, args), args)
+            row["paced"] = {**paced, "steal_tries": paced_steals}
             print(f"  {label}: at {rate:.1f} logins/s, p99 per step "
-                  + ", ".join(f"{s} {half[f'{s}_p99']:.1f} ms" for s in SP_STEPS), flush=True)  # fmt: skip
+                  + ", ".join(f"{s} {paced[f'{s}_p99']:.1f} ms" for s in SP_STEPS), flush=True)  # fmt: skip
         # Read the process tree again: a worker that died and was replaced during the run shows up here.
         pids = servers.process_tree(target.pids[0])
         workers = pids[1:] if target.product == "entryway" and len(pids) > 1 else pids
@@ -251,6 +290,7 @@ def print_tables(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         print(f"{row['label']:<28}{row['flows']:>6}{row['failures']:>5}{row['flows_per_s']:>9.1f}"
               f"{row['cpu_ms_per_flow']:>8.2f}{row['client_ms_per_flow']:>8.2f}{db:>7}{row['steal_pct']:>6.1f}%"
               f"{cells}{rss:>15}{row['startup_s']:>9.2f}")  # fmt: skip
+        _print_tries("peak", row["steal_tries"])
         if row.get("workers_replaced"):
             print(f"    {row['workers_replaced']} worker(s) died and were replaced during the run")
         if row["first_failure"]:
@@ -267,6 +307,7 @@ def print_tables(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
             p = row["paced"]
             cells = "".join(f"{p[f'{s}_p99']:>14.1f}" for s in STEPS)
             print(f"{row['label']:<28}{p['rate']:>9.1f}{p['flows']:>6}{p['failures']:>5}{p['steal_pct']:>6.1f}%{cells}")
+            _print_tries("paced", p["steal_tries"])
 
     entryway = {r["label"]: r for r in rows if r["label"].startswith("entryway")}
     jackson = [r for r in rows if r["label"].startswith("jackson")]
@@ -276,8 +317,13 @@ def print_tables(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
             if not e["label"].endswith(f" {args.organizations}"):
                 continue
             ratios = ", ".join(f"{e['flows_per_s'] / j['flows_per_s']:.1f}x {j['label'].split()[1]}"
+                               + ("*" if _stolen(args, e, j) else "")
                                for j in jackson if j["flows_per_s"])  # fmt: skip
             print(f"  {e['label']:<28} {ratios}")
+        compared = [e for e in entryway.values() if e["label"].endswith(f" {args.organizations}")]
+        if any(_stolen(args, e, j) for e in compared for j in jackson):
+            print(f"\n  * one of the two peak passes ran under more than {args.max_steal:g}% steal even when measured "
+                  "again: that ratio compares the machine's neighbours as much as the products")  # fmt: skip
 
     large = [
         r for r in rows if r["label"].startswith("entryway") and r["label"].endswith(f" {args.large_organizations}")
@@ -294,6 +340,16 @@ def print_tables(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
                 print(f"  {big['label'].rsplit(' ', 1)[0]:<20} {small['flows_per_s']:>7.1f} → "
                       f"{big['flows_per_s']:>7.1f} flows/s  ({loss:+.1f}% loss);  CPU per login "
                       f"{cost_small:.2f} → {cost_big:.2f} ms ({100 * (cost_big / cost_small - 1):+.1f}%)")  # fmt: skip
+
+
+def _print_tries(what: str, steals: list[float]) -> None:
+    if len(steals) > 1:
+        each = ", ".join(f"{x:.1f}%" for x in steals)
+        print(f"    {what} measured {len(steals)} times, under {each} steal: the row is the pass under the least")
+
+
+def _stolen(args: argparse.Namespace, *rows: dict[str, Any]) -> bool:
+    return any(row["steal_pct"] > args.max_steal for row in rows)
 
 
 def _login_cost(row: dict[str, Any]) -> float:
@@ -323,6 +379,15 @@ def main() -> None:
         "--postgres-url",
         default=os.environ.get("ENTRYWAY_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
         help="an admin connection; the benchmark creates and drops its own databases",
+    )
+    parser.add_argument(
+        "--max-steal",
+        type=float,
+        default=5.0,
+        help="a pass under more steal (percent of the machine's time) is measured again (default 5)",
+    )
+    parser.add_argument(
+        "--steal-retries", type=int, default=2, help="how many times a pass under steal is measured again (default 2)"
     )
     parser.add_argument("--profile", type=Path, help="py-spy each Entryway peak run (raw stacks) into DIR")
     parser.add_argument(
