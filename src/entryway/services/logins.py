@@ -219,11 +219,7 @@ def error_redirect(redirect_uri: str, error: str, description: str, state: str |
     params = {"error": error, "error_description": description}
     if state is not None:
         params["state"] = state
-    return _append_query(redirect_uri, params)
-
-
-def _append_query(uri: str, params: dict[str, str]) -> str:
-    return with_query(uri, params)
+    return with_query(redirect_uri, params)
 
 
 def complete_login(
@@ -298,7 +294,7 @@ def complete_login(
     params = {"code": code}
     if request.state is not None:
         params["state"] = request.state
-    return _append_query(request.redirect_uri, params)
+    return with_query(request.redirect_uri, params)
 
 
 def already_completed() -> LoginError:

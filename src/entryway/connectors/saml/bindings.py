@@ -28,12 +28,8 @@ def deflate_and_encode(xml: bytes) -> str:
     return base64.b64encode(compressor.compress(xml) + compressor.flush()).decode("ascii")
 
 
-def redirect_url(destination: str, params: dict[str, str]) -> str:
-    return with_query(destination, params)
-
-
 def redirect(destination: str, params: dict[str, str]) -> Response:
-    return no_store_redirect(redirect_url(destination, params))
+    return no_store_redirect(with_query(destination, params))
 
 
 def form_action_csp(target: str) -> str:
