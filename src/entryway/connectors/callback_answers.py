@@ -1,6 +1,6 @@
-"""What an IdP's callback (the SAML ACS, the OIDC redirect URI) answers the browser: onward, or the failure.
+"""What an IdP's callback (the SAML ACS, the OIDC redirect URI) answers the browser when the login failed.
 
-Both callbacks end a login the same way, so a failure reads the same whichever protocol the connection speaks:
+Both callbacks end a failed login the same way, so a failure reads the same whichever protocol the connection speaks:
 recorded with its diagnosis, then sent back to the app when the failed login names one, otherwise shown on the
 branded error page with its code and err_ reference.
 """
