@@ -88,3 +88,40 @@ def test_login_steps_run_in_the_thread_pool_unless_in_place_is_asked_for(tmp_pat
         assert load_settings(env={**base, "ENTRYWAY_LOGIN_STEPS_IN_PLACE": off}).login_steps_in_place is False
     with pytest.raises(ConfigError, match=r"ENTRYWAY_LOGIN_STEPS_IN_PLACE must be 1 or 0.*'place'"):
         load_settings(env={**base, "ENTRYWAY_LOGIN_STEPS_IN_PLACE": "place"})  # not silently read as off
+
+
+def test_a_redis_url_redis_cannot_read_is_refused_at_start_up(tmp_path: Path) -> None:
+    base = {"ENTRYWAY_DATA_DIR": str(tmp_path), "ENTRYWAY_MASTER_KEY": "A" * 43}
+    assert load_settings(env=base).redis_url is None
+    for good in ("redis://127.0.0.1:6379/0", "rediss://cache.internal:6380", "unix:///run/redis.sock"):
+        assert load_settings(env={**base, "ENTRYWAY_REDIS_URL": good}).redis_url == good
+    for bad in ("localhost:6379", "http://127.0.0.1:6379", "redis://127.0.0.1:port"):
+        with pytest.raises(ConfigError, match="ENTRYWAY_REDIS_URL"):
+            load_settings(env={**base, "ENTRYWAY_REDIS_URL": bad})
+
+
+@pytest.mark.parametrize(
+    ("name", "bad"),
+    [
+        ("ENTRYWAY_CLOCK_SKEW_SECONDS", "2m"),
+        ("ENTRYWAY_CLOCK_SKEW_SECONDS", "-5"),
+        ("ENTRYWAY_CLOCK_SKEW_SECONDS", "1.5"),
+        ("ENTRYWAY_METADATA_REFRESH_SECONDS", "daily"),
+        ("ENTRYWAY_UPSTREAM_ID_TOKEN_TTL_SECONDS", "0"),
+        ("ENTRYWAY_CONFIG_CACHE_SECONDS", "fast"),
+    ],
+)
+def test_a_mistyped_number_of_seconds_is_refused_by_name(tmp_path: Path, name: str, bad: str) -> None:
+    base = {"ENTRYWAY_DATA_DIR": str(tmp_path), "ENTRYWAY_MASTER_KEY": "A" * 43}
+    with pytest.raises(ConfigError, match=name):
+        load_settings(env={**base, name: bad})
+
+
+def test_seconds_settings_keep_their_defaults_and_read_whole_numbers(tmp_path: Path) -> None:
+    base = {"ENTRYWAY_DATA_DIR": str(tmp_path), "ENTRYWAY_MASTER_KEY": "A" * 43}
+    settings = load_settings(env=base)
+    assert (settings.clock_skew_seconds, settings.metadata_refresh_seconds) == (120, 86400)
+    assert (settings.upstream_id_token_ttl_seconds, settings.config_cache_seconds) == (43200, 1.0)
+    custom = load_settings(env={**base, "ENTRYWAY_CLOCK_SKEW_SECONDS": "30", "ENTRYWAY_METADATA_REFRESH_SECONDS": "0"})
+    assert (custom.clock_skew_seconds, custom.metadata_refresh_seconds) == (30, 0)
+    assert isinstance(custom.clock_skew_seconds, int)

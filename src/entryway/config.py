@@ -195,11 +195,13 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         public_url=source.get("ENTRYWAY_PUBLIC_URL", "http://localhost:8000").rstrip("/"),
         master_key=decode_master_key(key_text),
         previous_master_keys=previous,
-        redis_url=source.get("ENTRYWAY_REDIS_URL") or None,
+        redis_url=_redis_url(source.get("ENTRYWAY_REDIS_URL", "").strip()),
         dev_callback_url=source.get("ENTRYWAY_DEV_CALLBACK_URL", "http://localhost:3000/callback"),
-        clock_skew_seconds=int(source.get("ENTRYWAY_CLOCK_SKEW_SECONDS", "120")),
-        metadata_refresh_seconds=int(source.get("ENTRYWAY_METADATA_REFRESH_SECONDS", "86400")),
-        upstream_id_token_ttl_seconds=int(source.get("ENTRYWAY_UPSTREAM_ID_TOKEN_TTL_SECONDS", str(12 * 3600))),
+        clock_skew_seconds=_whole(source, "ENTRYWAY_CLOCK_SKEW_SECONDS", 120, 0, 3600),
+        metadata_refresh_seconds=_whole(source, "ENTRYWAY_METADATA_REFRESH_SECONDS", 86400, 0, 30 * 86400),
+        upstream_id_token_ttl_seconds=_whole(
+            source, "ENTRYWAY_UPSTREAM_ID_TOKEN_TTL_SECONDS", 12 * 3600, 60, 30 * 86400
+        ),
         trusted_proxies=proxies,
         custom_domain_target=(source.get("ENTRYWAY_CUSTOM_DOMAIN_TARGET") or "").strip().lower().rstrip(".") or None,
         dns_nameserver=source.get("ENTRYWAY_DNS_NAMESERVER") or None,
@@ -213,7 +215,7 @@ def load_settings(*, generate_master_key: bool = False, env: dict[str, str] | No
         webhook_lease_seconds=int(_number(source, "ENTRYWAY_WEBHOOK_LEASE_SECONDS", 60, 2, 3600)),
         webhook_disable_after_days=_number(source, "ENTRYWAY_WEBHOOK_DISABLE_AFTER_DAYS", 5.0, 1.0, 60.0),
         event_retention_days=_number(source, "ENTRYWAY_EVENT_RETENTION_DAYS", 30.0, 2.0, 3650.0),
-        config_cache_seconds=float(source.get("ENTRYWAY_CONFIG_CACHE_SECONDS", "1")),
+        config_cache_seconds=_number(source, "ENTRYWAY_CONFIG_CACHE_SECONDS", 1.0, 0.0, 3600.0),
         config_cache_entries=int(
             _number(source, "ENTRYWAY_CONFIG_CACHE_ENTRIES", DEFAULT_CONFIG_CACHE_ENTRIES, 100, 10_000_000)
         ),
@@ -250,6 +252,30 @@ def _number(source: dict[str, str], name: str, default: float, low: float, high:
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
     return value
+
+
+def _whole(source: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole number of seconds; a typo is refused at start-up rather than raised as a traceback."""
+    value = _number(source, name, default, low, high)
+    if value != int(value):
+        raise ConfigError(f"{name} must be a whole number, got {source[name]!r}")
+    return int(value)
+
+
+def _redis_url(text: str) -> str | None:
+    """Checked with redis-py's own parser: a URL it cannot read would pass start-up and then fail every shared
+    limit check (the token endpoint's among them) with a 500."""
+    if not text:
+        return None
+    from redis.connection import parse_url  # only when Redis is configured
+
+    try:
+        parse_url(text)
+    except ValueError as exc:
+        raise ConfigError(
+            f"ENTRYWAY_REDIS_URL must be a redis://, rediss:// or unix:// URL (e.g. redis://127.0.0.1:6379/0): {exc}"
+        ) from exc
+    return text
 
 
 def _flag(source: dict[str, str], name: str) -> bool:
