@@ -6,17 +6,22 @@ import base64
 import json
 import logging
 import os
+import secrets
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Engine
 
 from entryway.clock import Clock
 from entryway.config import Settings
 from entryway.runtime import Runtime
+from entryway.services import owners
+from tests.support import log_scan
 from tests.support.databases import (
     BACKENDS,
     drop_postgres_database,
@@ -26,7 +31,6 @@ from tests.support.databases import (
     postgres_url_for_worker,
     sqlite_url_for_worker,
 )
-from tests.support.log_scan import LeakScanner
 
 _LEAK_DIR = pytest.StashKey[str]()
 
@@ -83,7 +87,49 @@ def rt(engine: Engine, tmp_path: Path, clock: Clock) -> Runtime:
     return Runtime.build(settings, clock=clock, engine=engine)
 
 
-_scanner = LeakScanner()
+_scanner = log_scan.SCANNER
+
+# Random tokens Entryway makes that are public by design, so a log line may name them: a domain's verification
+# token is published in DNS.
+_PUBLIC_TOKENS = frozenset({"entryway.services.domains"})
+_token_urlsafe = secrets.token_urlsafe
+_hasher = owners.hasher
+
+
+def _registered_token_urlsafe(nbytes: int | None = None) -> str:
+    """secrets.token_urlsafe, as Entryway calls it for every code, link, session and secret it makes: each value
+    an Entryway module makes is registered with the log scan, which then fails the run if a log line holds it."""
+    value = _token_urlsafe(nbytes)
+    caller = str(sys._getframe(1).f_globals.get("__name__", ""))
+    if caller.startswith("entryway.") and caller not in _PUBLIC_TOKENS and len(value) >= log_scan.MIN_VALUE_LENGTH:
+        _scanner.forbid(value, f"a credential made by {caller}")
+    return value
+
+
+def _forbid_password(password: str | bytes) -> None:
+    text = password.decode(errors="replace") if isinstance(password, bytes) else password
+    if len(text) >= log_scan.MIN_VALUE_LENGTH:  # shorter ones would match too much by chance
+        _scanner.forbid(text, "a password")
+
+
+class _RegisteringHasher(PasswordHasher):
+    """The owners' password hasher: every password Entryway hashes or checks is registered with the log scan."""
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        _forbid_password(password)
+        return super().hash(password, salt=salt)
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        _forbid_password(password)
+        return super().verify(hash, password)
+
+
+def _forbid_the_test_master_key() -> None:
+    raw = TEST_MASTER_KEY
+    _scanner.forbid(raw.decode("ascii"), "the master key")  # this test key happens to be printable
+    for text in (base64.urlsafe_b64encode(raw).decode(), base64.b64encode(raw).decode()):
+        _scanner.forbid(text, "the master key")
+        _scanner.forbid(text.rstrip("="), "the master key")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -102,10 +148,19 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     root = logging.getLogger()
     root.addHandler(_scanner)
     root.setLevel(logging.DEBUG)
+    secrets.token_urlsafe = _registered_token_urlsafe
+    owners.hasher = _RegisteringHasher
+    _forbid_the_test_master_key()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # A scan that stopped seeing a server logger (its handler removed, a logger no longer propagating) would pass
+    # on nothing: that is a failure of the run too.
+    for name in _scanner.unreachable_loggers():
+        _scanner.findings.append(f"{name}: its records no longer reached the log scan (handler or propagation)")
     logging.getLogger().removeHandler(_scanner)
+    secrets.token_urlsafe = _token_urlsafe
+    owners.hasher = _hasher
     workerinput = getattr(session.config, "workerinput", None)
     if workerinput is not None:
         out = Path(workerinput["entryway_log_scan_dir"]) / f"{workerinput['workerid']}.json"

@@ -25,14 +25,14 @@ from entryway.jobs.scheduler import Scheduler, job_states
 from entryway.model.errors import ApiError, FieldViolation, OAuthError
 from entryway.observability.json_logs import quiet_libraries
 from entryway.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from entryway.observability.metrics import LatencyMiddleware
+from entryway.observability.observed_app import ObservedApp
 from entryway.observability.outage import database_unavailable
-from entryway.observability.request_id import RequestIdMiddleware
+from entryway.observability.readiness import readiness
 from entryway.oidc_provider.routes import router as oidc_router
 from entryway.portal.routes import router as portal_router
 from entryway.runtime import Runtime
 from entryway.services.branding import DEFAULT_BRANDING
-from entryway.store.schema_version import current_revision, head_revision
+from entryway.store.schema_version import head_revision, known_revisions
 from entryway.web.brand_assets import router as brand_assets_router
 from entryway.web.page_context import PageContextMiddleware
 from entryway.web.pages import error_page
@@ -65,7 +65,9 @@ def create_app(rt: Runtime) -> FastAPI:
             if worker is not None:
                 worker.stop()
 
-    app = FastAPI(
+    # The request ID and latency middleware wrap even Starlette's error layer (observability/observed_app.py).
+    app = ObservedApp(
+        metrics=rt.metrics,
         lifespan=lifespan,
         title="Entryway",
         version=__version__,
@@ -91,22 +93,12 @@ def create_app(rt: Runtime) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    head = head_revision()  # read once: the migration scripts do not change while serving
+    head, known = head_revision(), known_revisions()  # read once: the scripts do not change while serving
 
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> Response:
-        try:
-            current = current_revision(rt.engine)
-        except OperationalError:
-            body = {"status": "unavailable", "database": "unreachable", "migrations": "unknown"}
-            return JSONResponse(body, status_code=503)
-        if current != head:
-            body = {"status": "unavailable", "database": "ok", "migrations": "behind"}
-            return JSONResponse(body, status_code=503)
-        if not rt.sealer.unlockable():  # e.g. started without the master key the data keys are wrapped by now
-            body = {"status": "unavailable", "database": "ok", "migrations": "current", "secrets": "locked"}
-            return JSONResponse(body, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok", "migrations": "current", "secrets": "ok"})
+        status, body = readiness(rt, head, known)  # observability/readiness.py
+        return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
@@ -187,7 +179,4 @@ def create_app(rt: Runtime) -> FastAPI:
 
     # Innermost: pages rendered anywhere below find their request (for branding) through it.
     app.add_middleware(PageContextMiddleware)
-    # Outermost first: the request ID is set before anything else runs, so every log line carries it.
-    app.add_middleware(LatencyMiddleware, metrics=rt.metrics)
-    app.add_middleware(RequestIdMiddleware)
     return app

@@ -39,6 +39,7 @@ from tests.dashboard.test_branding_page import png
 from tests.e2e.browser import chromium
 from tests.events.receiver import Receiver, receiver
 from tests.support.databases import POSTGRES_ADMIN_URL, worker_name
+from tests.support.log_scan import scan_process_output
 from tests.support.server import free_port, wait_healthy
 from tests.support.tls_proxy import tls_proxy
 
@@ -129,6 +130,7 @@ def operator(tmp_path: Path) -> Iterator[Operator]:
                         server.wait(timeout=40)
                     except subprocess.TimeoutExpired:
                         server.kill()
+                    scan_process_output("serve", log.read_text())  # the production server's own log lines
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

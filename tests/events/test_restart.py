@@ -19,6 +19,7 @@ from entryway.services.bootstrap import DevSeed
 from entryway.store.tables import webhook_deliveries
 from tests.conftest import TEST_MASTER_KEY
 from tests.events.receiver import receiver
+from tests.support.log_scan import scan_process_output
 
 EVENTS = 12
 
@@ -57,6 +58,7 @@ def test_killing_the_worker_mid_delivery_loses_nothing(rt: Runtime, seed: DevSee
         finally:
             first.send_signal(signal.SIGKILL)  # no chance to finish, release leases or record the attempt
             first.wait(10)
+            scan_process_output("webhook-worker", first.stderr.read().decode() if first.stderr else "")
         assert len(set(hook.ids())) < EVENTS  # it really was stopped part-way
         assert "PENDING" in _statuses(rt)
 
@@ -70,6 +72,7 @@ def test_killing_the_worker_mid_delivery_loses_nothing(rt: Runtime, seed: DevSee
         finally:
             second.send_signal(signal.SIGTERM)
             out, err = second.communicate(timeout=30)
+            scan_process_output("webhook-worker", err.decode())
     assert second.returncode == 0, err.decode()
     assert b"delivered" in out
     ids = hook.ids()

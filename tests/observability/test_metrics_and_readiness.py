@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -13,6 +16,8 @@ from entryway.app import create_app
 from entryway.observability.metrics import step_of
 from entryway.runtime import Runtime
 from entryway.services.bootstrap import seed_development
+from entryway.store.schema_version import head_revision, known_revisions
+from tests.conftest import make_settings
 
 
 def test_failed_authorize_is_counted_by_error_code(rt: Runtime) -> None:
@@ -50,18 +55,51 @@ def test_ready_when_database_is_migrated(rt: Runtime) -> None:
     assert response.json() == {"status": "ok", "database": "ok", "migrations": "current", "secrets": "ok"}
 
 
-def test_not_ready_when_migrations_are_behind(rt: Runtime) -> None:
-    client = TestClient(create_app(rt))
+@contextmanager
+def _schema_at(rt: Runtime, revision: str | None) -> Iterator[None]:
+    """The database claims `revision` (None: no row, as before the first migration) for the block."""
     with rt.engine.begin() as conn:
         current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-        conn.execute(text("UPDATE alembic_version SET version_num = 'behind'"))
+        conn.execute(text("DELETE FROM alembic_version"))
+        if revision is not None:
+            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": revision})
     try:
-        response = client.get("/readyz")
-        assert response.status_code == 503
-        assert response.json()["migrations"] == "behind"
+        yield
     finally:
         with rt.engine.begin() as conn:
-            conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": current})
+            conn.execute(text("DELETE FROM alembic_version"))
+            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": current})
+
+
+@pytest.mark.parametrize(
+    ("claimed", "state"),
+    [("older", "behind"), (None, "behind"), ("9999_from_a_newer_release", "ahead")],
+)
+def test_not_ready_when_migrations_are_behind_or_ahead(rt: Runtime, claimed: str | None, state: str) -> None:
+    client = TestClient(create_app(rt))
+    head = head_revision()
+    older = sorted(known_revisions() - {head})[0]
+    with _schema_at(rt, older if claimed == "older" else claimed):
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "ok", "migrations": state, "secrets": "unknown"}
+    assert client.get("/readyz").status_code == 200  # and ready again at the head
+
+
+def test_not_ready_but_alive_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    # Nothing listens on port 1 of loopback: the connection is refused at once, as by a stopped PostgreSQL.
+    settings = make_settings("postgresql://entryway@127.0.0.1:1/entryway", tmp_path)
+    client = TestClient(create_app(Runtime.build(settings)))
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "database": "unreachable",
+        "migrations": "unknown",
+        "secrets": "unknown",
+    }
+    # Liveness checks nothing outside the process: a database outage must not get instances restarted.
+    assert client.get("/healthz").status_code == 200
 
 
 def test_not_ready_without_the_master_key_that_wraps_the_data_keys(rt: Runtime, tmp_path: Path) -> None:

@@ -36,7 +36,9 @@ def load_example() -> ModuleType:
 
 @contextmanager
 def serve(app: object, port: int) -> Iterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    # log_config=None: uvicorn's own logging set-up would stop its loggers reaching the run-wide log scan.
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

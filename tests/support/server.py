@@ -17,6 +17,7 @@ import httpx
 import uvicorn
 
 from entryway.app import create_app
+from entryway.observability import json_logs
 from entryway.runtime import Runtime
 
 # Ports are handed out below Linux's ephemeral range (32768-60999), so an outgoing connection can never take
@@ -83,10 +84,18 @@ def serving_in_thread(server: socketserver.BaseServer) -> Iterator[socketserver.
 
 @contextmanager
 def running_server(rt: Runtime, port: int) -> Iterator[str]:
-    # As `entryway serve` runs it: X-Forwarded-* are judged by the app (ENTRYWAY_TRUSTED_PROXIES), not uvicorn.
+    # As `entryway serve` runs it: X-Forwarded-* are judged by the app (ENTRYWAY_TRUSTED_PROXIES), not uvicorn;
+    # uvicorn's lines, the access log among them, go through the root logger, so the run-wide log scan reads them.
     config = uvicorn.Config(
-        create_app(rt), host="127.0.0.1", port=port, log_level="warning", lifespan="off", proxy_headers=False
+        create_app(rt),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        log_level="info",
+        lifespan="off",
+        proxy_headers=False,
     )
+    json_logs.route_server_logs()
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -10,7 +10,7 @@ import uvicorn
 from entryway.app import create_app
 from entryway.cli.context import CliContext
 from entryway.cli.supervisor import run_workers
-from entryway.observability import json_logs
+from entryway.observability import json_logs, worker_metrics
 from entryway.services.bootstrap import seed_development
 from entryway.store.migrate import upgrade
 
@@ -119,4 +119,6 @@ def serve(obj: CliContext, host: str, port: int, workers: int, graceful_timeout:
     if workers == 1:
         uvicorn.Server(config).run()
     else:
-        run_workers(config)
+        # One port, several processes: they count in one directory so any worker reports them all.
+        with worker_metrics.shared_between_workers():
+            run_workers(config)

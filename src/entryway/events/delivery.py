@@ -438,8 +438,12 @@ def attempts_of(conn: Connection, delivery_id: str) -> list[Attempt]:
 
 
 def backlog(conn: Connection, now: datetime) -> tuple[int, int, float]:
-    """(pending deliveries, of which due now, age in seconds of the oldest due one) for /metrics."""
+    """(pending deliveries, of which due now, age in seconds of the oldest due one) for /metrics.
+
+    Due means a worker may send it now, as claim_due would take it: those held for a disabled endpoint are
+    pending but not due, or the oldest due age would grow, and its alert fire, until someone enabled it."""
     pending = int(conn.execute(select(func.count()).select_from(D).where(D.c.status == "PENDING")).scalar_one())
-    due_filter = and_(D.c.status == "PENDING", D.c.next_attempt_time <= now)
+    enabled = exists().where(E.c.id == D.c.endpoint_id, E.c.status == "ENABLED")
+    due_filter = and_(D.c.status == "PENDING", D.c.next_attempt_time <= now, enabled)
     due, oldest = conn.execute(select(func.count(), func.min(D.c.next_attempt_time)).where(due_filter)).one()
     return pending, int(due), max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0

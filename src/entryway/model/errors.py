@@ -81,6 +81,9 @@ class OAuthError(Exception):
     error: str
     description: str
     status: int = 400
+    # True once the failure is in the auth log (which counts it in /metrics): the token endpoint counts the
+    # others itself, so each refused token request is counted once (oidc_provider/token.py).
+    in_auth_log: bool = False
 
     def __post_init__(self) -> None:
         super().__init__(self.description)

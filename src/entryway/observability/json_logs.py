@@ -37,14 +37,28 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
-class RedactQueryStrings(logging.Filter):
-    """uvicorn's access log would print query strings, and `/oidc/logout?id_token_hint=…` carries a token:
-    keep the path, drop the query."""
+# Paths whose last segment is itself a credential: a shareable portal link opens its organization's admin portal,
+# any number of times for 7 days, to whoever has the URL.
+CREDENTIAL_PATHS = ("/portal/links/",)
+
+
+def redacted_target(target: str) -> str:
+    """A request target as the access log may show it: no query, no credential in the path."""
+    path, has_query, _query = target.partition("?")
+    for prefix in CREDENTIAL_PATHS:
+        if path.startswith(prefix) and len(path) > len(prefix):
+            path = prefix + "…"
+    return path + ("?…" if has_query else "")
+
+
+class RedactUrlCredentials(logging.Filter):
+    """uvicorn's access log prints each request's target. `/oidc/logout?id_token_hint=…` carries a token in its
+    query and `/portal/links/<token>` one in its path: keep the path, drop the query and those tokens."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
-            record.args = (*args[:2], args[2].split("?", 1)[0] + "?…", *args[3:])
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], redacted_target(args[2]), *args[3:])
         return True
 
 
@@ -58,6 +72,19 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(level)
 
 
+def route_server_logs() -> None:
+    """uvicorn's loggers write through the root logger's handler (one format, the request ID on each line), and
+    its access log names no credential."""
+    quiet_libraries()
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactUrlCredentials) for f in access.filters):
+        access.addFilter(RedactUrlCredentials())
+
+
 def configure(level: str = "INFO", *, json_lines: bool = True) -> None:
     """Send entryway's and uvicorn's logs to stderr, as JSON lines (or plain text for a person at `make dev`)."""
     handler = logging.StreamHandler(sys.stderr)
@@ -68,11 +95,4 @@ def configure(level: str = "INFO", *, json_lines: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    quiet_libraries()
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logger = logging.getLogger(name)
-        logger.handlers[:] = []
-        logger.propagate = True
-    access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, RedactQueryStrings) for f in access.filters):
-        access.addFilter(RedactQueryStrings())
+    route_server_logs()

@@ -1,22 +1,30 @@
 """Prometheus metrics: logins by outcome and error code, and latency per login step.
 
-Each app gets its own registry, so several apps in one process (tests) never share counters. With several
-uvicorn workers each process exposes its own figures; scrape each worker, or run one worker per container.
+Each app gets its own registry, so several apps in one process (tests) never share counters. The workers of
+`entryway serve --workers N` share one port, so they count in one directory and any worker's /metrics reports
+the sum over all of them (observability/worker_metrics.py).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from entryway.observability.worker_metrics import shared_directory
 
 # Step buckets: a login step should take milliseconds; the top buckets catch a stalled database.
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+# The gauges read from the database at each scrape: with several workers, the value of the worker that answers
+# the scrape (the most recent) is the fleet's, not one series per worker.
+_SCRAPED: Final = "mostrecent"
 
 
 def step_of(path: str) -> str:
@@ -74,11 +82,13 @@ class Metrics:
             "Webhook deliveries not yet delivered: all pending ones, and those due now",
             ["state"],
             registry=self.registry,
+            multiprocess_mode=_SCRAPED,
         )
         self.webhook_oldest_due = Gauge(
             "entryway_webhook_oldest_due_seconds",
             "How long the oldest due webhook delivery has been waiting for a worker",
             registry=self.registry,
+            multiprocess_mode=_SCRAPED,
         )
 
         self.job_runs = Counter(
@@ -94,24 +104,28 @@ class Metrics:
             "When each periodic job last finished without error (Unix time; 0 = never)",
             ["job"],
             registry=self.registry,
+            multiprocess_mode=_SCRAPED,
         )
         self.job_last_run = Gauge(
             "entryway_scheduled_job_last_run_timestamp_seconds",
             "When each periodic job last finished, successfully or not (Unix time; 0 = never)",
             ["job"],
             registry=self.registry,
+            multiprocess_mode=_SCRAPED,
         )
         self.job_failures = Gauge(
             "entryway_scheduled_job_failures",
             "Failed runs of each periodic job, over all instances since the database was created",
             ["job"],
             registry=self.registry,
+            multiprocess_mode=_SCRAPED,
         )
         self.job_consecutive_failures = Gauge(
             "entryway_scheduled_job_consecutive_failures",
             "Failed runs of each periodic job since its last success (alert when this stays above 0)",
             ["job"],
             registry=self.registry,
+            multiprocess_mode=_SCRAPED,
         )
 
     def scheduled_job_run(self, job: str, outcome: str) -> None:
@@ -138,6 +152,10 @@ class Metrics:
         self.logins.labels(status.lower(), error_code or "", step).inc()
 
     def exposition(self) -> bytes:
+        if shared_directory() is not None:  # every worker's figures, summed (worker_metrics.py)
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+            return generate_latest(registry)
         return generate_latest(self.registry)
 
 

@@ -11,13 +11,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 current_request_id: ContextVar[str | None] = ContextVar("entryway_request_id", default=None)
 
-# A caller's ID is kept only if it cannot smuggle anything into a log line or a header.
-_SANE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+# A caller's ID is kept only if it cannot smuggle anything into a log line or a header. Matched with fullmatch:
+# `$` would also match before a trailing newline, and keep "abc\n".
+_SANE = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 HEADER = b"x-request-id"
 
 
 def choose_request_id(given: str | None) -> str:
-    if given and _SANE.match(given):
+    if given and _SANE.fullmatch(given):
         return given
     return uuid.uuid4().hex
 
@@ -41,7 +42,8 @@ class RequestIdMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            current_request_id.reset(token)
+        # Not reset when the app raises: the server logs the traceback after this returns, in this request's own
+        # task (uvicorn gives each request a task in a fresh context, so nothing leaks to the next request), and
+        # that line must carry the ID.
+        await self.app(scope, receive, send_with_id)
+        current_request_id.reset(token)

@@ -158,6 +158,7 @@ def record_exchanged(rt: Runtime, conn: Writes, grant: CodeGrant) -> None:
 
 def record_exchange_failure(rt: Runtime, env: Environment, grant: CodeGrant | None, error: OAuthError) -> None:
     """A code the app could not exchange: wrong redirect_uri, PKCE verifier, client, an expired or unknown code."""
+    error.in_auth_log = True
     if grant is not None and grant.used_time is not None:
         return  # a reused code is recorded by revoke_after_reuse, with what it revoked
     with rt.engine.begin() as conn:

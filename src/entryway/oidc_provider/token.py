@@ -15,6 +15,7 @@ from entryway.oidc_provider.claims import TokenBinding, id_token_claims, user_cl
 from entryway.oidc_provider.login_scopes import parse_scope
 from entryway.oidc_provider.params import MalformedParameter, RepeatedParameter, first_repeated, single
 from entryway.runtime import Runtime
+from entryway.services import auth_log
 from entryway.services.credentials import Client
 from entryway.services.environments import Environment
 from entryway.services.logins import cached_connection
@@ -52,6 +53,17 @@ async def token(request: Request) -> JSONResponse:
     # the lookups on the benchmark's login path (bench/README.md).
     env = await request_environment(request)
     rt = runtime(request)
+    try:
+        return await _token(rt, env, request)
+    except OAuthError as exc:
+        # Refused before a code was looked up (client authentication, the form, the grant type): not in the auth
+        # log, which records logins by their codes, but a failed token step all the same.
+        if not exc.in_auth_log:
+            rt.metrics.login_event(auth_log.FAILED, exc.error, "token")
+        raise
+
+
+async def _token(rt: Runtime, env: Environment, request: Request) -> JSONResponse:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
         raise OAuthError("invalid_request", "Send the token request as application/x-www-form-urlencoded")
@@ -61,6 +73,7 @@ async def token(request: Request) -> JSONResponse:
         # (web/step_runner.py); Redis, when it counts failures, answers within 0.5 s or is skipped for a while.
         body = await run_step(rt.settings, exchange, rt, env, request.headers, form, client_ip(request))
     except auth_failures.Throttled as exc:
+        rt.metrics.login_event(auth_log.FAILED, "invalid_client", "token")
         return JSONResponse(
             {
                 "error": "invalid_client",
@@ -146,8 +159,10 @@ def authorization_code(rt: Runtime, env: Environment, client: Client, form: Form
         # Nothing of the step was stored; the failure is recorded on its own (a failure is not the hot path).
         codes.record_exchange_failure(rt, env, grant, exc)
         raise
-    if reused:
-        raise OAuthError("invalid_grant", "The code was already used; the tokens it issued have been revoked")
+    if reused:  # recorded by revoke_after_reuse
+        raise OAuthError(
+            "invalid_grant", "The code was already used; the tokens it issued have been revoked", in_auth_log=True
+        )
     return {"access_token": access.token, "id_token": id_token, "token_type": "Bearer", "expires_in": access.expires_in}
 
 

@@ -25,8 +25,8 @@ def _assignments(path: Path) -> dict[str, object]:
     return found
 
 
-def head_revision() -> str | None:
-    """The one revision no other script revises (None when there are no scripts)."""
+def _revisions() -> tuple[set[str], set[str]]:
+    """(every revision of the scripts, those some other script revises)."""
     revisions: set[str] = set()
     revised: set[str] = set()
     for path in VERSIONS.glob("*.py"):
@@ -35,6 +35,17 @@ def head_revision() -> str | None:
             revisions.add(str(values["revision"]))
         down = values.get("down_revision")
         revised.update([down] if isinstance(down, str) else [d for d in down or () if isinstance(d, str)])  # type: ignore[attr-defined]
+    return revisions, revised
+
+
+def known_revisions() -> frozenset[str]:
+    """Every revision this release's scripts define: a database at any other one was migrated by a newer release."""
+    return frozenset(_revisions()[0])
+
+
+def head_revision() -> str | None:
+    """The one revision no other script revises (None when there are no scripts)."""
+    revisions, revised = _revisions()
     heads = revisions - revised
     if len(heads) > 1:
         raise RuntimeError(f"the migrations have several heads: {sorted(heads)}")
