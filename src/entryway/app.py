@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,6 +23,8 @@ from entryway.events.delivery import backlog
 from entryway.events.worker import DeliveryWorker
 from entryway.jobs.catalog import all_jobs
 from entryway.jobs.scheduler import Scheduler, job_states
+from entryway.keys.locked import report_if_locked, secrets_unavailable
+from entryway.keys.sealing import SealError
 from entryway.model.errors import ApiError, FieldViolation, OAuthError
 from entryway.observability.json_logs import quiet_libraries
 from entryway.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -57,6 +60,8 @@ def create_app(rt: Runtime) -> FastAPI:
         scheduler = Scheduler(rt, all_jobs(rt)) if rt.settings.scheduler else None
         if scheduler is not None:
             scheduler.start()
+        # A wrong master key is said at start, in the log; in a thread, so a database that is down delays nothing.
+        threading.Thread(target=report_if_locked, args=(rt,), name="entryway-secrets-check", daemon=True).start()
         try:
             yield
         finally:
@@ -176,6 +181,10 @@ def create_app(rt: Runtime) -> FastAPI:
     @app.exception_handler(OperationalError)
     def database_down(request: Request, exc: OperationalError) -> Response:
         return database_unavailable(rt, request, exc)
+
+    @app.exception_handler(SealError)
+    def secrets_locked(request: Request, exc: SealError) -> Response:
+        return secrets_unavailable(request, exc)
 
     # Innermost: pages rendered anywhere below find their request (for branding) through it.
     app.add_middleware(PageContextMiddleware)

@@ -1,7 +1,8 @@
 """Every place a sealed value is stored, so `entryway keys rotate-master` can re-seal all of them.
 
-A feature that stores a new sealed value adds it here (a test fails while a binary column of the schema is
-neither listed here nor named in NOT_SEALED). Each entry reads a row's sealed bytes and context and writes
+A feature that stores a new sealed value adds it here (tests/keys/test_master_rotation.py fails while a binary
+column of the schema is neither listed here nor named in NOT_SEALED, and while a `.seal(` call, wherever its value
+is stored, is not listed in its SEAL_CALL_SITES). Each entry reads a row's sealed bytes and context and writes
 replacement bytes; the rotation does the read and the write in one transaction with the row locked.
 """
 

@@ -176,14 +176,18 @@ class Sealer:
     def unlockable(self) -> bool:
         """Can this process open the data keys in use? False when they are wrapped by a master key it lacks
         (an instance started with only the old key after `rotate-master`): it must not take traffic."""
+        return self.lock_problem() is None
+
+    def lock_problem(self) -> str | None:
+        """Why this process cannot open the data keys in use (naming the master key it lacks), or None."""
         with self._engine.connect() as conn:
             ids = conn.execute(select(data_keys.c.id)).scalars().all()
             try:
                 for key_id in ids:
                     self._load(conn, key_id)
-            except SealError:
-                return False
-        return True
+            except SealError as exc:
+                return str(exc)
+        return None
 
     # --- values ------------------------------------------------------------------------------------------
 

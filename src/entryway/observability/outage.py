@@ -33,17 +33,18 @@ def database_unavailable(rt: Runtime, request: Request, exc: OperationalError) -
     log.error("database unavailable", extra={"reason": reason, "path": request.url.path})
     rt.metrics.database_unavailable.inc()
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    hint = "Your sign-in was not lost: go back and submit again, or start the sign-in again from the app."
+    return unavailable_answer(request, "Try again in a moment", MESSAGE, hint, headers)
+
+
+def unavailable_answer(request: Request, title: str, message: str, hint: str, headers: dict[str, str]) -> Response:
+    """A 503 in the shape the caller reads: the management API's contract body, OAuth's JSON error for the
+    endpoints an app's backend calls, a page for a browser."""
     path = request.url.path
     if path.startswith("/api/"):
-        return JSONResponse(ApiError(503, MESSAGE).body(), status_code=503, headers=headers)
+        return JSONResponse(ApiError(503, message).body(), status_code=503, headers=headers)
     if path in _BACKEND_PATHS:
-        return JSONResponse({"error": CODE, "error_description": MESSAGE}, status_code=503, headers=headers)
-    page = error_page(
-        "Try again in a moment",
-        MESSAGE,
-        code=CODE,
-        status=503,
-        hint="Your sign-in was not lost: go back and submit again, or start the sign-in again from the app.",
-    )
+        return JSONResponse({"error": CODE, "error_description": message}, status_code=503, headers=headers)
+    page = error_page(title, message, code=CODE, status=503, hint=hint)
     page.headers.update(headers)
     return page
