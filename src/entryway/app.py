@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from entryway import __version__
 from entryway.api.routes import router as api_router
@@ -42,6 +43,7 @@ from entryway.web.pages import error_page
 from entryway.web.requests import InsecureRequest, UnknownHost
 from entryway.web.routing import add_routes_flat
 from entryway.web.session_cookies import SessionRefused, refusal_page
+from entryway.web.thread_limit import limit_request_threads
 
 log = logging.getLogger("entryway")
 
@@ -51,6 +53,7 @@ def create_app(rt: Runtime) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        limit_request_threads()  # fewer request threads than database connections (web/thread_limit.py)
         # Each server process sends webhooks unless told not to; leases keep several processes from double-sending.
         worker = DeliveryWorker(rt) if rt.settings.webhook_worker else None
         if worker is not None:
@@ -180,6 +183,10 @@ def create_app(rt: Runtime) -> FastAPI:
 
     @app.exception_handler(OperationalError)
     def database_down(request: Request, exc: OperationalError) -> Response:
+        return database_unavailable(rt, request, exc)
+
+    @app.exception_handler(PoolTimeout)
+    def database_busy(request: Request, exc: PoolTimeout) -> Response:
         return database_unavailable(rt, request, exc)
 
     @app.exception_handler(SealError)

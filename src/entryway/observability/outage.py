@@ -13,6 +13,7 @@ import logging
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from entryway.model.errors import ApiError
 from entryway.runtime import Runtime
@@ -27,10 +28,15 @@ MESSAGE = "Entryway's database is unavailable right now; nothing was changed. Re
 _BACKEND_PATHS = ("/oauth/token", "/userinfo", "/keys", "/.well-known/openid-configuration")
 
 
-def database_unavailable(rt: Runtime, request: Request, exc: OperationalError) -> Response:
-    # The driver's class name says what happened (refused, reset, shutting down) without any query or value.
-    reason = type(exc.orig).__name__ if exc.orig is not None else "OperationalError"
-    log.error("database unavailable", extra={"reason": reason, "path": request.url.path})
+def database_unavailable(rt: Runtime, request: Request, exc: OperationalError | PoolTimeout) -> Response:
+    """The database refused or dropped the connection (OperationalError), or every connection of this process's
+    pool stayed taken for POOL_TIMEOUT_SECONDS (SQLAlchemy's TimeoutError): either way nothing was done."""
+    if isinstance(exc, PoolTimeout):
+        log.error("database connections exhausted", extra={"reason": "PoolTimeout", "path": request.url.path})
+    else:
+        # The driver's class name says what happened (refused, reset, shutting down) without any query or value.
+        reason = type(exc.orig).__name__ if exc.orig is not None else "OperationalError"
+        log.error("database unavailable", extra={"reason": reason, "path": request.url.path})
     rt.metrics.database_unavailable.inc()
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
     hint = "Your sign-in was not lost: go back and submit again, or start the sign-in again from the app."

@@ -12,6 +12,19 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url
 # Seconds to wait for a PostgreSQL connection before the request fails (503) and the next one tries again.
 CONNECT_TIMEOUT_SECONDS = 5
 
+# Connections a process may hold at once, on either backend. web/thread_limit.py keeps the request threads below
+# it, so a request waits for a thread rather than for a connection; were every connection still taken, a checkout
+# gives up after POOL_TIMEOUT_SECONDS and the request is answered 503 (observability/outage.py).
+POOL_SIZE = 10
+POOL_OVERFLOW = 20
+POOL_TIMEOUT_SECONDS = 10
+
+
+def _pool_defaults(kwargs: dict[str, Any]) -> None:
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", POOL_OVERFLOW)
+    kwargs.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
@@ -20,6 +33,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         path = url.split(":///", 1)[1] if ":///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path != ":memory:" and url.rstrip("/") not in ("sqlite:", "sqlite+pysqlite:"):
+            _pool_defaults(kwargs)  # a file database gets a QueuePool (5 + 10 by default): the same limits
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -32,8 +47,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    _pool_defaults(kwargs)
     # No pre-ping: it costs a round trip on every checkout (~10% of a login). A dropped connection fails its
     # query instead, SQLAlchemy then invalidates the whole pool, and the request is answered 503 (app.py).
     kwargs.setdefault("pool_pre_ping", False)
