@@ -44,6 +44,7 @@ from entryway.web.requests import InsecureRequest, UnknownHost
 from entryway.web.routing import add_routes_flat
 from entryway.web.session_cookies import SessionRefused, refusal_page
 from entryway.web.thread_limit import limit_request_threads
+from entryway.web.tls_permission import router as tls_permission_router
 
 log = logging.getLogger("entryway")
 
@@ -94,6 +95,7 @@ def create_app(rt: Runtime) -> FastAPI:
         add_routes_flat(app, protocol_router)
     app.include_router(portal_router, include_in_schema=False)
     app.include_router(brand_assets_router, include_in_schema=False)
+    app.include_router(tls_permission_router, include_in_schema=False)
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(dashboard_router, include_in_schema=False)
 

@@ -272,3 +272,43 @@ def test_portal_links_move_to_the_verified_custom_domain(prod: Production, dns_s
         # Asked through the old URL: the link still points where the portal now lives.
         after = api.put(f"/api/v1/organizations/{prod.org_id}/portal_links", json={"link_type": "SHAREABLE"})
     assert after.json()["link"]["location"].startswith(f"https://{CUSTOM}/portal/links/"), after.json()
+
+
+def _permission(prod: Production, domain: str | list[str] | None) -> tuple[int, dict[str, object]]:
+    # The proxy asks from its own address with no environment's Host: any Host must do.
+    with TestClient(create_app(prod.rt), base_url="http://127.0.0.1:8000") as proxy:
+        answer = proxy.get("/tls/permission", params={} if domain is None else {"domain": domain})
+    assert answer.headers["cache-control"] == "no-store"
+    return answer.status_code, answer.json()
+
+
+def test_the_proxy_may_get_a_certificate_for_a_custom_domain_pending_or_verified(
+    prod: Production, dns_server: DnsServer
+) -> None:
+    assert _permission(prod, CUSTOM)[0] == 404  # not set yet
+    with prod.client() as api:
+        assert api.put("/api/v1/environment/custom-domain", json={"domain": CUSTOM}).status_code == 200
+        assert _permission(prod, CUSTOM) == (200, {"domain": CUSTOM, "allowed": True})  # pending
+        assert _permission(prod, "SSO.ACME.TEST.")[0] == 200  # as a proxy may spell it
+        dns_server.cname[CUSTOM] = "acme.entryway.test"
+        assert api.patch("/api/v1/environment/custom-domain:verify").json()["verified"] is True
+        assert _permission(prod, CUSTOM)[0] == 200  # verified
+        assert api.delete("/api/v1/environment/custom-domain").status_code == 200
+    assert _permission(prod, CUSTOM)[0] == 404  # removed: no new certificate
+
+
+def test_the_proxy_may_get_a_certificate_for_an_environments_own_host(prod: Production) -> None:
+    assert _permission(prod, "acme.entryway.test")[0] == 200
+
+
+@pytest.mark.parametrize("name", ["evil.example", "sub.sso.acme.test", "acme.entryway.test.evil.example", "10.0.0.1"])
+def test_a_strangers_name_gets_no_certificate(prod: Production, name: str) -> None:
+    status, body = _permission(prod, name)
+    assert (status, body["allowed"], body["error"]) == (404, False, "not_found")
+
+
+@pytest.mark.parametrize("domain", [None, "", ["a.test", "b.test"], "x" * 254])
+def test_a_malformed_question_is_a_400(prod: Production, domain: str | list[str] | None) -> None:
+    status, body = _permission(prod, domain)
+    assert (status, body["error"]) == (400, "invalid_request")
+    assert "?domain=" in str(body["error_description"])

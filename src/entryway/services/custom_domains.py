@@ -219,3 +219,24 @@ def env_file_changes(env: Environment, *, previous_url: str | None = None) -> li
     if env.public_url == was:
         return []
     return [EnvFileChange("ENTRYWAY_ENV_URL", env.public_url, was)]
+
+
+def may_have_certificate(conn: Connection, name: str) -> bool:
+    """Whether the reverse proxy may obtain a TLS certificate for `name` on demand (Caddy's `on_demand_tls ask`):
+    an environment's own host, or a custom domain an environment has set, verified or still pending. Pending too,
+    because the name needs its certificate before anyone can use it (docs/custom-domains.md, steps 3 and 4); a
+    certificate authority issues one only once the name's DNS already leads to the proxy. Any other name is
+    refused, so a stranger's SNI cannot make the proxy spend the operator's certificate-authority rate limits."""
+    stored, problems = normalize_domain(name)
+    if problems:
+        return False
+    row = conn.execute(
+        select(environments.c.id)
+        .where(
+            (environments.c.custom_domain == stored)
+            | (environments.c.host == stored)
+            | (environments.c.host == f"{stored}:443")
+        )
+        .limit(1)
+    ).first()
+    return row is not None
