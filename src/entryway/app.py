@@ -32,6 +32,7 @@ from entryway.observability.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from entryway.observability.observed_app import ObservedApp
 from entryway.observability.outage import database_unavailable
 from entryway.observability.readiness import readiness
+from entryway.observability.unexpected import unexpected_error
 from entryway.oidc_provider.routes import router as oidc_router
 from entryway.portal.routes import router as portal_router
 from entryway.runtime import Runtime
@@ -194,6 +195,12 @@ def create_app(rt: Runtime) -> FastAPI:
     @app.exception_handler(SealError)
     def secrets_locked(request: Request, exc: SealError) -> Response:
         return secrets_unavailable(request, exc)
+
+    # Starlette gives this handler to its outermost error layer, which answers with it and then re-raises, so the
+    # server still logs the traceback (with the request ID).
+    @app.exception_handler(Exception)
+    def unexpected(request: Request, exc: Exception) -> Response:
+        return unexpected_error(request, exc)
 
     # Innermost: pages rendered anywhere below find their request (for branding) through it.
     app.add_middleware(PageContextMiddleware)

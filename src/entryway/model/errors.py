@@ -118,6 +118,7 @@ class ApiError(Exception):
         415: (3, "INVALID_ARGUMENT"),
         422: (3, "INVALID_ARGUMENT"),
         429: (8, "RESOURCE_EXHAUSTED"),
+        500: (13, "INTERNAL"),
         503: (14, "UNAVAILABLE"),
     }
 

@@ -11,21 +11,18 @@ from __future__ import annotations
 import logging
 
 from fastapi import Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from entryway.model.errors import ApiError
 from entryway.runtime import Runtime
-from entryway.web.pages import error_page
+from entryway.web.error_answers import caller_shaped_error
 
 log = logging.getLogger("entryway.database")
 
 RETRY_AFTER_SECONDS = 2
 CODE = "temporarily_unavailable"  # RFC 6749 §4.1.2.1
 MESSAGE = "Entryway's database is unavailable right now; nothing was changed. Retry in a few seconds."
-# The endpoints an app's backend calls: they answer in OAuth's JSON error shape.
-_BACKEND_PATHS = ("/oauth/token", "/userinfo", "/keys", "/.well-known/openid-configuration")
 
 
 def database_unavailable(rt: Runtime, request: Request, exc: OperationalError | PoolTimeout) -> Response:
@@ -44,13 +41,5 @@ def database_unavailable(rt: Runtime, request: Request, exc: OperationalError | 
 
 
 def unavailable_answer(request: Request, title: str, message: str, hint: str, headers: dict[str, str]) -> Response:
-    """A 503 in the shape the caller reads: the management API's contract body, OAuth's JSON error for the
-    endpoints an app's backend calls, a page for a browser."""
-    path = request.url.path
-    if path.startswith("/api/"):
-        return JSONResponse(ApiError(503, message).body(), status_code=503, headers=headers)
-    if path in _BACKEND_PATHS:
-        return JSONResponse({"error": CODE, "error_description": message}, status_code=503, headers=headers)
-    page = error_page(title, message, code=CODE, status=503, hint=hint)
-    page.headers.update(headers)
-    return page
+    """A 503 temporarily_unavailable in the shape the caller reads (web/error_answers.py)."""
+    return caller_shaped_error(request, 503, CODE, title, message, hint, headers)
