@@ -125,3 +125,20 @@ def test_seconds_settings_keep_their_defaults_and_read_whole_numbers(tmp_path: P
     custom = load_settings(env={**base, "ENTRYWAY_CLOCK_SKEW_SECONDS": "30", "ENTRYWAY_METADATA_REFRESH_SECONDS": "0"})
     assert (custom.clock_skew_seconds, custom.metadata_refresh_seconds) == (30, 0)
     assert isinstance(custom.clock_skew_seconds, int)
+
+
+def test_printing_the_settings_shows_no_password_or_key(tmp_path: Path) -> None:
+    key = new_master_key_text()
+    settings = load_settings(
+        env={
+            "ENTRYWAY_DATA_DIR": str(tmp_path),
+            "ENTRYWAY_MASTER_KEY": key,
+            "ENTRYWAY_PREVIOUS_MASTER_KEYS": new_master_key_text(),
+            "ENTRYWAY_DATABASE_URL": "postgresql://entryway:db-password@db.internal/entryway",
+            "ENTRYWAY_REDIS_URL": "redis://:redis-password@cache.internal:6379/0",
+        }
+    )
+    shown = repr(settings)
+    assert "public_url=" in shown  # the rest is still there to debug with
+    for secret in ("db-password", "redis-password", repr(settings.master_key), repr(settings.previous_master_keys)):
+        assert secret not in shown

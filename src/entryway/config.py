@@ -46,12 +46,14 @@ DEFAULT_CONFIG_CACHE_ENTRIES = 1_000
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
-    database_url: str
+    # repr=False on what may hold a password or key: a Settings printed in a traceback or a debug line must not
+    # carry them into a log.
+    database_url: str = field(repr=False)
     public_url: str
-    master_key: bytes
+    master_key: bytes = field(repr=False)
     # Master keys that still unwrap data keys while `entryway keys rotate-master` moves them to master_key.
-    previous_master_keys: tuple[bytes, ...] = field(default_factory=tuple)
-    redis_url: str | None = None
+    previous_master_keys: tuple[bytes, ...] = field(default_factory=tuple, repr=False)
+    redis_url: str | None = field(default=None, repr=False)
     dev_callback_url: str = "http://localhost:3000/callback"
     clock_skew_seconds: int = 120
     max_saml_response_bytes: int = 256 * 1024
