@@ -30,6 +30,7 @@ JOB_INTERVALS: dict[str, float] = {
     "auth_log_purge": 3600.0,
     "event_retention": 3600.0,
     "certificate_scan": 3600.0,
+    "data_key_rollover": 86400.0,
     "metadata_schedule": 600.0,
     "metadata_refresh": 60.0,
 }

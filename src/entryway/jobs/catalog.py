@@ -11,6 +11,7 @@ from entryway.events.certificate_expiry import scan_certificates
 from entryway.events.retention import purge_events
 from entryway.jobs.login_state import purge_expired_login_state
 from entryway.jobs.scheduler import Job
+from entryway.keys.data_key_rollover import roll_data_key
 from entryway.runtime import Runtime
 from entryway.services.auth_log_retention import purge_all
 
@@ -33,6 +34,8 @@ def all_jobs(rt: Runtime) -> list[Job]:
         Job("event_retention", purge_events, every["event_retention"], first_delay=300),
         # Reads every SAML connection: hourly, and not in the first minutes of serving.
         Job("certificate_scan", _certificate_scan, every["certificate_scan"], first_delay=600),
+        # Looks at one row; a new data key is due every 30 days (keys/data_key_rollover.py).
+        Job("data_key_rollover", roll_data_key, every["data_key_rollover"], first_delay=900),
     ]
     if rt.settings.metadata_refresh_seconds > 0:
         jobs += [

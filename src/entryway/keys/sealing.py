@@ -157,9 +157,9 @@ class Sealer:
     def forget_active(self) -> None:
         self._active = None
 
-    def create_data_key(self, conn: Connection) -> str:
+    def create_data_key(self, conn: Connection, now: datetime | None = None) -> str:
         key_id = new_id("dk")
-        now = datetime.now(UTC)
+        now = now or datetime.now(UTC)
         conn.execute(
             insert(data_keys).values(
                 id=key_id,
