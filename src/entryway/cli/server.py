@@ -13,13 +13,28 @@ from entryway.cli.supervisor import run_workers
 from entryway.observability import json_logs, worker_metrics
 from entryway.services.bootstrap import seed_development
 from entryway.store.migrate import upgrade
+from entryway.store.migration_plan import describe, plan
 
 
 @click.command()
+@click.option(
+    "--plan",
+    "plan_only",
+    is_flag=True,
+    help="List the pending migrations, each backward compatible or not, and whether the upgrade can be rolling; "
+    "apply nothing.",
+)
 @click.pass_obj
-def migrate(obj: CliContext) -> None:
-    """Apply database migrations up to the newest."""
+def migrate(obj: CliContext, plan_only: bool) -> None:
+    """Apply database migrations up to the newest (first listing them: store/migration_plan.py)."""
     rt = obj.runtime()
+    upcoming = plan(rt.engine)
+    for line in describe(upcoming):
+        click.echo(line)
+    if plan_only:
+        return
+    if not upcoming.known:
+        raise click.ClickException(f"not migrated: this release does not know revision {upcoming.current}")
     upgrade(rt.engine)
     click.echo("database is at the newest migration")
 

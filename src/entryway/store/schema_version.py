@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 VERSIONS = Path(__file__).parent / "migrations" / "versions"
 
@@ -55,6 +55,10 @@ def head_revision() -> str | None:
 def current_revision(engine: Engine) -> str | None:
     """The database's revision (Alembic's alembic_version table), None before the first migration."""
     with engine.connect() as conn:
-        if not inspect(conn).has_table("alembic_version"):
-            return None
-        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return revision_of(conn)
+
+
+def revision_of(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()

@@ -564,3 +564,18 @@ scheduled_jobs = Table(
     Column("failure_count", Integer, nullable=False, default=0),
     Column("consecutive_failures", Integer, nullable=False, default=0),
 )
+
+# Each migration applied to this database and whether the code of the revision before it keeps working on the
+# schema it produces (its script's `backward_compatible`), written by the migration run itself
+# (store/schema_history.py). An instance whose code is older than the database reads it to know whether it may
+# still serve (/readyz "ahead_compatible"): what makes rolling upgrades possible. Rows are found by walking
+# previous_revision from the database's revision, so the order is the scripts' chain, not the clock's.
+# Older releases read these columns: a later change to this table must only add to it.
+schema_history = Table(
+    "schema_history",
+    metadata,
+    Column("revision", String(64), primary_key=True),
+    Column("previous_revision", String(255), nullable=True),  # None for the first; a merge's parents space-separated
+    Column("backward_compatible", Boolean, nullable=False),
+    Column("applied_time", UTCDateTime, nullable=True),  # None: applied before the history was kept (0017)
+)

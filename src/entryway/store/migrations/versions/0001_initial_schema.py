@@ -16,6 +16,8 @@ revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
+# The first schema: there is no earlier code to keep working.
+backward_compatible = False
 
 
 def upgrade() -> None:

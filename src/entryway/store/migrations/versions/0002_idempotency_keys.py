@@ -16,6 +16,8 @@ revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
+# A new table only.
+backward_compatible = True
 
 
 def upgrade() -> None:

@@ -16,6 +16,8 @@ revision = "0003_portal"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
+# New tables only.
+backward_compatible = True
 
 UTC = entryway.store.types.UTCDateTime
 

@@ -16,6 +16,8 @@ revision = "0004_webhooks"
 down_revision = "0003_portal"
 branch_labels = None
 depends_on = None
+# New tables and their indexes only.
+backward_compatible = True
 
 ID = sa.String(length=64)
 TIME = entryway.store.types.UTCDateTime()

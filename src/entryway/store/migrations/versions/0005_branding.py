@@ -16,6 +16,8 @@ revision = "0005_branding"
 down_revision = "0004_webhooks"
 branch_labels = None
 depends_on = None
+# New tables only.
+backward_compatible = True
 
 
 def upgrade() -> None:

@@ -14,6 +14,8 @@ revision = "0006_auth_log_statuses"
 down_revision = "0005_branding"
 branch_labels = None
 depends_on = None
+# Rewrites FAILURE rows to FAILED: the code before it would keep writing FAILURE.
+backward_compatible = False
 
 events = sa.table("auth_events", sa.column("status", sa.String))
 

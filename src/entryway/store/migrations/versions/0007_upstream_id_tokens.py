@@ -16,6 +16,8 @@ revision = "0007_upstream_id_tokens"
 down_revision = "0006_auth_log_statuses"
 branch_labels = None
 depends_on = None
+# A new table only.
+backward_compatible = True
 
 
 def upgrade() -> None:

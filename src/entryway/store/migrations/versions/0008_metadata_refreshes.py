@@ -16,6 +16,8 @@ revision = "0008_metadata_refreshes"
 down_revision = "0007_upstream_id_tokens"
 branch_labels = None
 depends_on = None
+# A new table only.
+backward_compatible = True
 
 
 def upgrade() -> None:

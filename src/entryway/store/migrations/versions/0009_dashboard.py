@@ -16,6 +16,8 @@ revision = "0009_dashboard"
 down_revision = "0008_metadata_refreshes"
 branch_labels = None
 depends_on = None
+# New tables only.
+backward_compatible = True
 
 
 def upgrade() -> None:

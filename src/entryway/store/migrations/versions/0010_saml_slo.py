@@ -16,6 +16,8 @@ revision = "0010_saml_slo"
 down_revision = "0009_dashboard"
 branch_labels = None
 depends_on = None
+# New tables only.
+backward_compatible = True
 
 ID = sa.String(length=64)
 

@@ -16,6 +16,9 @@ revision = "0011_envelope_encryption"
 down_revision = "0010_saml_slo"
 branch_labels = None
 depends_on = None
+# New tables only, but the code that comes with it seals values under data keys, which the code
+# before it cannot open.
+backward_compatible = False
 
 TIME = entryway.store.types.UTCDateTime()
 

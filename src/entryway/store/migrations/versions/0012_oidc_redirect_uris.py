@@ -17,6 +17,9 @@ revision = "0012_oidc_redirect_uris"
 down_revision = "0011_envelope_encryption"
 branch_labels = None
 depends_on = None
+# Records redirect URIs in existing rows: connections the code before it creates meanwhile would
+# lack one, and a custom domain verified later would move their redirect URI.
+backward_compatible = False
 
 _connections = sa.table(
     "connections",

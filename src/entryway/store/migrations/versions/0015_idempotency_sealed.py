@@ -24,6 +24,9 @@ revision = "0015_idempotency_sealed"
 down_revision = "0014_config_generation_more"
 branch_labels = None
 depends_on = None
+# Recreates idempotency_keys with another key and a sealed answer: the code before it writes
+# the old columns.
+backward_compatible = False
 
 
 def _drop() -> None:

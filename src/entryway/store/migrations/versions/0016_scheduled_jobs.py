@@ -19,6 +19,8 @@ revision = "0016_scheduled_jobs"
 down_revision = "0015_idempotency_sealed"
 branch_labels = None
 depends_on = None
+# A new table and non-unique indexes only.
+backward_compatible = True
 
 EXPIRE_INDEXES = ("auth_requests", "auth_codes", "revoked_tokens", "web_sessions")
 
