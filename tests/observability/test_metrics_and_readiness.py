@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 
 from entryway.app import create_app
 from entryway.observability.metrics import step_of
@@ -18,6 +15,7 @@ from entryway.runtime import Runtime
 from entryway.services.bootstrap import seed_development
 from entryway.store.schema_version import head_revision, known_revisions
 from tests.conftest import make_settings
+from tests.support.schema_states import claimed_revision
 
 
 def test_failed_authorize_is_counted_by_error_code(rt: Runtime) -> None:
@@ -55,22 +53,6 @@ def test_ready_when_database_is_migrated(rt: Runtime) -> None:
     assert response.json() == {"status": "ok", "database": "ok", "migrations": "current", "secrets": "ok"}
 
 
-@contextmanager
-def _schema_at(rt: Runtime, revision: str | None) -> Iterator[None]:
-    """The database claims `revision` (None: no row, as before the first migration) for the block."""
-    with rt.engine.begin() as conn:
-        current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-        conn.execute(text("DELETE FROM alembic_version"))
-        if revision is not None:
-            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": revision})
-    try:
-        yield
-    finally:
-        with rt.engine.begin() as conn:
-            conn.execute(text("DELETE FROM alembic_version"))
-            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": current})
-
-
 @pytest.mark.parametrize(
     ("claimed", "state"),
     [("older", "behind"), (None, "behind"), ("9999_from_a_newer_release", "ahead")],
@@ -79,7 +61,7 @@ def test_not_ready_when_migrations_are_behind_or_ahead(rt: Runtime, claimed: str
     client = TestClient(create_app(rt))
     head = head_revision()
     older = sorted(known_revisions() - {head})[0]
-    with _schema_at(rt, older if claimed == "older" else claimed):
+    with claimed_revision(rt.engine, older if claimed == "older" else claimed):
         response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "ok", "migrations": state, "secrets": "unknown"}
