@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,11 +101,18 @@ def instance_env(
 
 @contextmanager
 def running_instance(
-    name: str, env: Mapping[str, str], *, workers: int = 1, port: int | None = None, cwd: Path | None = None
+    name: str,
+    env: Mapping[str, str],
+    *,
+    workers: int = 1,
+    port: int | None = None,
+    cwd: Path | None = None,
+    options: Sequence[str] = (),
 ) -> Iterator[Instance]:
-    """`entryway serve` on a loopback port; stopped (SIGTERM, then SIGKILL) when the block ends."""
+    """`entryway serve` on a loopback port (with `options` added); stopped (SIGTERM, then SIGKILL) when the block
+    ends."""
     port = port or free_port()
-    command = [ENTRYWAY, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    command = [ENTRYWAY, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), *options]
     process = subprocess.Popen(
         command, env=dict(env), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )

@@ -92,6 +92,9 @@ def dev(obj: CliContext, host: str, port: int, callback_url: str | None, new_sec
 
 # Seconds a stopping server gives its requests in flight before it closes their connections.
 GRACEFUL_SHUTDOWN_SECONDS = 30
+# Seconds an idle kept-alive connection stays open (uvicorn's own default). A balancer that pools connections
+# must not keep one longer, or it may send a request on a connection as Entryway closes it (a 502).
+KEEP_ALIVE_SECONDS = 5
 
 
 @click.command()
@@ -111,8 +114,16 @@ GRACEFUL_SHUTDOWN_SECONDS = 30
     type=click.IntRange(min=1),
     help="On SIGTERM, seconds to finish requests in flight (new connections are refused at once).",
 )
+@click.option(
+    "--keep-alive-timeout",
+    default=KEEP_ALIVE_SECONDS,
+    show_default=True,
+    type=click.IntRange(min=1, max=3600),
+    help="Seconds an idle kept-alive connection stays open. Set it above your load balancer's idle timeout when "
+    "the balancer reuses connections (e.g. 65 behind one that drops them after 60 s).",
+)
 @click.pass_obj
-def serve(obj: CliContext, host: str, port: int, workers: int, graceful_timeout: int) -> None:
+def serve(obj: CliContext, host: str, port: int, workers: int, graceful_timeout: int, keep_alive_timeout: int) -> None:
     """Serve Entryway (production). Needs ENTRYWAY_MASTER_KEY and a migrated database.
 
     On SIGTERM or SIGINT it stops listening at once, finishes the requests in flight, and exits.
@@ -128,6 +139,7 @@ def serve(obj: CliContext, host: str, port: int, workers: int, graceful_timeout:
         log_config=None,  # each worker configures JSON logs itself (entryway.asgi)
         proxy_headers=False,  # X-Forwarded-* are believed only from ENTRYWAY_TRUSTED_PROXIES (web/requests.py)
         timeout_graceful_shutdown=graceful_timeout,
+        timeout_keep_alive=keep_alive_timeout,
         # A worker busy starting on a loaded machine is not hung: give it time before the supervisor replaces it.
         timeout_worker_healthcheck=30,
     )
