@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from entryway.keys.sealed_fields import SEALED_FIELDS, SealedField
 from entryway.keys.sealing import SealError, data_key_of, unwrap, wrap
@@ -113,7 +113,8 @@ def _reseal_field(
     done = 0
     after: str | None = None
     with rt.engine.connect() as conn:
-        total = len(conn.execute(select(sealed_field.key).select_from(sealed_field.table)).all())
+        # Counted, not fetched: a table of kept upstream ID tokens can hold millions of rows.
+        total = int(conn.execute(select(func.count()).select_from(sealed_field.table)).scalar_one())
     progress(stage, 0, total)
     while True:
         with rt.engine.connect() as conn:
