@@ -98,6 +98,11 @@ def test_a_redis_url_redis_cannot_read_is_refused_at_start_up(tmp_path: Path) ->
     for bad in ("localhost:6379", "http://127.0.0.1:6379", "redis://127.0.0.1:port"):
         with pytest.raises(ConfigError, match="ENTRYWAY_REDIS_URL"):
             load_settings(env={**base, "ENTRYWAY_REDIS_URL": bad})
+    # A password with an unescaped "/" reads as a port: the refusal must not repeat any of it.
+    with pytest.raises(ConfigError) as refused:
+        load_settings(env={**base, "ENTRYWAY_REDIS_URL": "redis://default:Tr0ub4dor/3xyz@redis.internal:6379/0"})
+    assert "Tr0ub4dor" not in str(refused.value) and refused.value.__cause__ is None
+    assert "percent-encoded" in str(refused.value)
 
 
 @pytest.mark.parametrize(

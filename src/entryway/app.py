@@ -44,7 +44,6 @@ from entryway.web.pages import error_page
 from entryway.web.requests import InsecureRequest, UnknownHost
 from entryway.web.routing import add_routes_flat
 from entryway.web.session_cookies import SessionRefused, refusal_page
-from entryway.web.thread_limit import limit_request_threads
 from entryway.web.tls_permission import router as tls_permission_router
 
 log = logging.getLogger("entryway")
@@ -55,7 +54,6 @@ def create_app(rt: Runtime) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        limit_request_threads()  # fewer request threads than database connections (web/thread_limit.py)
         # Each server process sends webhooks unless told not to; leases keep several processes from double-sending.
         worker = DeliveryWorker(rt) if rt.settings.webhook_worker else None
         if worker is not None:
@@ -117,7 +115,7 @@ def create_app(rt: Runtime) -> FastAPI:
             with rt.engine.connect() as conn:
                 rt.metrics.set_webhook_backlog(*backlog(conn, rt.clock.now()))
                 rt.metrics.set_job_states(job_states(conn))
-        except OperationalError:
+        except (OperationalError, PoolTimeout):  # the counters still go out: they matter most in an outage
             log.warning("webhook backlog and job states not measured: the database is unavailable")
         return Response(rt.metrics.exposition(), media_type=METRICS_CONTENT_TYPE)
 

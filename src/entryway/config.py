@@ -274,10 +274,14 @@ def _redis_url(text: str) -> str | None:
 
     try:
         parse_url(text)
-    except ValueError as exc:
+    except ValueError:
+        # redis-py's own message may quote part of the URL, and a password with an unescaped "/" or "@" is read
+        # as the port: say nothing of the value. `from None`, so a traceback does not carry it either.
         raise ConfigError(
-            f"ENTRYWAY_REDIS_URL must be a redis://, rediss:// or unix:// URL (e.g. redis://127.0.0.1:6379/0): {exc}"
-        ) from exc
+            "ENTRYWAY_REDIS_URL is not a URL Redis can use: it must start with redis://, rediss:// or unix:// "
+            "(e.g. redis://:password@127.0.0.1:6379/0), with a port that is a number and any /, #, ? or @ in the "
+            "password percent-encoded (%2F, %23, %3F, %40)"
+        ) from None
     return text
 
 

@@ -274,9 +274,12 @@ def test_portal_links_move_to_the_verified_custom_domain(prod: Production, dns_s
     assert after.json()["link"]["location"].startswith(f"https://{CUSTOM}/portal/links/"), after.json()
 
 
-def _permission(prod: Production, domain: str | list[str] | None) -> tuple[int, dict[str, object]]:
+def _permission(
+    prod: Production, domain: str | list[str] | None, peer: str = "127.0.0.1"
+) -> tuple[int, dict[str, object]]:
     # The proxy asks from its own address with no environment's Host: any Host must do.
-    with TestClient(create_app(prod.rt), base_url="http://127.0.0.1:8000") as proxy:
+    app = create_app(prod.rt)
+    with TestClient(app, base_url="http://127.0.0.1:8000", client=(peer, 40000)) as proxy:
         answer = proxy.get("/tls/permission", params={} if domain is None else {"domain": domain})
     assert answer.headers["cache-control"] == "no-store"
     return answer.status_code, answer.json()
@@ -312,3 +315,14 @@ def test_a_malformed_question_is_a_400(prod: Production, domain: str | list[str]
     status, body = _permission(prod, domain)
     assert (status, body["error"]) == (400, "invalid_request")
     assert "?domain=" in str(body["error_description"])
+
+
+def test_only_the_proxy_may_ask(prod: Production, dns_server: DnsServer) -> None:
+    with prod.client() as api:
+        assert api.put("/api/v1/environment/custom-domain", json={"domain": CUSTOM}).status_code == 200
+    assert _permission(prod, CUSTOM, peer="::1")[0] == 200
+    status, body = _permission(prod, CUSTOM, peer="203.0.113.7")  # a stranger learns nothing of pending names
+    assert (status, body["error"]) == (403, "access_denied") and CUSTOM not in str(body)
+    proxied = replace(prod, rt=replace(prod.rt, settings=replace(prod.rt.settings, trusted_proxies=("10.0.0.0/24",))))
+    assert _permission(proxied, CUSTOM, peer="10.0.0.5")[0] == 200
+    assert _permission(proxied, CUSTOM, peer="10.0.1.5")[0] == 403

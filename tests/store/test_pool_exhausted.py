@@ -1,18 +1,17 @@
-"""A process whose database connections are all taken answers 503 with Retry-After, never a 500, and runs fewer
-request threads than it has connections (store/db.py, web/thread_limit.py)."""
+"""A process whose database connections are all taken answers 503 with Retry-After, never a 500 (store/db.py)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-import anyio.to_thread
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from entryway.app import create_app
 from entryway.runtime import Runtime
 from entryway.store.db import POOL_OVERFLOW, POOL_SIZE, POOL_TIMEOUT_SECONDS, make_engine
-from entryway.web.thread_limit import REQUEST_THREADS
 from tests.conftest import make_settings
 
 
@@ -45,14 +44,40 @@ def test_a_request_finding_no_free_connection_is_answered_503(engine: Engine, tm
     assert page.status_code == 503 and "temporarily_unavailable" in page.text
 
 
-def test_a_worker_runs_fewer_request_threads_than_it_has_connections(engine: Engine, tmp_path: Path) -> None:
-    rt = Runtime.build(make_settings(engine.url.render_as_string(hide_password=False), tmp_path), engine=engine)
-    app = create_app(rt)
+def test_the_outage_log_line_names_no_credential_in_the_path(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A portal link's path is its credential: the line logged for a 503 keeps the path's shape, not the token."""
+    url = engine.url.render_as_string(hide_password=False)
+    one = make_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    rt = Runtime.build(make_settings(url, tmp_path), engine=one)
+    token = "PortalLinkToken-" + "x" * 30
+    try:
+        with (
+            TestClient(create_app(rt), base_url="http://localhost:8000") as http,
+            one.connect(),
+            caplog.at_level(logging.ERROR, logger="entryway.database"),
+        ):
+            answer = http.get(f"/portal/links/{token}")
+    finally:
+        one.dispose()
+    assert answer.status_code == 503
+    lines = [r for r in caplog.records if r.name == "entryway.database"]
+    assert lines and all(getattr(r, "path", "") == "/portal/links/…" for r in lines), [vars(r) for r in lines]
+    assert not any(token in str(vars(r)) for r in caplog.records)
 
-    @app.get("/test-thread-limit")
-    async def thread_limit() -> dict[str, float]:
-        return {"threads": anyio.to_thread.current_default_thread_limiter().total_tokens}
 
-    with TestClient(app) as http:
-        threads = http.get("/test-thread-limit").json()["threads"]
-    assert threads == REQUEST_THREADS < POOL_SIZE + POOL_OVERFLOW
+def test_readiness_and_metrics_still_answer_in_their_own_shape(engine: Engine, tmp_path: Path) -> None:
+    """The load balancer and Prometheus need their answers most while the pool is exhausted."""
+    url = engine.url.render_as_string(hide_password=False)
+    one = make_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    rt = Runtime.build(make_settings(url, tmp_path), engine=one)
+    try:
+        with TestClient(create_app(rt), base_url="http://localhost:8000") as http, one.connect():
+            ready = http.get("/readyz")
+            metrics = http.get("/metrics")
+    finally:
+        one.dispose()
+    assert ready.status_code == 503
+    assert ready.json() == {"status": "unavailable", "database": "busy", "migrations": "unknown", "secrets": "unknown"}
+    assert metrics.status_code == 200 and "entryway_database_unavailable" in metrics.text

@@ -4,8 +4,10 @@ Each sealed value has a random 96-bit nonce, and NIST SP 800-38D bounds a key us
 that, the chance of a repeated nonce (which would expose the key's authentication) is no longer negligible. A
 data key otherwise changed only at `entryway keys rotate-master`, and every OIDC login seals the IdP's ID token:
 at a steady 100 OIDC logins a second one key would reach 2^32 in about 16 months. Thirty days keep any key below
-260 million values even at that rate. The new key is made under the current master key and the previous ones are
-retired: they still open what they sealed (keys/sealing.py), and rotate-master re-seals it all as before.
+260 million values at that rate; the bound holds up to about 1,650 sealed values a second across the whole
+fleet (2^32 in 30 days), a rate the rollover by age alone does not guard beyond (docs/key-rotation.md). The new
+key is made under the current master key and the previous ones are retired: they still open what they sealed
+(keys/sealing.py), and rotate-master re-seals it all as before.
 """
 
 from __future__ import annotations

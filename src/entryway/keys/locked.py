@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from entryway.keys.sealing import SealError
+from entryway.observability.json_logs import redacted_target
 from entryway.observability.outage import unavailable_answer
 from entryway.runtime import Runtime
 
@@ -38,6 +39,6 @@ def report_if_locked(rt: Runtime) -> None:
 
 def secrets_unavailable(request: Request, exc: SealError) -> Response:
     # The SealError's text names data keys and master key ids (hashes), never key material or a secret.
-    log.error("a stored secret could not be opened: %s", exc, extra={"path": request.url.path})
+    log.error("a stored secret could not be opened: %s", exc, extra={"path": redacted_target(request.url.path)})
     hint = "The service is misconfigured; its operator has been told. Try again later, or start again from the app."
     return unavailable_answer(request, "Sign-in is unavailable", MESSAGE, hint, {"Cache-Control": "no-store"})

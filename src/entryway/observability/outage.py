@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from entryway.observability.json_logs import redacted_target
 from entryway.runtime import Runtime
 from entryway.web.error_answers import caller_shaped_error
 
@@ -29,11 +30,13 @@ def database_unavailable(rt: Runtime, request: Request, exc: OperationalError | 
     """The database refused or dropped the connection (OperationalError), or every connection of this process's
     pool stayed taken for POOL_TIMEOUT_SECONDS (SQLAlchemy's TimeoutError): either way nothing was done."""
     if isinstance(exc, PoolTimeout):
-        log.error("database connections exhausted", extra={"reason": "PoolTimeout", "path": request.url.path})
+        log.error(
+            "database connections exhausted", extra={"reason": "PoolTimeout", "path": redacted_target(request.url.path)}
+        )
     else:
         # The driver's class name says what happened (refused, reset, shutting down) without any query or value.
         reason = type(exc.orig).__name__ if exc.orig is not None else "OperationalError"
-        log.error("database unavailable", extra={"reason": reason, "path": request.url.path})
+        log.error("database unavailable", extra={"reason": reason, "path": redacted_target(request.url.path)})
     rt.metrics.database_unavailable.inc()
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
     hint = "Your sign-in was not lost: go back and submit again, or start the sign-in again from the app."

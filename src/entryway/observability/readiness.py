@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from entryway.runtime import Runtime
 from entryway.store.schema_history import newer_revisions_compatible
@@ -50,6 +51,8 @@ def readiness(rt: Runtime, head: str | None, known: frozenset[str] | None = None
         secrets = "ok" if rt.sealer.unlockable() else "locked"
     except OperationalError:
         return UNAVAILABLE, _body("unavailable", "unreachable", "unknown", "unknown")
+    except PoolTimeout:  # every connection of this process taken: it answers, but slowly, so no new traffic
+        return UNAVAILABLE, _body("unavailable", "busy", "unknown", "unknown")
     if secrets != "ok":
         return UNAVAILABLE, _body("unavailable", "ok", migrations, secrets)
     return OK, _body("ok", "ok", migrations, "ok")

@@ -12,9 +12,11 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url
 # Seconds to wait for a PostgreSQL connection before the request fails (503) and the next one tries again.
 CONNECT_TIMEOUT_SECONDS = 5
 
-# Connections a process may hold at once, on either backend. web/thread_limit.py keeps the request threads below
-# it, so a request waits for a thread rather than for a connection; were every connection still taken, a checkout
-# gives up after POOL_TIMEOUT_SECONDS and the request is answered 503 (observability/outage.py).
+# Connections a process may hold at once, on either backend. The request threads (anyio's 40) outnumber them on
+# purpose: many of those threads wait on an IdP, not the database (an OIDC callback, up to 8 s), and capping them
+# at the pool's size would let one slow IdP stall every other tenant's logins. So a burst of requests that do
+# need the database may queue for a connection; a checkout gives up after POOL_TIMEOUT_SECONDS and the request is
+# answered 503 with Retry-After (observability/outage.py), never a 500.
 POOL_SIZE = 10
 POOL_OVERFLOW = 20
 POOL_TIMEOUT_SECONDS = 10
