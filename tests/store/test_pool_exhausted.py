@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,17 +29,24 @@ def test_every_engine_gets_the_bounded_pool(engine: Engine, tmp_path: Path) -> N
         made.dispose()
 
 
-def test_a_request_finding_no_free_connection_is_answered_503(engine: Engine, tmp_path: Path) -> None:
+@contextmanager
+def _pool_exhausted(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
+    """A served app whose pool's only connection is held for the block: no request can get one."""
     url = engine.url.render_as_string(hide_password=False)
     one = make_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.2)
     rt = Runtime.build(make_settings(url, tmp_path), engine=one)
     try:
         with TestClient(create_app(rt), base_url="http://localhost:8000") as http, one.connect():
-            # The pool's only connection is held: the token endpoint cannot read its client.
-            answer = http.post("/oauth/token", data={"grant_type": "authorization_code", "code": "c"})
-            page = http.get("/oauth/authorize", params={"client_id": "x"})
+            yield http
     finally:
         one.dispose()
+
+
+def test_a_request_finding_no_free_connection_is_answered_503(engine: Engine, tmp_path: Path) -> None:
+    with _pool_exhausted(engine, tmp_path) as http:
+        # The token endpoint cannot read its client, nor authorize its environment.
+        answer = http.post("/oauth/token", data={"grant_type": "authorization_code", "code": "c"})
+        page = http.get("/oauth/authorize", params={"client_id": "x"})
     assert answer.status_code == 503, answer.text
     assert answer.json()["error"] == "temporarily_unavailable"
     assert answer.headers["retry-after"] == "2"
@@ -48,19 +57,9 @@ def test_the_outage_log_line_names_no_credential_in_the_path(
     engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A portal link's path is its credential: the line logged for a 503 keeps the path's shape, not the token."""
-    url = engine.url.render_as_string(hide_password=False)
-    one = make_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.2)
-    rt = Runtime.build(make_settings(url, tmp_path), engine=one)
     token = "PortalLinkToken-" + "x" * 30
-    try:
-        with (
-            TestClient(create_app(rt), base_url="http://localhost:8000") as http,
-            one.connect(),
-            caplog.at_level(logging.ERROR, logger="entryway.database"),
-        ):
-            answer = http.get(f"/portal/links/{token}")
-    finally:
-        one.dispose()
+    with _pool_exhausted(engine, tmp_path) as http, caplog.at_level(logging.ERROR, logger="entryway.database"):
+        answer = http.get(f"/portal/links/{token}")
     assert answer.status_code == 503
     lines = [r for r in caplog.records if r.name == "entryway.database"]
     assert lines and all(getattr(r, "path", "") == "/portal/links/…" for r in lines), [vars(r) for r in lines]
@@ -69,15 +68,9 @@ def test_the_outage_log_line_names_no_credential_in_the_path(
 
 def test_readiness_and_metrics_still_answer_in_their_own_shape(engine: Engine, tmp_path: Path) -> None:
     """The load balancer and Prometheus need their answers most while the pool is exhausted."""
-    url = engine.url.render_as_string(hide_password=False)
-    one = make_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.2)
-    rt = Runtime.build(make_settings(url, tmp_path), engine=one)
-    try:
-        with TestClient(create_app(rt), base_url="http://localhost:8000") as http, one.connect():
-            ready = http.get("/readyz")
-            metrics = http.get("/metrics")
-    finally:
-        one.dispose()
+    with _pool_exhausted(engine, tmp_path) as http:
+        ready = http.get("/readyz")
+        metrics = http.get("/metrics")
     assert ready.status_code == 503
     assert ready.json() == {"status": "unavailable", "database": "busy", "migrations": "unknown", "secrets": "unknown"}
     assert metrics.status_code == 200 and "entryway_database_unavailable" in metrics.text
