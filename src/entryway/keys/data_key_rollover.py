@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from entryway.runtime import Runtime
 from entryway.store.tables import data_keys
@@ -40,11 +40,6 @@ def roll_data_key(rt: Runtime) -> int:
             return 0
         if now - newest.create_time < DATA_KEY_MAX_AGE:
             return 0
-        key_id = rt.sealer.create_data_key(conn, now)
-        conn.execute(
-            update(data_keys)
-            .where(data_keys.c.id != key_id, data_keys.c.status == "active")
-            .values(status="retired", update_time=now)
-        )
+        rt.sealer.replace_active_data_key(conn, now)
     rt.sealer.forget_active()
     return 1

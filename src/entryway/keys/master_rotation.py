@@ -96,14 +96,9 @@ def fresh_data_key(rt: Runtime) -> tuple[str, bool]:
         ).first()
         if row is not None:
             return str(row.id), False
-        key_id = rt.sealer.create_data_key(conn)
-        conn.execute(
-            update(data_keys)
-            .where(data_keys.c.id != key_id, data_keys.c.status == "active")
-            .values(status="retired", update_time=datetime.now(UTC))
-        )
-        rt.sealer.forget_active()
-        return key_id, True
+        key_id = rt.sealer.replace_active_data_key(conn)
+    rt.sealer.forget_active()
+    return key_id, True
 
 
 def _reseal_field(

@@ -23,7 +23,7 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from entryway.ids import new_id
 from entryway.store.tables import data_keys
@@ -170,6 +170,18 @@ class Sealer:
                 create_time=now,
                 update_time=now,
             )
+        )
+        return key_id
+
+    def replace_active_data_key(self, conn: Connection, now: datetime | None = None) -> str:
+        """Make a new active data key and retire the others (they still open what they sealed), in the caller's
+        transaction; call `forget_active` once it commits. For rotate-master and the 30-day rollover."""
+        now = now or datetime.now(UTC)
+        key_id = self.create_data_key(conn, now)
+        conn.execute(
+            update(data_keys)
+            .where(data_keys.c.id != key_id, data_keys.c.status == "active")
+            .values(status="retired", update_time=now)
         )
         return key_id
 
