@@ -25,30 +25,34 @@ MAX_NAME = 253  # the longest DNS name
 @router.get("/tls/permission", include_in_schema=False)
 def tls_permission(request: Request) -> Response:
     if not _from_the_proxy(request):
-        body = {
-            "error": "access_denied",
-            "error_description": "only the reverse proxy may ask: call from a loopback address or one listed in "
+        return _answer(
+            403,
+            error="access_denied",
+            error_description="only the reverse proxy may ask: call from a loopback address or one listed in "
             "ENTRYWAY_TRUSTED_PROXIES",
-        }
-        return JSONResponse(body, status_code=403, headers={"Cache-Control": "no-store"})
+        )
     names = request.query_params.getlist("domain")
     if len(names) != 1 or not names[0] or len(names[0]) > MAX_NAME:
-        body = {
-            "error": "invalid_request",
-            "error_description": "give one domain parameter, the name a certificate is for (?domain=sso.acme.com)",
-        }
-        return JSONResponse(body, status_code=400, headers={"Cache-Control": "no-store"})
+        return _answer(
+            400,
+            error="invalid_request",
+            error_description="give one domain parameter, the name a certificate is for (?domain=sso.acme.com)",
+        )
     with runtime(request).engine.connect() as conn:
         allowed = may_have_certificate(conn, names[0])
     if allowed:
-        return JSONResponse({"domain": names[0], "allowed": True}, headers={"Cache-Control": "no-store"})
-    refused: dict[str, object] = {
-        "domain": names[0],
-        "allowed": False,
-        "error": "not_found",
-        "error_description": "no environment serves this name, and none has set it as its custom domain",
-    }
-    return JSONResponse(refused, status_code=404, headers={"Cache-Control": "no-store"})
+        return _answer(200, domain=names[0], allowed=True)
+    return _answer(
+        404,
+        domain=names[0],
+        allowed=False,
+        error="not_found",
+        error_description="no environment serves this name, and none has set it as its custom domain",
+    )
+
+
+def _answer(status: int, **body: object) -> Response:
+    return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 def _from_the_proxy(request: Request) -> bool:
