@@ -14,7 +14,7 @@ from sqlalchemy import Engine, inspect
 
 from entryway.store.migrate import alembic_config
 from entryway.store.schema_history import declared_compatible
-from entryway.store.schema_version import current_revision, known_revisions
+from entryway.store.schema_version import revision_of
 from entryway.store.tables import schema_history
 
 
@@ -47,11 +47,12 @@ class Plan:
 
 def plan(engine: Engine) -> Plan:
     scripts = ScriptDirectory.from_config(alembic_config(engine))
-    current = current_revision(engine)
     head = scripts.get_current_head()
     with engine.connect() as conn:
+        current = revision_of(conn)
         history_kept = inspect(conn).has_table(schema_history.name)
-    known = current is None or current in known_revisions()
+    # Alembic has already read the scripts: no need to parse them again (schema_version.known_revisions).
+    known = current is None or current in {script.revision for script in scripts.walk_revisions()}
     if not known:
         return Plan(current, head, False, history_kept, ())
     newest_first = scripts.iterate_revisions("heads", current or "base")  # the lower bound is excluded
