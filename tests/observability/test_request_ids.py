@@ -147,3 +147,17 @@ def test_every_line_of_a_served_request_carries_its_id_even_on_an_unhandled_erro
     assert [line.get("request_id") for line in traceback_lines] == ["trace-500"]
     access = [line for line in captured.lines if line["logger"] == "uvicorn.access"]
     assert {line.get("request_id") for line in access} == {"trace-500", made}, access
+
+
+def test_a_json_line_redacts_a_credential_in_any_path_field() -> None:
+    """A log call that passes a request's path as a field is redacted by the formatter itself, so a new call site
+    that forgets `redacted_target` still prints no portal link's token and no query."""
+    token = "Zk8Ww4Qb0u7Xn2mJt5Yp9aLc3Ve6Rh1_dQx-2Lm8Np4"
+    record = logging.LogRecord("entryway", logging.ERROR, __file__, 1, "database unavailable", (), None)
+    record.path = f"/portal/links/{token}"
+    record.url = "/oidc/logout?id_token_hint=eyJhbGciOi.eyJzdWIi.sig"
+    record.reason = f"/portal/links/{token}"  # not a path field: printed as given
+    line = json.loads(JsonFormatter().format(record))
+    assert line["path"] == "/portal/links/…"
+    assert line["url"] == "/oidc/logout?…"
+    assert line["reason"] == record.reason

@@ -31,11 +31,16 @@ class JsonFormatter(logging.Formatter):
             line["request_id"] = request_id
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
-                line[key] = value
+                # A request target can hold a credential (a portal link's token, a logout's id_token_hint): whatever
+                # a call site passes, a field named for one is printed as the access log prints targets.
+                line[key] = redacted_target(value) if key in URL_FIELDS and isinstance(value, str) else value
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
 
+
+# Fields of a log line that hold a request's path or target (`extra={"path": ...}`).
+URL_FIELDS = frozenset({"path", "target", "url"})
 
 # Paths whose last segment is itself a credential: a shareable portal link opens its organization's admin portal,
 # any number of times for 7 days, to whoever has the URL.
