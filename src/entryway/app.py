@@ -72,6 +72,8 @@ def create_app(rt: Runtime) -> FastAPI:
                 scheduler.stop()
             if worker is not None:
                 worker.stop()
+            # The values this process sealed and has not yet counted in their data keys' rows (keys/seal_counts.py).
+            rt.sealer.flush_seal_counts()
 
     # The request ID and latency middleware wrap even Starlette's error layer (observability/observed_app.py).
     app = ObservedApp(

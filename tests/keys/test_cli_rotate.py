@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import select
 
 from entryway.cli import main
 from entryway.runtime import Runtime
 from entryway.services.bootstrap import DevSeed
+from entryway.store.tables import data_keys
 from tests.conftest import TEST_MASTER_KEY
 
 
@@ -47,3 +49,13 @@ def test_rotate_then_list(cli_env: dict[str, str], seed: DevSeed) -> None:
     assert after[before[0]["kid"]]["retire_time"] == rotated["signs_from"]
     assert "already pending" in run(cli_env, "keys", "rotate", ok=False).output
     assert "grace" in run(cli_env, "keys", "rotate", "--grace", "10", ok=False).output
+
+
+def test_a_command_s_seals_are_counted_when_it_ends(cli_env: dict[str, str], seed: DevSeed, rt: Runtime) -> None:
+    """A command's process has no server shutdown: the new signing key it sealed is counted as the command ends."""
+    with rt.engine.connect() as conn:
+        before = dict(conn.execute(select(data_keys.c.id, data_keys.c.sealed_count)).all())
+    run(cli_env, "keys", "rotate", "--grace", "600")
+    with rt.engine.connect() as conn:
+        after = dict(conn.execute(select(data_keys.c.id, data_keys.c.sealed_count)).all())
+    assert after == {key: count + 1 for key, count in before.items()}  # one active key, one more value

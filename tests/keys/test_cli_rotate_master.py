@@ -52,6 +52,9 @@ def test_rotate_master_shows_progress_and_is_idempotent(base_env: dict[str, str]
     status = json.loads(run({**base_env, "ENTRYWAY_MASTER_KEY": new}, "keys", "master-status", "--json").stdout)
     assert {k["master_key_id"] for k in status["data_keys"]} == {master_key_id(decode_master_key(new))}
     assert {k["this_process_can_open"] for k in status["data_keys"]} == {"yes"}
+    # The fresh key has counted every value the rotation re-sealed under it (keys/seal_counts.py).
+    resealed = next(int(line.split()[1]) for line in first.stdout.splitlines() if line.startswith("values_resealed"))
+    assert [k["sealed_count"] for k in status["data_keys"] if k["status"] == "active"] == [resealed]
 
 
 def test_rotate_master_without_the_old_key_fails_and_changes_nothing(base_env: dict[str, str]) -> None:

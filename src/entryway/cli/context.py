@@ -33,8 +33,10 @@ class CliContext:
         return self._runtime
 
     def close(self) -> None:
-        """Release the database connections a command opened (the CLI may run many commands in one process)."""
+        """Release the database connections a command opened (the CLI may run many commands in one process), once
+        the values it sealed are counted in their data keys' rows (keys/seal_counts.py: nothing to do for most)."""
         if self._runtime is not None:
+            self._runtime.sealer.flush_seal_counts()
             self._runtime.engine.dispose()
             self._runtime = None
 

@@ -162,7 +162,8 @@ def rotate_master(obj: CliContext, as_json: bool) -> None:
 @json_option
 @click.pass_obj
 def master_status(obj: CliContext, as_json: bool) -> None:
-    """The data keys, which master key wraps each, and the master keys this process has."""
+    """The data keys, which master key wraps each, how many values each has sealed, and the master keys this
+    process has."""
     rt = obj.runtime()
     keys = rt.sealer.master_keys
     items = [
@@ -172,6 +173,9 @@ def master_status(obj: CliContext, as_json: bool) -> None:
             "master_key_id": s.master_key_id,
             "this_process_can_open": "yes" if keys.get(s.master_key_id) is not None else "NO",
             "create_time": s.create_time.isoformat(),
+            # The active key is replaced at 2^30 (keys/seal_counts.py); None (unknown) for a key made before seals
+            # were counted.
+            "sealed_count": s.sealed_count,
         }
         for s in master_rotation.data_key_states(rt)
     ]
@@ -182,6 +186,6 @@ def master_status(obj: CliContext, as_json: bool) -> None:
         items,
         as_json,
         "data_keys",
-        ["data key", "status", "wrapped by", "openable", "created"],
-        ["id", "status", "master_key_id", "this_process_can_open", "create_time"],
+        ["data key", "status", "wrapped by", "openable", "created", "sealed"],
+        ["id", "status", "master_key_id", "this_process_can_open", "create_time", "sealed_count"],
     )

@@ -34,7 +34,8 @@ def all_jobs(rt: Runtime) -> list[Job]:
         Job("event_retention", purge_events, every["event_retention"], first_delay=300),
         # Reads every SAML connection: hourly, and not in the first minutes of serving.
         Job("certificate_scan", _certificate_scan, every["certificate_scan"], first_delay=600),
-        # Looks at one row; a new data key is due every 30 days (keys/data_key_rollover.py).
+        # Looks at one row; a new data key is due at 30 days, or at 2^30 values sealed, which the process whose
+        # count reaches it sees first (keys/data_key_rollover.py): daily is the backstop.
         Job("data_key_rollover", roll_data_key, every["data_key_rollover"], first_delay=900),
     ]
     if rt.settings.metadata_refresh_seconds > 0:

@@ -11,6 +11,9 @@ nothing and logins never wait on it.
    keys still open old values, but seal nothing new).
 3. Re-seal every sealed value (keys/sealed_fields.py) that is not under the fresh data key: pre-envelope v1
    values and values under retired data keys. A value that cannot be opened is reported and left as it is.
+
+Its seals count against the fresh key like any other (keys/seal_counts.py): the counts this process has not
+written yet are written when it ends, interrupted or not.
 """
 
 from __future__ import annotations
@@ -153,8 +156,12 @@ def rotate_master(rt: Runtime, progress: Progress) -> RotationReport:
     report = RotationReport(rt.sealer.master_keys.current_id)
     report.rewrapped = rewrap_data_keys(rt, progress)
     report.data_key, report.data_key_created = fresh_data_key(rt)
-    for sealed_field in SEALED_FIELDS:
-        _reseal_field(rt, sealed_field, report.data_key, report, progress)
+    try:
+        for sealed_field in SEALED_FIELDS:
+            _reseal_field(rt, sealed_field, report.data_key, report, progress)
+    finally:
+        # A command's process ends without the server's shutdown: the re-seals it has not written yet would be lost.
+        rt.sealer.flush_seal_counts()
     with rt.engine.connect() as conn:
         report.still_under_other_masters = len(
             conn.execute(select(data_keys.c.id).where(data_keys.c.master_key_id != report.master_key_id)).all()
@@ -169,9 +176,10 @@ class DataKeyState:
     master_key_id: str
     created_under: str
     create_time: datetime
+    sealed_count: int | None  # as written by the processes so far; None: made before seals were counted
 
 
 def data_key_states(rt: Runtime) -> list[DataKeyState]:
     with rt.engine.connect() as conn:
         rows = conn.execute(select(data_keys).order_by(data_keys.c.create_time, data_keys.c.id)).all()
-    return [DataKeyState(r.id, r.status, r.master_key_id, r.created_under, r.create_time) for r in rows]
+    return [DataKeyState(r.id, r.status, r.master_key_id, r.created_under, r.create_time, r.sealed_count) for r in rows]

@@ -10,11 +10,15 @@ Sealed formats:
   context (e.g. "signing_key:<kid>") and to the data key id, so a value copied onto another row is refused.
 - v1 (before envelope encryption): 0x01, nonce, ciphertext+tag directly under a master key. Still opened;
   `entryway keys rotate-master` re-seals such values as v2.
+
+Every value sealed is counted against its data key (keys/seal_counts.py), and the active key is replaced when it
+reaches `max_seals` or its age (keys/data_key_rollover.py), so that no data key nears AES-GCM's 2^32 values.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -26,7 +30,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from entryway.ids import new_id
+from entryway.keys.seal_counts import DATA_KEY_MAX_SEALS, SealCounts
 from entryway.store.tables import data_keys
+
+log = logging.getLogger("entryway.keys")
 
 V1 = 1
 ACTIVE_TTL = 30.0  # seconds a process keeps sealing under the active data key it read (a rotation's new key
@@ -90,12 +97,21 @@ def data_key_of(sealed: bytes) -> str | None:
 
 
 class Sealer:
-    def __init__(self, master_keys: MasterKeys | bytes, engine: Engine) -> None:
+    def __init__(
+        self,
+        master_keys: MasterKeys | bytes,
+        engine: Engine,
+        *,
+        max_seals: int = DATA_KEY_MAX_SEALS,
+        counts: SealCounts | None = None,
+    ) -> None:
         self.master_keys = master_keys if isinstance(master_keys, MasterKeys) else MasterKeys(master_keys)
         self._engine = engine
         self._keys: dict[str, AESGCM] = {}  # unwrapped data keys by id; their material never changes
         self._active: tuple[str, float] | None = None  # (id, monotonic time read) of the committed active key
         self._lock = threading.Lock()
+        self.max_seals = max_seals  # the active key is replaced when its row counts this many (tests lower it)
+        self.counts = counts or SealCounts()
 
     # --- data keys ---------------------------------------------------------------------------------------
 
@@ -175,7 +191,7 @@ class Sealer:
 
     def replace_active_data_key(self, conn: Connection, now: datetime | None = None) -> str:
         """Make a new active data key and retire the others (they still open what they sealed), in the caller's
-        transaction; call `forget_active` once it commits. For rotate-master and the 30-day rollover."""
+        transaction; call `forget_active` once it commits. For rotate-master and `roll_over`."""
         now = now or datetime.now(UTC)
         key_id = self.create_data_key(conn, now)
         conn.execute(
@@ -184,6 +200,49 @@ class Sealer:
             .values(status="retired", update_time=now)
         )
         return key_id
+
+    def roll_over(self, key_id: str, now: datetime | None = None) -> str | None:
+        """Replace the active data key `key_id`, which reached its age or volume limit, in a transaction of its own:
+        the new key's id, or None when this process does not. It does not when the key is no longer active (another
+        process replaced it first: the conditional UPDATE lets one of several at once through, and reads nothing
+        before it, so SQLite has no stale snapshot to refuse) or when the key is wrapped by a master key other
+        than this process's current one (mid-rotation, or a process given only an old master key: a key it made
+        would be wrapped by a master key on its way out; the process holding the current one rolls)."""
+        now = now or datetime.now(UTC)
+        with self._engine.begin() as conn:
+            claimed = conn.execute(
+                update(data_keys)
+                .where(
+                    data_keys.c.id == key_id,
+                    data_keys.c.status == "active",
+                    data_keys.c.master_key_id == self.master_keys.current_id,
+                )
+                .values(status="retired", update_time=now)
+            ).rowcount
+            if claimed != 1:
+                return None
+            new_key = self.replace_active_data_key(conn, now)
+        self.forget_active()
+        return new_key
+
+    # --- counting ----------------------------------------------------------------------------------------
+
+    def flush_seal_counts(self) -> bool:
+        """Add this process's seal counts to their keys' rows now, and replace the active key if that brings it to
+        `max_seals` (or it was made before seals were counted). False, logged, when the database failed: the
+        counts are kept for the next write. Run in the background after a seal, and at a graceful shutdown."""
+        try:
+            for key_id, total in self.counts.write(self._engine).items():
+                if (total is None or total >= self.max_seals) and self.roll_over(key_id) is not None:
+                    log.info("the active data key reached its limit of sealed values (or was not counted): replaced")
+        except Exception as exc:  # the next seal, the job or the shutdown writes them
+            log.warning("data key seal counts not written (%s): kept for the next write", type(exc).__name__)
+            return False
+        return True
+
+    def _count(self, key_id: str) -> None:
+        if self.counts.add(key_id):
+            threading.Thread(target=self.flush_seal_counts, name="entryway-seal-counts", daemon=True).start()
 
     def unlockable(self) -> bool:
         """Can this process open the data keys in use? False when they are wrapped by a master key it lacks
@@ -216,7 +275,9 @@ class Sealer:
             aead = self._load(c, key_id)
         nonce = os.urandom(_NONCE)
         ident = key_id.encode("ascii")
-        return bytes([V2, len(ident)]) + ident + nonce + aead.encrypt(nonce, plaintext, self._aad(context, key_id))
+        sealed = bytes([V2, len(ident)]) + ident + nonce + aead.encrypt(nonce, plaintext, self._aad(context, key_id))
+        self._count(key_id)
+        return sealed
 
     def open(self, sealed: bytes, context: str, conn: Connection | None = None) -> bytes:
         if len(sealed) >= 1 and sealed[0] == V1:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -525,6 +526,10 @@ data_keys = Table(
     Column("status", String(16), nullable=False),  # active (seals new values) | retired (opens old ones)
     Column("create_time", UTCDateTime, nullable=False),
     Column("update_time", UTCDateTime, nullable=False),
+    # Values it has sealed, as the processes have reported them (keys/seal_counts.py); NULL for a key made before
+    # they were counted (0018), which the rollover replaces at once. BigInteger: counting goes on past 2^31 if
+    # a rollover is held up.
+    Column("sealed_count", BigInteger, nullable=True, server_default="0"),
 )
 
 # Random secrets of this installation that must outlive master-key rotations (sealed like every other secret).
