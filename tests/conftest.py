@@ -21,6 +21,7 @@ from entryway.clock import Clock
 from entryway.config import Settings
 from entryway.runtime import Runtime
 from entryway.services import owners
+from entryway.store import after_commit
 from tests.support import log_scan
 from tests.support.databases import (
     BACKENDS,
@@ -151,6 +152,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     secrets.token_urlsafe = _registered_token_urlsafe
     owners.hasher = _RegisteringHasher
     _forbid_the_test_master_key()
+    # A write whose after-commit effects (a login step's count) would run before its commit fails its test here;
+    # a server would run them at once and warn (store/after_commit.py).
+    after_commit.strict = True
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

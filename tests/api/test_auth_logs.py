@@ -12,6 +12,7 @@ from entryway.clock import FrozenClock
 from entryway.runtime import Runtime
 from entryway.services import auth_log
 from entryway.services.bootstrap import DevSeed
+from entryway.store.after_commit import transaction
 from tests.api.checks import assert_error
 
 URL = "/api/v1/logs/authentication/requests"
@@ -24,7 +25,7 @@ def events(rt: Runtime, seed: DevSeed) -> list[str]:
     clock = FrozenClock(START)
     rt.clock = clock
     made = []
-    with rt.engine.begin() as conn:
+    with transaction(rt.engine) as conn:
         for i in range(6):
             failed = i % 2 == 1
             made.append(
@@ -100,7 +101,7 @@ def test_bad_parameters_are_400(api: TestClient, events: list[str], params: dict
 
 
 def test_other_environments_events_are_not_shown(rt: Runtime, api: TestClient) -> None:
-    with rt.engine.begin() as conn:
+    with transaction(rt.engine) as conn:
         auth_log.record(rt, conn, environment_id="env_other", status="SUCCESS", step="callback")
     assert api.get(URL).json()["total_size"] == 0
 
@@ -116,7 +117,7 @@ def test_the_extra_filters(api: TestClient, events: list[str], seed: DevSeed) ->
 
 
 def test_every_status_is_a_filter(api: TestClient, rt: Runtime, seed: DevSeed) -> None:
-    with rt.engine.begin() as conn:
+    with transaction(rt.engine) as conn:
         made = {
             status: auth_log.record(rt, conn, environment_id=seed.environment.id, status=status, step="authorize")
             for status in auth_log.STATUSES
@@ -128,12 +129,12 @@ def test_every_status_is_a_filter(api: TestClient, rt: Runtime, seed: DevSeed) -
 
 
 def test_an_unknown_status_is_never_stored(rt: Runtime, seed: DevSeed) -> None:
-    with rt.engine.begin() as conn, pytest.raises(ValueError, match="FAILURE"):
+    with transaction(rt.engine) as conn, pytest.raises(ValueError, match="FAILURE"):
         auth_log.record(rt, conn, environment_id=seed.environment.id, status="FAILURE", step="authorize")
 
 
 def test_purge_keeps_the_retention_period_and_other_environments(rt: Runtime, events: list[str]) -> None:
-    with rt.engine.begin() as conn:
+    with transaction(rt.engine) as conn:
         auth_log.record(rt, conn, environment_id="env_other", status="SUCCESS", step="token")
     rt.clock = FrozenClock(START + timedelta(days=30, minutes=3, seconds=30))
     env_id = _env_of(rt, events[0])
@@ -156,7 +157,7 @@ def _env_of(rt: Runtime, event_id: str) -> str:
 def test_purge_runs_in_batches(rt: Runtime, seed: DevSeed, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(auth_log, "PURGE_BATCH", 3)
     rt.clock = FrozenClock(START)
-    with rt.engine.begin() as conn:
+    with transaction(rt.engine) as conn:
         for _ in range(7):
             auth_log.record(rt, conn, environment_id=seed.environment.id, status="INITIATED", step="authorize")
     rt.clock = FrozenClock(START + timedelta(days=91))

@@ -11,6 +11,7 @@ from entryway.model.environments import EnvironmentType, RedirectKind
 from entryway.runtime import Runtime
 from entryway.services import auth_log, credentials, environments
 from entryway.services.bootstrap import DevSeed
+from entryway.store.after_commit import transaction
 from entryway.store.tables import auth_events, client_secrets
 from entryway.store.tables import environments as environment_rows
 from tests.cli.conftest import Run, as_json
@@ -63,7 +64,7 @@ def test_a_wrong_app_env_fails(run: Run, rt: Runtime, tmp_path: Path) -> None:
 
 
 def test_logs_purge(run: Run, rt: Runtime, seed: DevSeed) -> None:
-    with rt.engine.begin() as conn:
+    with transaction(rt.engine) as conn:
         old = auth_log.record(rt, conn, environment_id=seed.environment.id, status="SUCCESS", step="token")
         conn.execute(
             update(auth_events).where(auth_events.c.id == old).values(create_time=rt.clock.now() - timedelta(days=100))

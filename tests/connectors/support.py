@@ -22,6 +22,7 @@ from entryway.services import logins
 from entryway.services.bootstrap import DevSeed, seed_development
 from entryway.services.connections import find_connection, insert_connection
 from entryway.services.logins import AuthRequest
+from entryway.store.after_commit import transaction
 from entryway.store.tables import auth_codes, auth_events, connections
 from tests.support.saml_builder import IdpKey, ResponseFields, new_id, shared_key
 
@@ -55,7 +56,7 @@ class SamlWorld:
         """A pending auth request bound to a fresh AuthnRequest ID, as start_login leaves it."""
         connection = connection or self.connection
         upstream = new_id()
-        with self.rt.engine.begin() as db:
+        with transaction(self.rt.engine) as db:
             request = logins.create_auth_request(
                 self.rt,
                 db,

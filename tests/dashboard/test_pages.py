@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from entryway.runtime import Runtime
 from entryway.services import auth_log, credentials, environments, owners
 from entryway.services.bootstrap import DevSeed
+from entryway.store.after_commit import transaction
 from entryway.store.tables import client_secrets, dashboard_owners, organizations, redirect_uris
 from tests.dashboard.conftest import EMAIL, PASSWORD, Browser, hidden, sign_in
 
@@ -257,7 +258,7 @@ def test_domains_and_connections_of_an_organization(browser: Browser, rt: Runtim
 
 def test_the_auth_log_page_filters_and_charts(browser: Browser, rt: Runtime, seed: DevSeed) -> None:
     env_id = seed.environment.id
-    with rt.engine.begin() as conn:
+    with transaction(rt.engine) as conn:
         auth_log.record(rt, conn, environment_id=env_id, status="SUCCESS", step="token", email="ada@acme.test")
         failure = auth_log.record(
             rt,

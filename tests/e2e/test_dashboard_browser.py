@@ -14,6 +14,7 @@ from entryway.dashboard.templates import NAV
 from entryway.runtime import Runtime
 from entryway.services import auth_log, owners
 from entryway.services.bootstrap import DevSeed, seed_development
+from entryway.store.after_commit import transaction
 from entryway.store.tables import client_secrets, organizations, portal_links
 from tests.support.server import free_port, running_server
 
@@ -48,7 +49,7 @@ def chromium() -> Iterator[Browser]:
 def live(rt: Runtime) -> Iterator[tuple[str, DevSeed]]:
     port = free_port()
     seed = seed_development(rt, f"http://127.0.0.1:{port}", "http://127.0.0.1:9/callback")
-    with rt.engine.begin() as conn:
+    with transaction(rt.engine) as conn:
         owners.add_owner(rt, conn, seed.environment.id, EMAIL, PASSWORD)
         auth_log.record(rt, conn, environment_id=seed.environment.id, status="SUCCESS", step="token", email="a@x.test")
         auth_log.record(

@@ -13,6 +13,7 @@ from entryway.events.types import EVENT_TYPES
 from entryway.runtime import Runtime
 from entryway.services import auth_log, connections, domains, organizations
 from entryway.services.bootstrap import DevSeed
+from entryway.store.after_commit import transaction
 from entryway.store.tables import events, webhook_deliveries
 
 
@@ -111,7 +112,7 @@ def test_login_outcomes_in_the_auth_log_are_events(
     env_id = seed.environment.id
     start = len(_types(rt, env_id))
     extra: dict[str, Any] = {"error_code": "invalid_status", "message": "The IdP said no"} if status == "FAILED" else {}
-    with rt.engine.begin() as conn:
+    with transaction(rt.engine) as conn:
         ref = auth_log.record(
             rt,
             conn,
@@ -139,7 +140,7 @@ def test_every_event_type_names_its_object() -> None:
 
 
 def _login_succeeded(rt: Runtime, seed: DevSeed) -> None:
-    with rt.engine.begin() as conn:
+    with transaction(rt.engine) as conn:
         auth_log.record(
             rt, conn, environment_id=seed.environment.id, status="PENDING", step="callback",
             organization_id=seed.organization_id, connection_id=seed.connection_id, email="ada@example.com",

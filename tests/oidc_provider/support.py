@@ -12,6 +12,7 @@ from entryway.runtime import Runtime
 from entryway.services import logins
 from entryway.services.bootstrap import DevSeed
 from entryway.services.connections import find_connection
+from entryway.store.after_commit import transaction
 from entryway.store.write_batch import WriteBatch
 
 ENV_URL = "http://localhost:8000"
@@ -49,7 +50,7 @@ def issue_code(
     code_challenge: str | None = None,
 ) -> str:
     """Create an auth request and complete it as a connector would; return the code the app receives."""
-    with rt.engine.begin() as conn:
+    with transaction(rt.engine) as conn:
         connection = find_connection(conn, seed.environment.id, seed.connection_id)
         assert connection is not None
         request = logins.create_auth_request(

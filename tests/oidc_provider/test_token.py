@@ -20,12 +20,13 @@ from entryway.clock import FrozenClock
 from entryway.model.environments import EnvironmentType
 from entryway.model.errors import OAuthError
 from entryway.model.scopes import MANAGEMENT_SCOPES
-from entryway.oidc_provider import token
+from entryway.oidc_provider import codes, token
 from entryway.runtime import Runtime
 from entryway.services import credentials, environments
 from entryway.services.bootstrap import DevSeed
 from entryway.store.tables import auth_codes, auth_events, revoked_tokens
 from tests.oidc_provider.support import CALLBACK, CHALLENGE, VERIFIER, code_form, issue_code
+from tests.support.login_counts import counted, logged
 
 
 @pytest.fixture
@@ -315,3 +316,36 @@ def test_concurrent_redemptions_of_one_code_issue_once_and_revoke_it(rt: Runtime
     with rt.engine.connect() as conn:
         revoked = {r.jti for r in conn.execute(select(revoked_tokens.c.jti))}
     assert revoked == {unverified(issued[0]["access_token"])["jti"]}
+    # One success and three second uses, as the auth log holds them: a loser's SUCCESS row is never stored.
+    assert counted(rt) == logged(rt, seed.environment.id)
+
+
+def test_a_redemption_that_lost_the_race_is_counted_once_as_its_failure(
+    http: TestClient, rt: Runtime, seed: DevSeed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loser reads the code while it is unused, then another request redeems it before the loser's write batch
+    is sent: the loser's guard matches nothing, so its SUCCESS row (given after the guard) is neither stored nor
+    counted, and its second use is counted once, by the auth log, not again by the token endpoint."""
+    code = issue_code(rt, seed)
+    form = FormData(list(code_form(seed, code).items()))
+    check_bindings = codes.check_bindings
+    winner: list[dict[str, Any]] = []
+    raced = False
+
+    def redeemed_meanwhile(grant: codes.CodeGrant, **bindings: Any) -> None:
+        nonlocal raced
+        check_bindings(grant, **bindings)
+        if not raced:  # the loser, between its read of the code and its write: the winner's whole exchange
+            raced = True
+            winner.append(token.exchange(rt, seed.environment, Headers({}), form))
+
+    monkeypatch.setattr(codes, "check_bindings", redeemed_meanwhile)
+    expect_error(post(http, code_form(seed, code)), "invalid_grant")
+    assert "access_token" in winner[0]
+
+    with rt.engine.connect() as conn:
+        token_steps = conn.execute(select(auth_events.c.status).where(auth_events.c.step == "token")).scalars().all()
+    assert sorted(token_steps) == ["FAILED", "SUCCESS"]
+    tally = counted(rt)
+    assert (tally[("SUCCESS", "", "token")], tally[("FAILED", "invalid_grant", "token")]) == (1, 1)
+    assert tally == logged(rt, seed.environment.id)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from entryway.services import connections
 from entryway.services.logins import PORTAL_TEST_CLIENT
+from entryway.store.after_commit import transaction
 from entryway.store.tables import auth_codes, auth_requests
 from tests.portal.conftest import Portal
 from tests.portal.test_portal_pages import IDP_ENTITY, _metadata, _new_connection
@@ -147,7 +148,7 @@ def test_a_disabled_connection_still_refuses_app_logins_dressed_as_tests(portal:
 
     connection_id = _ready_connection(portal)
     test_upstream = _start(portal, connection_id)
-    with portal.rt.engine.begin() as conn:
+    with transaction(portal.rt.engine) as conn:
         connection = connections.get_connection(conn, portal.seed.environment.id, connection_id)
         app_request = logins.create_auth_request(
             portal.rt,

@@ -4,7 +4,9 @@ sends it (store/write_batch.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import insert
@@ -81,11 +83,17 @@ def pending_request(rt: Runtime, env_id: str, key: str) -> None:
         conn.execute(insert(auth_requests), request_row(key, env_id))
 
 
-def login_batch(env_id: str, request_id: str, n: str) -> WriteBatch:
-    """As the ACS sends it: the replay record, the guard on the pending request, the code and its log row."""
+def login_batch(env_id: str, request_id: str, n: str, stored: list[str] | None = None) -> WriteBatch:
+    """As the ACS sends it: the replay record, the guard on the pending request, the code and its log row. Each
+    row's key is appended to `stored` (when given) once the row is stored and committed."""
+
+    def on_stored(key: str) -> Callable[[], None] | None:
+        return None if stored is None else partial(stored.append, key)
+
     batch = WriteBatch()
-    batch.insert(replay._REMEMBER, replay_row("assertion-" + n, env_id))
+    batch.insert(replay._REMEMBER, replay_row("assertion-" + n, env_id), on_stored("assertion-" + n))
     batch.guard(logins._COMPLETE_REQUEST, {"request_id": request_id})
-    batch.insert(logins._INSERT_CODE, {**code_row("code-" + n, env_id), "auth_request_id": request_id})
-    batch.insert(auth_log._INSERT_EVENT, auth_event_row("event-" + n, env_id))
+    code = {**code_row("code-" + n, env_id), "auth_request_id": request_id}
+    batch.insert(logins._INSERT_CODE, code, on_stored("code-" + n))
+    batch.insert(auth_log._INSERT_EVENT, auth_event_row("event-" + n, env_id), on_stored("event-" + n))
     return batch

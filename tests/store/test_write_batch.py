@@ -3,6 +3,8 @@ transaction on SQLite, with the same outcome on both.
 
 Every test runs on both backends. Rows a batch stores are compared, as the driver returns them, with rows
 SQLAlchemy stores; the guard decides the writes given after it; a unique violation stores nothing of the batch.
+What a row makes happen once stored (`on_stored`: the auth log's count of the login step) runs after the commit,
+and only for the rows stored.
 The round trips on PostgreSQL are counted in tests/store/test_round_trips.py. That a consuming step's batch
 commits only after its statement answered is tested end to end in tests/operations/test_faults.py (an instance
 killed mid-ACS: the login completes on another; it fails with the ACS's batch sent as one autocommit statement).
@@ -11,6 +13,7 @@ killed mid-ACS: the login completes on another; it fails with the ACS's batch se
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -22,10 +25,12 @@ from entryway.oidc_provider import codes
 from entryway.runtime import Runtime
 from entryway.services import auth_log, logins
 from entryway.services.bootstrap import DevSeed
+from entryway.store.after_commit import transaction
 from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import auth_codes, auth_events, auth_requests, connections, saml_replay
-from entryway.store.write_batch import WriteBatch
+from entryway.store.write_batch import Commit, WriteBatch
 from tests.store.login_rows import INSERTS, NOW, auth_event_row, code_row, login_batch, pending_request, request_row
+from tests.support.login_counts import counted, logged
 
 
 def _stored(engine: Engine, table: Table, keys: tuple[str, ...]) -> dict[str, tuple[Any, ...]]:
@@ -67,9 +72,12 @@ def test_a_batch_stores_every_login_row_as_sqlalchemy_stores_it(rt: Runtime, see
 def test_the_writes_after_the_guard_are_stored_only_when_it_matched(rt: Runtime, seed: DevSeed) -> None:
     env_id = seed.environment.id
     pending_request(rt, env_id, "req_1")
-    assert login_batch(env_id, "req_1", "1").execute(rt.engine) is True
+    stored: list[str] = []
+    assert login_batch(env_id, "req_1", "1", stored).execute(rt.engine) is True
+    assert stored == ["assertion-1", "code-1", "event-1"]
     # The request is no longer pending: the second batch's guard matches nothing.
-    assert login_batch(env_id, "req_1", "2").execute(rt.engine) is False
+    assert login_batch(env_id, "req_1", "2", stored).execute(rt.engine) is False
+    assert stored == ["assertion-1", "code-1", "event-1", "assertion-2"]
     with rt.engine.connect() as conn:
         assert conn.execute(select(auth_requests.c.status)).scalar_one() == "completed"
         assert conn.execute(select(auth_codes.c.code_hash)).scalars().all() == ["code-1"]
@@ -85,8 +93,10 @@ def test_a_unique_violation_fails_the_whole_batch_and_stores_nothing_of_it(rt: R
     pending_request(rt, env_id, "req_2")
     with rt.engine.begin() as conn:
         replay.remember_assertion(conn, "assertion-3", "con_1", NOW)
+    stored: list[str] = []
     with pytest.raises(IntegrityError):
-        login_batch(env_id, "req_2", "3").execute(rt.engine)
+        login_batch(env_id, "req_2", "3", stored).execute(rt.engine)
+    assert stored == []
     with rt.engine.connect() as conn:
         assert conn.execute(select(auth_requests.c.status)).scalar_one() == "pending"
         assert conn.execute(select(auth_codes)).first() is None
@@ -98,13 +108,44 @@ def test_a_unique_violation_fails_the_whole_batch_and_stores_nothing_of_it(rt: R
 def test_a_batch_sent_inside_the_callers_transaction_rolls_back_with_it(rt: Runtime, seed: DevSeed) -> None:
     env_id = seed.environment.id
     pending_request(rt, env_id, "req_3")
-    with pytest.raises(RuntimeError, match="the caller fails"), rt.engine.begin() as conn:
-        assert login_batch(env_id, "req_3", "5").execute_in(conn) is True
+    stored: list[str] = []
+    batch = login_batch(env_id, "req_3", "5", stored)
+    auth_log.record(rt, batch, environment_id=env_id, status=auth_log.PENDING, step="callback")
+    with pytest.raises(RuntimeError, match="the caller fails"), transaction(rt.engine) as conn:
+        assert batch.execute_in(conn) is True
         raise RuntimeError("the caller fails after the batch")
     with rt.engine.connect() as conn:
         assert conn.execute(select(auth_requests.c.status)).scalar_one() == "pending"
         assert conn.execute(select(saml_replay)).first() is None
         assert conn.execute(select(auth_codes)).first() is None
+    # Nothing of the batch was stored, so nothing of it counted: not the login step either.
+    assert stored == [] and not counted(rt) and not logged(rt, env_id)
+
+
+def test_a_batch_sent_inside_the_callers_transaction_counts_once_that_commits(rt: Runtime, seed: DevSeed) -> None:
+    env_id = seed.environment.id
+    pending_request(rt, env_id, "req_5")
+    stored: list[str] = []
+    batch = login_batch(env_id, "req_5", "7", stored)
+    auth_log.record(rt, batch, environment_id=env_id, status=auth_log.PENDING, step="callback")
+    with transaction(rt.engine) as conn:
+        assert batch.execute_in(conn) is True
+        assert stored == [] and not counted(rt)  # stored, not yet committed
+    assert stored == ["assertion-7", "code-7", "event-7"]
+    assert counted(rt) == {("PENDING", "", "callback"): 1}  # login_batch's own log row (event-7) counts nothing
+
+
+@pytest.mark.parametrize("commit", ["after_answer", "with_statement"])
+def test_a_sent_batch_counts_what_it_stored(rt: Runtime, seed: DevSeed, commit: Commit) -> None:
+    # On PostgreSQL "with_statement" is one autocommit statement: its rows count once it answered.
+    env_id = seed.environment.id
+    stored: list[str] = []
+    batch = WriteBatch()
+    batch.insert(logins._INSERT_REQUEST, request_row("req_6", env_id), partial(stored.append, "req_6"))
+    auth_log.record(rt, batch, environment_id=env_id, status=auth_log.INITIATED, step="authorize")
+    assert batch.execute(rt.engine, commit=commit) is True
+    assert stored == ["req_6"]
+    assert counted(rt) == logged(rt, env_id) == {("INITIATED", "", "authorize"): 1}
 
 
 def test_a_batch_without_a_guard_stores_everything(rt: Runtime, seed: DevSeed) -> None:
@@ -153,3 +194,4 @@ def test_a_code_redeemed_meanwhile_makes_the_exchange_a_second_use(rt: Runtime, 
     with rt.engine.connect() as conn:
         assert conn.execute(select(auth_codes.c.issued_jti)).scalar_one() == "jti_1"
         assert conn.execute(select(auth_events).where(auth_events.c.status == "SUCCESS")).first() is None
+    assert not counted(rt)  # the SUCCESS given after the guard was not stored: not counted either

@@ -53,8 +53,8 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.logins = Counter(
             "entryway_login_events",
-            "Login steps recorded in the auth log, and token requests refused before a code was looked up, by "
-            "outcome and contract error code",
+            "Login steps recorded in the auth log (counted once committed), and token requests refused before a "
+            "code was looked up, by outcome and contract error code",
             ["outcome", "error_code", "step"],
             registry=self.registry,
         )

@@ -22,6 +22,7 @@ from entryway.runtime import Runtime
 from entryway.services import auth_log
 from entryway.services.environments import Environment
 from entryway.services.logins import hash_code
+from entryway.store.after_commit import transaction
 from entryway.store.hot_statements import HotStatement
 from entryway.store.insert_if_absent import insert_if_absent
 from entryway.store.tables import auth_codes, revoked_tokens
@@ -161,7 +162,7 @@ def record_exchange_failure(rt: Runtime, env: Environment, grant: CodeGrant | No
     error.in_auth_log = True
     if grant is not None and grant.used_time is not None:
         return  # a reused code is recorded by revoke_after_reuse, with what it revoked
-    with rt.engine.begin() as conn:
+    with transaction(rt.engine) as conn:
         auth_log.record(
             rt,
             conn,

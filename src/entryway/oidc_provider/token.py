@@ -19,6 +19,7 @@ from entryway.services import auth_log
 from entryway.services.credentials import Client
 from entryway.services.environments import Environment
 from entryway.services.logins import cached_connection
+from entryway.store.after_commit import transaction
 from entryway.store.db import reading
 from entryway.store.write_batch import WriteBatch
 from entryway.web.requests import client_ip, request_environment, runtime
@@ -153,7 +154,7 @@ def authorization_code(rt: Runtime, env: Environment, client: Client, form: Form
             codes.record_exchanged(rt, writes, grant)
             reused = not writes.execute(rt.engine)
         if reused:
-            with rt.engine.begin() as conn:
+            with transaction(rt.engine) as conn:
                 codes.revoke_after_reuse(rt, conn, env, grant)
     except OAuthError as exc:
         # Nothing of the step was stored; the failure is recorded on its own (a failure is not the hot path).

@@ -29,6 +29,7 @@ from entryway.services import auth_log, logins
 from entryway.services.auth_log import AuthEvent
 from entryway.services.environments import Environment
 from entryway.services.logins import PORTAL_TEST_CLIENT, AuthRequest, hash_code
+from entryway.store.after_commit import transaction
 from entryway.store.tables import auth_codes, auth_events, portal_test_logins
 
 
@@ -38,7 +39,7 @@ def result_url(env: Environment, connection_id: str) -> str:
 
 def start(rt: Runtime, env: Environment, connection: SsoConnection) -> AuthRequest:
     """Store the test's auth request and remember it as the connection's newest test."""
-    with rt.engine.begin() as conn:
+    with transaction(rt.engine) as conn:
         request = logins.create_auth_request(
             rt,
             conn,

@@ -6,6 +6,10 @@ accepted, a code issued to the app) -> SUCCESS (the app exchanged the code for t
 FAILED. Each step appends one row, written in the transaction the step already has, so the log costs one
 insert per step and never disagrees with what the step did.
 
+`entryway_login_events_total` counts a step once its row is committed, and never a row that was not stored (a
+redemption that lost a race, a replayed assertion, a rolled-back transaction): the counter and the log agree. A
+row written on a connection therefore needs the transaction opened by `store.after_commit.transaction`.
+
 The diagnosis holds wanted/got detail about configuration (an audience, an issuer, a certificate
 fingerprint) and never secrets, tokens, codes, raw assertions or attribute values.
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
@@ -114,8 +119,8 @@ def record(
             client_ip=client_ip,
             create_time=now,
         ),
+        partial(rt.metrics.login_event, status, error_code, step),
     )
-    rt.metrics.login_event(status, error_code, step)
     event_type = _LOGIN_EVENTS.get((status, step)) or (
         "sso.login_failed" if status == FAILED and step not in _LOGOUT_STEPS else None
     )

@@ -23,6 +23,7 @@ from entryway.services import auth_log
 from entryway.services.connections import find_connection
 from entryway.services.environments import Environment
 from entryway.services.login_routes import route_entries, route_for_domain, route_for_organization
+from entryway.store.after_commit import transaction
 from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import auth_codes, auth_requests
 from entryway.store.write_batch import WriteBatch, Writes, insert_row
@@ -318,7 +319,7 @@ def fail_login(
     client_ip: str | None = None,
 ) -> tuple[str, str | None]:
     """Record a failed step; return (err_ reference, app redirect URL or None when there is no safe target)."""
-    with rt.engine.begin() as conn:
+    with transaction(rt.engine) as conn:
         ref = auth_log.record(
             rt,
             conn,

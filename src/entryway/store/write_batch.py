@@ -27,6 +27,13 @@ its auth request merely expires unused) may ask for `commit="with_statement"`: o
 
 `insert_row(target, statement, values)` lets a service write either to a batch or to a connection inside the
 caller's own transaction (the admin portal's test login, IdP-initiated SSO), with the same code.
+
+A row may come with `on_stored`, what to do outside the database once the row is stored (the auth log counts
+the login step in `entryway_login_events_total`): it runs after the COMMIT of the transaction that stored the row,
+and never for a row that was not stored (given after a guard that did not match, in a batch that failed on a
+unique violation, or in a transaction that rolled back). A batch sent inside the caller's transaction, and a row
+inserted on a connection, leave it to `store.after_commit.transaction`, which the caller opens instead of
+`engine.begin()`.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, Insert, Select, Table, Update, bindparam, func, insert, literal, select
 
+from entryway.store.after_commit import OnCommit, after_commit, transaction
 from entryway.store.db import read_connection
 from entryway.store.hot_statements import HotStatement
 
@@ -49,24 +57,28 @@ _MAX_SHAPES = 256
 _shapes: dict[tuple[Any, ...], HotStatement] = {}
 _shapes_lock = threading.Lock()
 
+# An insert: its HotStatement, its table, its values, and what to run once the row is stored and committed.
+_Row = tuple[HotStatement, Table, dict[str, Any], OnCommit | None]
+
 
 class WriteBatch:
     """Inserts, at most one guarding UPDATE, and the inserts that happen only if the guard matched a row."""
 
     def __init__(self) -> None:
-        # Each insert as (its HotStatement, its table, its values).
-        self._before: list[tuple[HotStatement, Table, dict[str, Any]]] = []
+        self._before: list[_Row] = []
         self._guard: tuple[HotStatement, dict[str, Any]] | None = None
-        self._after: list[tuple[HotStatement, Table, dict[str, Any]]] = []
+        self._after: list[_Row] = []
 
-    def insert(self, statement: HotStatement, values: Mapping[str, Any]) -> None:
-        """Add the row `statement` (a HotStatement of `insert(table)`) would insert with `values`."""
+    def insert(self, statement: HotStatement, values: Mapping[str, Any], on_stored: OnCommit | None = None) -> None:
+        """Add the row `statement` (a HotStatement of `insert(table)`) would insert with `values`; `on_stored` runs
+        once the row is stored and committed, never if it is not."""
         table = _table_of(statement)
         missing = _python_defaults(table) - values.keys()
         if missing:
             given = ", ".join(sorted(missing))
             raise ValueError(f"{table.name}: give every column with a Python-side default ({given})")
-        (self._after if self._guard is not None else self._before).append((statement, table, dict(values)))
+        row = (statement, table, dict(values), on_stored)
+        (self._after if self._guard is not None else self._before).append(row)
 
     def guard(self, statement: HotStatement, values: Mapping[str, Any]) -> None:
         """The UPDATE (of one row, by key and condition) that decides whether the inserts given after it happen."""
@@ -86,34 +98,45 @@ class WriteBatch:
             return True
         if commit == "with_statement" and engine.dialect.name == "postgresql":
             with read_connection(engine) as conn:  # autocommit: the one statement is its own transaction
-                return self._as_one_statement(conn)
-        with engine.begin() as conn:
+                matched = self._as_one_statement(conn)
+            for on_stored in self._stored(matched):
+                on_stored()
+            return matched
+        with transaction(engine) as conn:
             return self.execute_in(conn)
 
     def execute_in(self, conn: Connection) -> bool:
-        """Store the batch inside the caller's transaction (beside writes of the caller's own)."""
+        """Store the batch inside the caller's transaction (beside writes of the caller's own). The rows'
+        `on_stored` run once that transaction has committed: the caller opens it with
+        `store.after_commit.transaction(engine)`."""
         if not self._before and self._guard is None:
             return True
-        if conn.dialect.name == "postgresql":
-            return self._as_one_statement(conn)
-        return self._one_by_one(conn)
+        matched = self._as_one_statement(conn) if conn.dialect.name == "postgresql" else self._one_by_one(conn)
+        for on_stored in self._stored(matched):
+            after_commit(conn, on_stored)
+        return matched
+
+    def _stored(self, matched: bool) -> list[OnCommit]:
+        """The `on_stored` of the rows the batch stored: those given before the guard, and after it if it matched."""
+        rows = self._before + self._after if matched else self._before
+        return [row[3] for row in rows if row[3] is not None]
 
     def _one_by_one(self, conn: Connection) -> bool:
-        for statement, _table, values in self._before:
+        for statement, _table, values, _on_stored in self._before:
             statement.run(conn, values)
         if self._guard is not None:
             guard, given = self._guard
             if guard.run(conn, given) != 1:
                 return False
-        for statement, _table, values in self._after:
+        for statement, _table, values, _on_stored in self._after:
             statement.run(conn, values)
         return True
 
     def _as_one_statement(self, conn: Connection) -> bool:
         shape = (
-            tuple((table, tuple(sorted(values))) for _statement, table, values in self._before),
+            tuple((table, tuple(sorted(values))) for _statement, table, values, _on_stored in self._before),
             (self._guard[0], tuple(sorted(self._guard[1]))) if self._guard is not None else None,
-            tuple((table, tuple(sorted(values))) for _statement, table, values in self._after),
+            tuple((table, tuple(sorted(values))) for _statement, table, values, _on_stored in self._after),
         )
         statement = _shapes.get(shape)
         if statement is None:
@@ -122,11 +145,11 @@ class WriteBatch:
                 if len(_shapes) < _MAX_SHAPES:
                     _shapes[shape] = statement
         parameters: dict[str, Any] = {}
-        for n, (_statement, _table, values) in enumerate(self._before):
+        for n, (_statement, _table, values, _on_stored) in enumerate(self._before):
             parameters.update({f"b{n}_{column}": value for column, value in values.items()})
         if self._guard is not None:
             parameters.update(self._guard[1])
-        for n, (_statement, _table, values) in enumerate(self._after):
+        for n, (_statement, _table, values, _on_stored) in enumerate(self._after):
             parameters.update({f"a{n}_{column}": value for column, value in values.items()})
         row = statement.first(conn, parameters)
         assert row is not None  # the composed SELECT always answers one row
@@ -137,12 +160,17 @@ Writes = Connection | WriteBatch
 """Where a service's inserts go: a connection inside the caller's transaction, or a batch the caller sends."""
 
 
-def insert_row(target: Writes, statement: HotStatement, values: Mapping[str, Any]) -> None:
-    """Insert one row now (a connection) or with the batch (a WriteBatch)."""
+def insert_row(
+    target: Writes, statement: HotStatement, values: Mapping[str, Any], on_stored: OnCommit | None = None
+) -> None:
+    """Insert one row now (a connection: `on_stored` runs after its transaction commits, see
+    store/after_commit.py) or with the batch (a WriteBatch: once the batch's row is stored and committed)."""
     if isinstance(target, WriteBatch):
-        target.insert(statement, values)
+        target.insert(statement, values, on_stored)
     else:
         statement.run(target, values)
+        if on_stored is not None:
+            after_commit(target, on_stored)
 
 
 def _compose(

@@ -12,6 +12,7 @@ import pytest
 from entryway.clock import FrozenClock
 from entryway.services.connections import find_connection
 from tests.connectors.support import CALLBACK, SamlWorld, outcome, query
+from tests.support.login_counts import counted, logged
 from tests.support.saml_builder import build_response, encode, sign_assertion
 
 
@@ -150,6 +151,19 @@ def test_replayed_response_is_refused(world: SamlWorld) -> None:
     again = world.post(response, request.id)
     assert outcome(again) == "invalid_saml_response"
     assert "replay" in _last_diagnosis(world, "invalid_saml_response")["got"]
+
+
+def test_a_replayed_response_counts_only_what_the_auth_log_holds(world: SamlWorld) -> None:
+    # The replay's write batch fails on the replay record's unique key: its PENDING row is never stored, so it is
+    # not counted either; its refusal is (once).
+    request, upstream = world.new_login()
+    response = encode(sign_assertion(build_response(world.fields(upstream)), world.idp))
+    assert outcome(world.post(response, request.id)) == "code"
+    assert outcome(world.post(response, request.id)) == "invalid_saml_response"
+    tally = counted(world.rt)
+    assert tally[("PENDING", "", "callback")] == 1
+    assert tally[("FAILED", "invalid_saml_response", "callback")] == 1
+    assert tally == logged(world.rt, world.env_id)
 
 
 def test_non_success_status_is_invalid_status_and_goes_back_to_the_app(world: SamlWorld) -> None:

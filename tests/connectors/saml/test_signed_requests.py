@@ -21,6 +21,7 @@ from signxml.exceptions import InvalidDigest
 from entryway.connectors.registry import connector_for
 from entryway.keys.material import load_certificate
 from entryway.services import logins
+from entryway.store.after_commit import transaction
 from tests.connectors.support import SamlWorld
 
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
@@ -28,7 +29,7 @@ MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 
 
 def _start(world: SamlWorld, login_hint: str | None = None) -> tuple[str, object]:
-    with world.rt.engine.begin() as db:
+    with transaction(world.rt.engine) as db:
         request = logins.create_auth_request(
             world.rt,
             db,

@@ -14,12 +14,13 @@ from entryway.connectors.registry import connector_for
 from entryway.model.connections import ConnectionType, Provider
 from entryway.services import logins
 from entryway.services.connections import insert_connection
+from entryway.store.after_commit import transaction
 from tests.connectors.support import IDP_SSO_URL, SamlWorld, query
 from tests.support.saml_builder import SAML, SAMLP
 
 
 def _pending(world: SamlWorld, login_hint: str | None = None) -> logins.AuthRequest:
-    with world.rt.engine.begin() as db:
+    with transaction(world.rt.engine) as db:
         return logins.create_auth_request(
             world.rt,
             db,

@@ -19,6 +19,7 @@ from entryway.runtime import Runtime
 from entryway.services import environments, logins
 from entryway.services.bootstrap import DevSeed, seed_development, simulator_urls
 from entryway.services.connections import find_connection, insert_connection
+from entryway.store.after_commit import transaction
 from entryway.store.tables import organizations
 from tests.connectors.support import CALLBACK, ENV_URL, SamlWorld, make_world, outcome, query
 
@@ -37,7 +38,7 @@ def _simulator(world: SamlWorld) -> SsoConnection:
 
 def _start(world: SamlWorld, simulator: SsoConnection, login_hint: str | None = None) -> tuple[str, dict[str, str]]:
     """Start a login on the simulator connection; return the auth request ID and the redirect's parameters."""
-    with world.rt.engine.begin() as db:
+    with transaction(world.rt.engine) as db:
         request = logins.create_auth_request(
             world.rt,
             db,

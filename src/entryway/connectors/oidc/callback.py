@@ -28,6 +28,7 @@ from entryway.services import logins
 from entryway.services.connections import find_connection, oidc_client_secret
 from entryway.services.environments import Environment
 from entryway.services.logins import AuthRequest
+from entryway.store.after_commit import transaction
 from entryway.store.write_batch import WriteBatch
 from entryway.web.redirects import no_store_redirect
 
@@ -153,7 +154,7 @@ def finish_login(
         session_id = new_id("ses")
         writes = WriteBatch()
         url = logins.complete_login(rt, writes, request, connection, profile, client_ip, session_id=session_id)
-        with rt.engine.begin() as db:
+        with transaction(rt.engine) as db:
             if not writes.execute_in(db):
                 raise logins.already_completed()
             if idp_id_token is not None:

@@ -31,6 +31,7 @@ from entryway.runtime import Runtime
 from entryway.services import logins
 from entryway.services.environments import Environment
 from entryway.services.logins import AuthRequest
+from entryway.store.after_commit import transaction
 from entryway.store.write_batch import WriteBatch
 from entryway.web.redirects import no_store_redirect
 
@@ -138,7 +139,7 @@ def finish_login(
         # One transaction: find the login the signed InResponseTo answers, then one write batch (one statement on
         # PostgreSQL) remembers the assertion and finishes the login if it is still pending (store/write_batch.py).
         try:
-            with rt.engine.begin() as db:
+            with transaction(rt.engine) as db:
                 request = _answered_request(db, env, connection, assertion.in_response_to, relay_state)
                 logins.check_connection_active(connection, request)
                 writes = WriteBatch()

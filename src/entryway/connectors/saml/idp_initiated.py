@@ -20,6 +20,7 @@ from entryway.oidc_provider import signing
 from entryway.runtime import Runtime
 from entryway.services import auth_log
 from entryway.services.environments import Environment, default_redirect_uri
+from entryway.store.after_commit import transaction
 from entryway.web.urls import with_query
 
 TOKEN_TTL = timedelta(seconds=300)
@@ -70,7 +71,7 @@ def idp_initiated_redirect(
         claims["relay_state"] = relay_state
     token = signing.sign(rt, env, claims)
     try:
-        with rt.engine.begin() as db:
+        with transaction(rt.engine) as db:
             remember_assertion(db, assertion.assertion_id, connection.id, assertion.retain_until)
             auth_log.record(
                 rt,

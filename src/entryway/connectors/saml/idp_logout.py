@@ -26,6 +26,7 @@ from entryway.model.errors import LoginError
 from entryway.runtime import Runtime
 from entryway.services import auth_log
 from entryway.services.environments import Environment
+from entryway.store.after_commit import transaction
 
 
 def replay_key(request_id: str) -> str:
@@ -56,7 +57,7 @@ def answer_logout_request(
     )
     key = signing_key(rt, env.id, now)
     try:
-        with rt.engine.begin() as db:
+        with transaction(rt.engine) as db:
             remember_assertion(db, replay_key(request.id), connection.id, request.retain_until)
             ended = login_sessions.end_sessions_named(
                 db,

@@ -25,6 +25,7 @@ from entryway.runtime import Runtime
 from entryway.services import auth_log
 from entryway.services.connections import find_connection
 from entryway.services.environments import Environment
+from entryway.store.after_commit import transaction
 from entryway.store.tables import saml_logouts
 
 log = logging.getLogger("entryway.saml.logout")
@@ -70,7 +71,7 @@ def start_logout(
         return None
     url, binding = endpoint
     message = build_logout_request(connection, session, url, now)
-    with rt.engine.begin() as db:
+    with transaction(rt.engine) as db:
         if not login_sessions.end_session(db, session.session_id, now, rt.settings.access_token_ttl_seconds):
             return None  # another logout of this session won the race; its LogoutRequest went to the IdP
         db.execute(
@@ -163,7 +164,7 @@ def finish_logout(
                 .values(status="failed")
             )
         raise
-    with rt.engine.begin() as db:
+    with transaction(rt.engine) as db:
         done = db.execute(
             update(saml_logouts)
             .where(saml_logouts.c.id == row.id, saml_logouts.c.status == "pending")

@@ -1,0 +1,59 @@
+"""What a transaction makes happen outside the database (a login counted in a metric) happens once it committed.
+
+SQLAlchemy Core has no hook after a COMMIT: its `commit` event fires before the COMMIT is sent, so a COMMIT that
+fails (a dropped connection, an instance killed before PostgreSQL answered) would still have had its effects.
+`transaction(engine)` is `engine.begin()` that, once the COMMIT returned, runs what `after_commit(conn, ...)` was
+given on its connection, in that order; when the block raises or the COMMIT fails, it runs none of it.
+
+`after_commit` on a connection `transaction` did not open is a call site that forgot it. The test suite sets `strict`,
+so that such a call site raises and the test that reaches it fails. A server runs the effect at once instead (the
+old behaviour: a count that a rollback may yet contradict) and warns once: a metric must never fail a login.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine
+
+log = logging.getLogger("entryway.store")
+
+OnCommit = Callable[[], None]
+
+strict = False  # tests/conftest.py sets it: a call site without `transaction` fails the test that reaches it
+_warned = False
+
+# The open transactions' pending effects, by connection: each entry lives only inside its `transaction` block, so
+# the dict holds at most one entry per connection in use. One thread uses a connection at a time.
+_pending: dict[Connection, list[OnCommit]] = {}
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """`engine.begin()`; once its COMMIT has returned, run what `after_commit` was given on the connection."""
+    effects: list[OnCommit] = []
+    with engine.begin() as conn:
+        _pending[conn] = effects
+        try:
+            yield conn
+        finally:
+            del _pending[conn]
+    for effect in effects:
+        effect()
+
+
+def after_commit(conn: Connection, effect: OnCommit) -> None:
+    """Run `effect` once the transaction `conn` is in has committed; never if it rolls back."""
+    effects = _pending.get(conn)
+    if effects is not None:
+        effects.append(effect)
+        return
+    if strict:
+        raise RuntimeError("after_commit needs a connection opened by store.after_commit.transaction(engine)")
+    global _warned
+    if not _warned:
+        _warned = True
+        log.warning("a transaction not opened by store.after_commit.transaction: its effects run before its commit")
+    effect()
