@@ -1,9 +1,13 @@
-"""Faults, each provoked for real: PostgreSQL stopped under load, an instance SIGKILLed mid-login, one SAML
-response posted to two instances at once, Redis gone. PostgreSQL and Redis here are private servers of the
-test's own (tests/support/private_services.py); the machine's shared ones are never stopped."""
+"""Faults, each provoked for real: PostgreSQL stopped under load, an instance SIGKILLed while its ACS or its token
+request waits in its transaction, SAML answers raced to two instances at once, Redis gone and Redis restarted.
+PostgreSQL and Redis here are private servers of the test's own (tests/support/private_services.py); the
+machine's shared ones are never stopped. PostgreSQL restarted mid-step: test_database_restart.py; its host cut
+off: test_database_unreachable.py."""
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,7 +18,10 @@ import psycopg
 import pytest
 import redis
 
+from entryway.services.logins import hash_code
+from entryway.shared_redis import RETRY_SECONDS
 from tests.operations.conftest import Deployment, deploy
+from tests.support.database_waits import codes_per_login, row_locked, wait_for, waiting_on_lock
 from tests.support.instances import Balancer, Instance, running_instance, running_instances
 from tests.support.login_steps import Login, acs, authorize, full_login, idp_answer, token, userinfo
 from tests.support.private_services import PrivatePostgres, private_redis
@@ -25,27 +32,6 @@ pytestmark = pytest.mark.e2e
 # Each fault is provoked with the login steps in the thread pool (the default) and on the event loop
 # (ENTRYWAY_LOGIN_STEPS_IN_PLACE=1, web/step_runner.py), where a step that waits holds its whole worker.
 STEP_MODES = pytest.mark.parametrize("in_place", ["0", "1"], ids=["thread-pool", "in-place"])
-
-
-def _waiting_on_lock(database_url: str, count: int = 1) -> bool:
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
-        ).fetchone()
-    return bool(row and row[0] >= count)
-
-
-def _wait_for(condition: object, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
-
-
-def _codes_per_login(database_url: str) -> dict[str, int]:
-    with psycopg.connect(database_url) as conn:
-        rows = conn.execute("SELECT auth_request_id, count(*) FROM auth_codes GROUP BY auth_request_id").fetchall()
-    return {r[0]: r[1] for r in rows}
 
 
 # --- PostgreSQL stopped under load ---------------------------------------------------------------------------
@@ -107,10 +93,10 @@ def test_postgres_stopped_under_load(private_pg: PrivatePostgres, tmp_path: Path
         for w in workers:
             w.start()
         try:
-            _wait_for(lambda: len(report.completed) >= 3, "no login completed before the outage", 120)
+            wait_for(lambda: len(report.completed) >= 3, "no login completed before the outage", 120)
             private_pg.stop("fast")
             before = len(report.completed)
-            _wait_for(lambda: len(report.unavailable) >= 6, "no 503 while PostgreSQL was down", 60)
+            wait_for(lambda: len(report.unavailable) >= 6, "no 503 while PostgreSQL was down", 60)
 
             ready = lb.http.get(f"{instances[0].base}/readyz")
             assert ready.status_code == 503 and ready.json()["database"] == "unreachable"
@@ -118,7 +104,7 @@ def test_postgres_stopped_under_load(private_pg: PrivatePostgres, tmp_path: Path
             time.sleep(1)
 
             private_pg.start()  # the same instances keep running: no restart of Entryway
-            _wait_for(
+            wait_for(
                 lambda: len(report.completed) >= before + 6, "logins did not resume after PostgreSQL came back", 120
             )
             assert lb.http.get(f"{instances[1].base}/readyz").status_code == 200
@@ -139,7 +125,7 @@ def test_postgres_stopped_under_load(private_pg: PrivatePostgres, tmp_path: Path
     # No code lost (every login that got one redeemed it) and none issued twice.
     codes = [login.code for login in report.completed]
     assert len(codes) == len(set(codes))
-    per_login = _codes_per_login(deployment.database_url)
+    per_login = codes_per_login(deployment.database_url)
     assert set(per_login.values()) == {1}, per_login
     assert all(login.tokens.get("access_token") for login in report.completed)
 
@@ -172,9 +158,7 @@ def test_instance_killed_mid_login_completes_on_another(deployment: Deployment, 
 
                 thread = threading.Thread(target=post)
                 thread.start()
-                _wait_for(
-                    lambda: _waiting_on_lock(deployment.database_url), "the ACS request never reached the database"
-                )
+                wait_for(lambda: waiting_on_lock(deployment.database_url), "the ACS request never reached the database")
                 doomed.kill()
                 doomed.wait()
                 thread.join(timeout=30)
@@ -187,7 +171,60 @@ def test_instance_killed_mid_login_completes_on_another(deployment: Deployment, 
             assert response.status_code == 302 and login.code, response.text
             assert token(lb, survivor, login).status_code == 200
             assert userinfo(lb, survivor, login).json()["email"] == "jane@example.com"
-            assert list(_codes_per_login(deployment.database_url).values()) == [1]
+            assert list(codes_per_login(deployment.database_url).values()) == [1]
+        finally:
+            lb.close()
+
+
+def _jti(access_token: str) -> str:
+    payload = access_token.split(".")[1]
+    return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["jti"])
+
+
+@STEP_MODES
+def test_instance_killed_during_the_token_request_the_code_is_redeemed_on_another(
+    deployment: Deployment, in_place: str
+) -> None:
+    """The redemption is sent and waiting in its transaction when the instance dies: the code must stay
+    unredeemed (no COMMIT was ever sent), so the app's retry on another instance gets the tokens, once."""
+    env = deployment.env(ENTRYWAY_LOGIN_STEPS_IN_PLACE=in_place)
+    url = deployment.database_url
+    with (
+        running_instance("doomed", env) as doomed,
+        running_instance("survivor", env) as survivor,
+    ):
+        lb = Balancer(deployment.app.env_url)
+        try:
+            login = Login(deployment.app)
+            for step, wanted in ((authorize, 302), (idp_answer, 200), (acs, 302)):
+                assert step(lb, doomed, login).status_code == wanted
+            assert login.code
+            outcome: list[object] = []
+
+            def exchange() -> None:
+                try:
+                    outcome.append(token(lb, doomed, login))
+                except httpx.TransportError as exc:
+                    outcome.append(exc)
+
+            # The code's row is locked: the request reads it, then its UPDATE waits on the lock, sent but unanswered.
+            with row_locked(url, "auth_codes", "code_hash", hash_code(login.code)):
+                thread = threading.Thread(target=exchange)
+                thread.start()
+                wait_for(lambda: waiting_on_lock(url), "the token request never reached the database")
+                doomed.kill()
+                doomed.wait()
+                thread.join(timeout=30)
+            # The lock is gone: a redemption committed with its statement would now be stored for the dead instance.
+            assert outcome and isinstance(outcome[0], httpx.TransportError), outcome
+
+            response = token(lb, survivor, login)
+            assert response.status_code == 200, response.text
+            assert userinfo(lb, survivor, login).json()["email"] == "jane@example.com"
+            with psycopg.connect(url) as conn:
+                redeemed = conn.execute("SELECT issued_jti FROM auth_codes WHERE used_time IS NOT NULL").fetchall()
+                revoked = conn.execute("SELECT count(*) FROM revoked_tokens").fetchone()
+            assert redeemed == [(_jti(login.tokens["access_token"]),)] and revoked == (0,), (redeemed, revoked)
         finally:
             lb.close()
 
@@ -196,16 +233,27 @@ def test_instance_killed_mid_login_completes_on_another(deployment: Deployment, 
 
 
 @STEP_MODES
-def test_same_saml_response_on_two_instances_at_once_succeeds_once(deployment: Deployment, in_place: str) -> None:
+@pytest.mark.parametrize("responses", ["same", "two"], ids=["one-response-twice", "two-responses-to-one-login"])
+def test_saml_answers_raced_on_two_instances_complete_the_login_once(
+    deployment: Deployment, in_place: str, responses: str
+) -> None:
+    """The same response posted twice (a double submit, a replay) is stopped by the replay record and by the login
+    no longer pending; two responses to one login (the IdP asked twice: two assertion IDs) by the latter alone."""
     with running_instances(2, deployment.env(ENTRYWAY_LOGIN_STEPS_IN_PLACE=in_place)) as (first, second):
         lb = Balancer(deployment.app.env_url)
         try:
             login = Login(deployment.app)
             assert authorize(lb, first, login).status_code == 302
             assert idp_answer(lb, second, login).status_code == 200
+            posted = [login.answer]
+            if responses == "two":
+                assert idp_answer(lb, first, login).status_code == 200
+                posted.append(login.answer)
+                assert posted[0]["SAMLResponse"] != posted[1]["SAMLResponse"]
             answers: list[httpx.Response] = []
             twins = [
-                Login(deployment.app, verifier=login.verifier, state=login.state, answer=login.answer) for _ in range(2)
+                Login(deployment.app, verifier=login.verifier, state=login.state, answer=posted[n % len(posted)])
+                for n in range(2)
             ]
             # Both posts wait on the same lock, so they truly race once it is released.
             with psycopg.connect(deployment.database_url) as blocker:
@@ -216,7 +264,7 @@ def test_same_saml_response_on_two_instances_at_once_succeeds_once(deployment: D
                 ]
                 for t in threads:
                     t.start()
-                _wait_for(lambda: _waiting_on_lock(deployment.database_url, 2), "both posts never reached the database")
+                wait_for(lambda: waiting_on_lock(deployment.database_url, 2), "both posts never reached the database")
                 blocker.rollback()
             for t in threads:
                 t.join(timeout=30)
@@ -228,7 +276,7 @@ def test_same_saml_response_on_two_instances_at_once_succeeds_once(deployment: D
     assert len(winners) == 1, [a.headers["location"] for a in answers]
     loser = next(a for a in answers if "code=" not in a.headers["location"])
     assert "error=" in loser.headers["location"]
-    assert list(_codes_per_login(deployment.database_url).values()) == [1]
+    assert list(codes_per_login(deployment.database_url).values()) == [1]
 
 
 # --- Redis down ----------------------------------------------------------------------------------------------
@@ -269,6 +317,30 @@ def test_redis_down_keeps_logins_working_with_limits_in_process(deployment: Depl
             line for i in (first, second) for line in i.lines if "redis unavailable" in str(line.get("message"))
         ]
         assert warnings
+
+
+def test_redis_restarted_limits_are_shared_again(deployment: Deployment) -> None:
+    """Redis stops and comes back empty on the same address (a restart without persistence): once the pause after
+    each instance's failure is over, the instances count in Redis again, so failures on one lock the client out of
+    the other."""
+    with private_redis() as server, running_instances(2, deployment.env(ENTRYWAY_REDIS_URL=server.url)) as instances:
+        first, second = instances
+        lb = Balancer(deployment.app.env_url)
+        try:
+            assert full_login(lb, [first, second], deployment.app).tokens["access_token"]
+            server.stop()
+            # Each instance meets the outage at its token step, and logins go on.
+            assert full_login(lb, [first, second], deployment.app).tokens["access_token"]
+            assert full_login(lb, [second, first], deployment.app).tokens["access_token"]
+            server.start()
+            time.sleep(RETRY_SECONDS + 0.5)  # each instance asks Redis again after this pause
+
+            # Failures on `first` only: `second` never counted one itself, so its 429 can come only from Redis.
+            assert [_bad_secret(lb, first, deployment) for _ in range(10)] == [401] * 10
+            assert _bad_secret(lb, second, deployment) == 429
+            assert redis.Redis.from_url(server.url).keys("entryway:authfail:client:*")
+        finally:
+            lb.close()
 
 
 def test_shared_redis_is_used_when_configured(deployment: Deployment) -> None:

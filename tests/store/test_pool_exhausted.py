@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,10 +31,10 @@ def test_every_engine_gets_the_bounded_pool(engine: Engine, tmp_path: Path) -> N
 
 
 @contextmanager
-def _pool_exhausted(engine: Engine, tmp_path: Path) -> Iterator[TestClient]:
+def _pool_exhausted(engine: Engine, tmp_path: Path, timeout: float = 0.2) -> Iterator[TestClient]:
     """A served app whose pool's only connection is held for the block: no request can get one."""
     url = engine.url.render_as_string(hide_password=False)
-    one = make_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    one = make_engine(url, pool_size=1, max_overflow=0, pool_timeout=timeout)
     rt = Runtime.build(make_settings(url, tmp_path), engine=one)
     try:
         with TestClient(create_app(rt), base_url="http://localhost:8000") as http, one.connect():
@@ -51,6 +52,22 @@ def test_a_request_finding_no_free_connection_is_answered_503(engine: Engine, tm
     assert answer.json()["error"] == "temporarily_unavailable"
     assert answer.headers["retry-after"] == "2"
     assert page.status_code == 503 and "temporarily_unavailable" in page.text
+
+
+@pytest.mark.parametrize(
+    "path", ["/oauth/authorize?client_id=x", "/.well-known/openid-configuration", "/api/v1/organizations"]
+)
+def test_a_request_waits_for_the_pool_once_not_again_for_its_answer(engine: Engine, tmp_path: Path, path: str) -> None:
+    """The configuration cache's check, then its load, then the error page's branding, each asking for a connection
+    in turn, made a request wait for the pool up to three times before its 503. Once is enough: the answer is
+    the same."""
+    timeout = 1.0
+    with _pool_exhausted(engine, tmp_path, timeout) as http:
+        started = time.monotonic()
+        answer = http.get(path)
+        took = time.monotonic() - started
+    assert answer.status_code == 503, answer.text
+    assert timeout <= took < 1.7 * timeout, f"{took:.2f} s"
 
 
 def test_the_outage_log_line_names_no_credential_in_the_path(

@@ -2,6 +2,8 @@
 
 Fault tests stop and restart these; the machine's shared PostgreSQL and Redis, which other test runs use,
 are never touched. PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user.
+PostgreSQL may also run on a host of the test's own (tests/support/network_namespace.py), which the test can
+cut off from the network.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 import psycopg
 import redis
 
+from tests.support.network_namespace import IsolatedHost
 from tests.support.server import free_port
 
 
@@ -32,17 +35,21 @@ def _postgres_bin() -> Path:
 
 
 class PrivatePostgres:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, host: IsolatedHost | None = None) -> None:
         self.bin = _postgres_bin()
         self.directory = directory
         self.data = directory / "data"
         self.port = free_port()
+        self.host = host
+        self.address = host.address if host is not None else "127.0.0.1"
         self._as_root = os.geteuid() == 0
 
     def _run(self, *args: str) -> None:
         command = list(args)
         if self._as_root:
             command = ["runuser", "-u", "postgres", "--", *command]
+        if self.host is not None:
+            command = [*self.host.run_inside, *command]
         subprocess.run(command, check=True, capture_output=True, timeout=120)
 
     def init(self) -> None:
@@ -50,9 +57,12 @@ class PrivatePostgres:
             user = pwd.getpwnam("postgres")
             os.chown(self.directory, user.pw_uid, user.pw_gid)
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+        if self.host is not None:  # initdb trusts loopback only; the clients come from the link's other end
+            with (self.data / "pg_hba.conf").open("a") as hba:
+                hba.write(f"host all all {self.host.peer}/32 trust\n")
 
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses={self.address} -c fsync=off"
         self._run(
             str(self.bin / "pg_ctl"),
             "-D",
@@ -69,7 +79,7 @@ class PrivatePostgres:
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
 
     def url(self, database: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://postgres@{self.address}:{self.port}/{database}"
 
     def create_database(self, name: str) -> str:
         with psycopg.connect(self.url(), autocommit=True) as conn:
@@ -78,9 +88,10 @@ class PrivatePostgres:
 
 
 @contextmanager
-def private_postgres() -> Iterator[PrivatePostgres]:
+def private_postgres(host: IsolatedHost | None = None) -> Iterator[PrivatePostgres]:
+    """A running PostgreSQL, on loopback or on `host`; stopped and removed when the block ends."""
     directory = Path(tempfile.mkdtemp(prefix="entryway-pg-"))
-    server = PrivatePostgres(directory)
+    server = PrivatePostgres(directory, host)
     try:
         server.init()
         server.start()

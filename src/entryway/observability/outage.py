@@ -17,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from entryway.observability.json_logs import redacted_target
 from entryway.runtime import Runtime
+from entryway.services.branding import DEFAULT_BRANDING, Branding
 from entryway.web.error_answers import caller_shaped_error
 
 log = logging.getLogger("entryway.database")
@@ -40,9 +41,14 @@ def database_unavailable(rt: Runtime, request: Request, exc: OperationalError | 
     rt.metrics.database_unavailable.inc()
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
     hint = "Your sign-in was not lost: go back and submit again, or start the sign-in again from the app."
-    return unavailable_answer(request, "Try again in a moment", MESSAGE, hint, headers)
+    # The page shows the default branding: the environment's is in the database, and asking for it would make
+    # the answer wait once more (for a connection that will not come: up to the connect or the pool timeout) only
+    # to show the defaults all the same.
+    return unavailable_answer(request, "Try again in a moment", MESSAGE, hint, headers, DEFAULT_BRANDING)
 
 
-def unavailable_answer(request: Request, title: str, message: str, hint: str, headers: dict[str, str]) -> Response:
+def unavailable_answer(
+    request: Request, title: str, message: str, hint: str, headers: dict[str, str], branding: Branding | None = None
+) -> Response:
     """A 503 temporarily_unavailable in the shape the caller reads (web/error_answers.py)."""
-    return caller_shaped_error(request, 503, CODE, title, message, hint, headers)
+    return caller_shaped_error(request, 503, CODE, title, message, hint, headers, branding)

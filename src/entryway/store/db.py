@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import DisconnectionError
 
 # Seconds to wait for a PostgreSQL connection before the request fails (503) and the next one tries again.
 CONNECT_TIMEOUT_SECONDS = 5
+# Seconds after which an open connection whose server stopped answering altogether (its host crashed, or is cut
+# off: no packet comes back, and no error either) is given up, and its request answered 503. Without a bound
+# TCP keeps retrying for about 15 minutes, and every request on such a connection waits that long. A server that
+# is merely slow still acknowledges, so a long query or a lock wait is not cut short.
+DEAD_PEER_SECONDS = 10
+# libpq's TCP settings for that: what is sent must be acknowledged within DEAD_PEER_SECONDS, and a connection
+# waiting for an answer (or idle in the pool) probes its peer after 5 s of silence, every 2 s, so a reply lost
+# with its host is noticed too.
+_DEAD_PEER = {
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "tcp_user_timeout": DEAD_PEER_SECONDS * 1000,
+}
 
 # Connections a process may hold at once, on either backend. The request threads (anyio's 40) outnumber them on
 # purpose: many of those threads wait on an IdP, not the database (an OIDC callback, up to 8 s), and capping them
@@ -50,16 +68,48 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     _pool_defaults(kwargs)
-    # No pre-ping: it costs a round trip on every checkout (~10% of a login). A dropped connection fails its
-    # query instead, SQLAlchemy then invalidates the whole pool, and the request is answered 503 (app.py).
+    # No pre-ping: it costs a round trip on every checkout (~10% of a login). A connection that ended while it sat
+    # in the pool (PostgreSQL restarted, a failover, a silent host) is found without one (_closed_by_server); one
+    # that ends in use fails its query, SQLAlchemy then invalidates the whole pool, and the request is answered
+    # 503 (app.py).
     kwargs.setdefault("pool_pre_ping", False)
     kwargs.setdefault("pool_recycle", 1800)
-    if "connect_timeout" not in make_url(url).query:
-        # libpq waits for a connection as long as TCP does (minutes, against a host that drops packets), and a
-        # login step runs on the worker's event loop (web/step_runner.py): the wait must be bounded. A
-        # connect_timeout in the URL wins.
-        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, **kwargs.get("connect_args", {})}
-    return create_engine(url, **kwargs)
+    # libpq waits for a connection, or an answer, as long as TCP does (minutes, against a host that drops
+    # packets), and a login step runs on the worker's event loop (web/step_runner.py): the waits must be
+    # bounded. A parameter given in the URL wins.
+    bounds = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, **_DEAD_PEER}
+    given = make_url(url).query
+    kwargs["connect_args"] = {
+        **{name: value for name, value in bounds.items() if name not in given},
+        **kwargs.get("connect_args", {}),
+    }
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "checkout", _replace_if_closed_by_server)
+    return engine
+
+
+def _closed_by_server(dbapi_conn: Any) -> bool:
+    """Whether this idle PostgreSQL connection is over, asked of its socket rather than of the server.
+
+    An idle connection is sent nothing, unless the server is ending it: a restart or a failover sends each of its
+    connections a FATAL message and closes them; and the keepalive probes end a connection whose host went
+    silent (DEAD_PEER_SECONDS). Either way its socket reads as ready. Without this check, the first request
+    after the database came back failed with a 503 on a healthy database. A readable socket is taken as over:
+    the rare message a live server may send an idle connection (a setting it reports, changed by a reload)
+    costs one reconnection, never a failed request."""
+    try:
+        poller = select.poll()
+        poller.register(dbapi_conn.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    except (psycopg.Error, OSError, ValueError):  # a connection psycopg knows is broken, a closed descriptor
+        return True
+
+
+def _replace_if_closed_by_server(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    # The pool takes DisconnectionError as "discard this connection and open another" (twice at most); if the
+    # database is still down, opening one fails with OperationalError and the request is answered 503.
+    if _closed_by_server(dbapi_conn):
+        raise DisconnectionError("this pooled connection was closed while idle")
 
 
 def read_connection(engine: Engine) -> Connection:
