@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from entryway.app import create_app
 from entryway.clock import FrozenClock
+from entryway.keys import sealing
 from entryway.keys.data_key_rollover import DATA_KEY_MAX_AGE, roll_data_key
 from entryway.keys.master_rotation import rotate_master
 from entryway.keys.seal_counts import FAILED_WRITE_PAUSE, SealCounts
@@ -145,6 +146,25 @@ def test_after_a_failed_write_seals_start_none_for_a_while(tmp_path: Path) -> No
     assert not counts.add("dk_a")  # due by count, but the database just refused
     now[0] = FAILED_WRITE_PAUSE + 0.1
     assert counts.add("dk_a")
+
+
+def test_a_seal_whose_write_cannot_start_still_seals_and_a_later_one_writes(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No thread to be had (the process's thread limit): the login's seal must not fail, nor counting stop for good.
+    class NoThread(threading.Thread):
+        def start(self) -> None:
+            raise RuntimeError("can't start new thread")
+
+    now = [0.0]
+    sealer = Sealer(OLD, engine, counts=SealCounts(flush_after=2, flush_seconds=3600, monotonic=lambda: now[0]))
+    monkeypatch.setattr(sealing.threading, "Thread", NoThread)
+    key = _seal(sealer, 2)  # the second is due to start a write
+    assert sealer.counts.pending(key) == 2
+    monkeypatch.undo()
+    now[0] = FAILED_WRITE_PAUSE + 0.1
+    _seal(sealer, 1)
+    _eventually(lambda: _rows(engine)[key] == ("active", 3))
 
 
 def test_a_graceful_shutdown_writes_the_counts(engine: Engine, tmp_path: Path) -> None:

@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from entryway.runtime import Runtime
-from entryway.services import auth_log
+from entryway.services import auth_log, logins
 from entryway.services.bootstrap import DevSeed
 from entryway.store import after_commit
 from entryway.store.after_commit import transaction
 from entryway.store.tables import auth_events
+from entryway.store.write_batch import Commit, WriteBatch
+from tests.store.login_rows import request_row
 from tests.support.login_counts import counted, logged
 
 
@@ -84,3 +86,34 @@ def test_a_server_counts_such_a_step_at_once_and_warns_once(
     assert [r.getMessage() for r in caplog.records if r.name == "entryway.store"] == [
         "a transaction not opened by store.after_commit.transaction: its effects run before its commit"
     ]
+
+
+@pytest.mark.parametrize("commit", ["after_answer", "with_statement"])
+def test_an_effect_that_fails_fails_neither_its_committed_step_nor_the_effects_after_it(
+    rt: Runtime, seed: DevSeed, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, commit: Commit
+) -> None:
+    # The step's writes are committed (a code consumed): a 500 now would undo nothing and lose the app its tokens.
+    def broken() -> None:
+        raise ValueError("the metric failed")
+
+    monkeypatch.setattr(after_commit, "strict", False)
+    env_id = seed.environment.id
+    batch = WriteBatch()
+    batch.insert(logins._INSERT_REQUEST, request_row("req_1", env_id), broken)
+    auth_log.record(rt, batch, environment_id=env_id, status=auth_log.INITIATED, step="authorize")
+    with caplog.at_level("ERROR", logger="entryway.store"):
+        assert batch.execute(rt.engine, commit=commit) is True
+    assert counted(rt) == logged(rt, env_id) == {("INITIATED", "", "authorize"): 1}
+    assert [r.getMessage() for r in caplog.records if r.name == "entryway.store"] == [
+        "an effect of a committed transaction failed (the transaction stands)"
+    ]
+
+
+def test_an_effect_that_fails_fails_its_test(rt: Runtime) -> None:
+    assert after_commit.strict  # tests/conftest.py: a broken effect is a bug to find here
+
+    def broken() -> None:
+        raise ValueError("the metric failed")
+
+    with pytest.raises(ValueError, match="the metric failed"), transaction(rt.engine) as conn:
+        after_commit.after_commit(conn, broken)

@@ -76,6 +76,13 @@ class SealCounts:
             self._writing = True
             return True
 
+    def write_not_started(self) -> None:
+        """The write `add` asked for could not be started (no thread to be had): the next seal after
+        FAILED_WRITE_PAUSE asks again, as after a failed write, and the counts wait for it."""
+        with self._lock:
+            self._writing = False
+            self._paused_until = self._monotonic() + FAILED_WRITE_PAUSE
+
     def pending(self, key_id: str) -> int:
         with self._lock:
             return self._pending.get(key_id, 0)

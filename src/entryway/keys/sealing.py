@@ -241,8 +241,15 @@ class Sealer:
         return True
 
     def _count(self, key_id: str) -> None:
-        if self.counts.add(key_id):
+        if not self.counts.add(key_id):
+            return
+        try:
             threading.Thread(target=self.flush_seal_counts, name="entryway-seal-counts", daemon=True).start()
+        except RuntimeError as exc:
+            # No thread to be had (the process's thread limit, interpreter shutdown). The value is sealed and its
+            # login goes on; without this the seal would fail and no later seal would ever start a write.
+            self.counts.write_not_started()
+            log.warning("data key seal counts not written (%s): kept for the next write", exc)
 
     def unlockable(self) -> bool:
         """Can this process open the data keys in use? False when they are wrapped by a master key it lacks

@@ -11,6 +11,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from entryway.observability.request_id import current_request_id
 
@@ -33,7 +34,7 @@ class JsonFormatter(logging.Formatter):
             if key not in _STANDARD and not key.startswith("_"):
                 # A request target can hold a credential (a portal link's token, a logout's id_token_hint): whatever
                 # a call site passes, a field named for one is printed as the access log prints targets.
-                line[key] = redacted_target(value) if key in URL_FIELDS and isinstance(value, str) else value
+                line[key] = redacted_url(value) if key in URL_FIELDS and value is not None else value
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
@@ -54,6 +55,20 @@ def redacted_target(target: str) -> str:
         if path.startswith(prefix) and len(path) > len(prefix):
             path = prefix + "…"
     return path + ("?…" if has_query else "")
+
+
+def redacted_url(value: object) -> str:
+    """A `path`, `target` or `url` field as a log line may show it, whatever the call site passed: a path, a
+    request target or an absolute URL, as a string or as a URL object (Starlette's `request.url`, httpx's, which
+    json.dumps would print whole). The path as `redacted_target` shows it; no query, fragment or user:password."""
+    try:
+        parts = urlsplit(str(value))
+    except ValueError:  # an unparseable authority ("http://[::1"): nothing of it is worth the risk
+        return "…"
+    origin = f"{parts.scheme}:" if parts.scheme else ""
+    if parts.netloc:
+        origin += "//" + parts.netloc.rpartition("@")[2]
+    return origin + redacted_target(parts.path) + ("?…" if parts.query else "") + ("#…" if parts.fragment else "")
 
 
 class RedactUrlCredentials(logging.Filter):

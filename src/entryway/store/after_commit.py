@@ -8,6 +8,7 @@ given on its connection, in that order; when the block raises or the COMMIT fail
 `after_commit` on a connection `transaction` did not open is a call site that forgot it. The test suite sets `strict`,
 so that such a call site raises and the test that reaches it fails. A server runs the effect at once instead (the
 old behaviour: a count that a rollback may yet contradict) and warns once: a metric must never fail a login.
+For the same reason an effect that raises is logged, not raised (`run_effect`): its transaction has committed.
 """
 
 from __future__ import annotations
@@ -41,7 +42,19 @@ def transaction(engine: Engine) -> Iterator[Connection]:
         finally:
             del _pending[conn]
     for effect in effects:
+        run_effect(effect)
+
+
+def run_effect(effect: OnCommit) -> None:
+    """Run an effect of a stored, committed write. One that fails is logged and does not fail its step: the step's
+    writes are committed (a login code consumed, a session ended), and a 500 now would undo none of them. Under
+    `strict` (the tests) it raises, so a broken effect fails its test."""
+    try:
         effect()
+    except Exception:
+        if strict:
+            raise
+        log.exception("an effect of a committed transaction failed (the transaction stands)")
 
 
 def after_commit(conn: Connection, effect: OnCommit) -> None:
@@ -56,4 +69,4 @@ def after_commit(conn: Connection, effect: OnCommit) -> None:
     if not _warned:
         _warned = True
         log.warning("a transaction not opened by store.after_commit.transaction: its effects run before its commit")
-    effect()
+    run_effect(effect)

@@ -45,7 +45,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, Insert, Select, Table, Update, bindparam, func, insert, literal, select
 
-from entryway.store.after_commit import OnCommit, after_commit, transaction
+from entryway.store.after_commit import OnCommit, after_commit, run_effect, transaction
 from entryway.store.db import read_connection
 from entryway.store.hot_statements import HotStatement
 
@@ -100,7 +100,7 @@ class WriteBatch:
             with read_connection(engine) as conn:  # autocommit: the one statement is its own transaction
                 matched = self._as_one_statement(conn)
             for on_stored in self._stored(matched):
-                on_stored()
+                run_effect(on_stored)
             return matched
         with transaction(engine) as conn:
             return self.execute_in(conn)
