@@ -273,6 +273,24 @@ def test_a_process_without_the_current_master_key_replaces_nothing(engine: Engin
     assert _rows(engine)[full][0] == "retired"
 
 
+def test_a_full_key_no_process_may_replace_is_an_error_in_the_log(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # ENTRYWAY_MASTER_KEY was changed everywhere and `rotate-master` not run: the active key is wrapped by the
+    # previous master key, so no process's roll_over may replace it, and nothing else would say so.
+    clock = FrozenClock(datetime.now(UTC))
+    older = _runtime(engine, tmp_path, clock, OLD)
+    full = _seal(older.sealer, 1)
+    switched = _runtime(engine, tmp_path, clock, NEW, OLD)
+    switched.sealer.max_seals = 3
+    assert _seal(switched.sealer, 3) == full
+    with caplog.at_level("ERROR", logger="entryway.keys"):
+        assert switched.sealer.flush_seal_counts()
+    assert _rows(engine)[full] == ("active", 3)
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and full in errors[0] and "rotate-master" in errors[0], errors
+
+
 def test_rotate_master_counts_its_seals_against_the_fresh_key(engine: Engine, tmp_path: Path) -> None:
     clock = FrozenClock(datetime.now(UTC))
     older = _runtime(engine, tmp_path, clock, OLD)

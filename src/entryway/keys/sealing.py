@@ -232,13 +232,41 @@ class Sealer:
         `max_seals` (or it was made before seals were counted). False, logged, when the database failed: the
         counts are kept for the next write. Run in the background after a seal, and at a graceful shutdown."""
         try:
-            for key_id, total in self.counts.write(self._engine).items():
-                if (total is None or total >= self.max_seals) and self.roll_over(key_id) is not None:
-                    log.info("the active data key reached its limit of sealed values (or was not counted): replaced")
+            totals = self.counts.write(self._engine)
         except Exception as exc:  # the next seal, the job or the shutdown writes them
             log.warning("data key seal counts not written (%s): kept for the next write", type(exc).__name__)
             return False
+        for key_id, total in totals.items():
+            if total is not None and total < self.max_seals:
+                continue
+            try:
+                self._replace_full(key_id, total)
+            except Exception as exc:  # counted all the same: the next write or the daily job tries again
+                log.warning("a full data key could not be replaced (%s): tried again later", type(exc).__name__)
         return True
+
+    def _replace_full(self, key_id: str, total: int | None) -> None:
+        if self.roll_over(key_id) is not None:
+            log.info("the active data key reached its limit of sealed values (or was not counted): replaced")
+            return
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(data_keys.c.master_key_id).where(data_keys.c.id == key_id, data_keys.c.status == "active")
+            ).first()
+        if row is not None and total is not None:
+            # Nobody replaced it, and this process may not: it is wrapped by a master key other than this process's
+            # current one (ENTRYWAY_MASTER_KEY changed, `rotate-master` not run yet). Left so, it would go on
+            # sealing towards AES-GCM's 2^32: an operator must act.
+            log.error(
+                "the active data key %s has sealed %d values, at or over its limit of %d, and is wrapped by master "
+                "key %s while this process's current master key is %s: run `entryway keys rotate-master`, which "
+                "replaces it",
+                key_id,
+                total,
+                self.max_seals,
+                row.master_key_id,
+                self.master_keys.current_id,
+            )
 
     def _count(self, key_id: str) -> None:
         if not self.counts.add(key_id):
