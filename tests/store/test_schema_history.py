@@ -109,9 +109,18 @@ def test_the_walk_ends_on_a_gap_a_merge_or_a_cycle() -> None:
 
 def _ends_with(expected: bool, chain: dict[str, tuple[str | None, bool]], current: str, head: str) -> bool:
     """Walk in a daemon thread, so that a walk that never ends fails this test instead of hanging the suite."""
-    answers: list[bool] = []
-    walk = threading.Thread(target=lambda: answers.append(compatible_chain(chain, current, head)), daemon=True)
-    walk.start()
-    walk.join(timeout=5)
+    answers: list[bool | BaseException] = []
+
+    def walk() -> None:
+        try:
+            answers.append(compatible_chain(chain, current, head))
+        except BaseException as exc:  # reported as what it is, not as a walk that never ended
+            answers.append(exc)
+
+    walker = threading.Thread(target=walk, daemon=True)
+    walker.start()
+    walker.join(timeout=5)
     assert answers, "the walk did not end within 5 s"
+    if isinstance(answers[0], BaseException):
+        raise answers[0]
     return answers[0] == expected
