@@ -10,6 +10,7 @@ import base64
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,25 +146,14 @@ def test_instance_killed_mid_login_completes_on_another(deployment: Deployment, 
             login = Login(deployment.app)
             assert authorize(lb, doomed, login).status_code == 302
             assert idp_answer(lb, doomed, login).status_code == 200
-            outcome: list[object] = []
             # The ACS request is in flight on `doomed` (held on a lock inside its transaction) when it is killed.
             with psycopg.connect(deployment.database_url) as blocker:
                 blocker.execute("LOCK TABLE auth_codes IN ACCESS EXCLUSIVE MODE")
-
-                def post() -> None:
-                    try:
-                        outcome.append(acs(lb, doomed, login))
-                    except httpx.TransportError as exc:
-                        outcome.append(exc)
-
-                thread = threading.Thread(target=post)
-                thread.start()
-                wait_for(lambda: waiting_on_lock(deployment.database_url), "the ACS request never reached the database")
-                doomed.kill()
-                doomed.wait()
-                thread.join(timeout=30)
+                outcome = _killed_while_waiting_on_a_lock(
+                    doomed, deployment.database_url, lambda: acs(lb, doomed, login)
+                )
                 blocker.rollback()
-            assert outcome and isinstance(outcome[0], httpx.TransportError), outcome
+            assert isinstance(outcome, httpx.TransportError), outcome
             assert login.code is None
 
             # The browser posts the same response again; the balancer sends it to the surviving instance.
@@ -174,6 +164,29 @@ def test_instance_killed_mid_login_completes_on_another(deployment: Deployment, 
             assert list(codes_per_login(deployment.database_url).values()) == [1]
         finally:
             lb.close()
+
+
+def _killed_while_waiting_on_a_lock(
+    instance: Instance, database_url: str, send: Callable[[], httpx.Response]
+) -> object:
+    """Send a request to `instance` and kill the instance once the request waits on a lock the caller holds: the
+    client's answer, or the transport error it got."""
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(send())
+        except httpx.TransportError as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    wait_for(lambda: waiting_on_lock(database_url), "the request never reached the database")
+    instance.kill()
+    instance.wait()
+    thread.join(timeout=30)
+    assert outcome, "the request got neither an answer nor a transport error"
+    return outcome[0]
 
 
 def _jti(access_token: str) -> str:
@@ -199,24 +212,11 @@ def test_instance_killed_during_the_token_request_the_code_is_redeemed_on_anothe
             for step, wanted in ((authorize, 302), (idp_answer, 200), (acs, 302)):
                 assert step(lb, doomed, login).status_code == wanted
             assert login.code
-            outcome: list[object] = []
-
-            def exchange() -> None:
-                try:
-                    outcome.append(token(lb, doomed, login))
-                except httpx.TransportError as exc:
-                    outcome.append(exc)
-
             # The code's row is locked: the request reads it, then its UPDATE waits on the lock, sent but unanswered.
             with row_locked(url, "auth_codes", "code_hash", hash_code(login.code)):
-                thread = threading.Thread(target=exchange)
-                thread.start()
-                wait_for(lambda: waiting_on_lock(url), "the token request never reached the database")
-                doomed.kill()
-                doomed.wait()
-                thread.join(timeout=30)
+                outcome = _killed_while_waiting_on_a_lock(doomed, url, lambda: token(lb, doomed, login))
             # The lock is gone: a redemption committed with its statement would now be stored for the dead instance.
-            assert outcome and isinstance(outcome[0], httpx.TransportError), outcome
+            assert isinstance(outcome, httpx.TransportError), outcome
 
             response = token(lb, survivor, login)
             assert response.status_code == 200, response.text
