@@ -10,7 +10,8 @@ import base64
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,6 +137,29 @@ def test_postgres_stopped_under_load(private_pg: PrivatePostgres, tmp_path: Path
 
 @STEP_MODES
 def test_instance_killed_mid_login_completes_on_another(deployment: Deployment, in_place: str) -> None:
+    with _doomed_and_survivor(deployment, in_place) as (doomed, survivor, lb):
+        login = Login(deployment.app)
+        assert authorize(lb, doomed, login).status_code == 302
+        assert idp_answer(lb, doomed, login).status_code == 200
+        # The ACS request is in flight on `doomed` (held on a lock inside its transaction) when it is killed.
+        with psycopg.connect(deployment.database_url) as blocker:
+            blocker.execute("LOCK TABLE auth_codes IN ACCESS EXCLUSIVE MODE")
+            outcome = _killed_while_waiting_on_a_lock(doomed, deployment.database_url, lambda: acs(lb, doomed, login))
+            blocker.rollback()
+        assert isinstance(outcome, httpx.TransportError), outcome
+        assert login.code is None
+
+        # The browser posts the same response again; the balancer sends it to the surviving instance.
+        response = acs(lb, survivor, login)
+        assert response.status_code == 302 and login.code, response.text
+        assert token(lb, survivor, login).status_code == 200
+        assert userinfo(lb, survivor, login).json()["email"] == "jane@example.com"
+        assert list(codes_per_login(deployment.database_url).values()) == [1]
+
+
+@contextmanager
+def _doomed_and_survivor(deployment: Deployment, in_place: str) -> Iterator[tuple[Instance, Instance, Balancer]]:
+    """Two instances, one of them to be killed mid-request, and the balancer that sends each request to either."""
     env = deployment.env(ENTRYWAY_LOGIN_STEPS_IN_PLACE=in_place)
     with (
         running_instance("doomed", env) as doomed,
@@ -143,25 +167,7 @@ def test_instance_killed_mid_login_completes_on_another(deployment: Deployment, 
     ):
         lb = Balancer(deployment.app.env_url)
         try:
-            login = Login(deployment.app)
-            assert authorize(lb, doomed, login).status_code == 302
-            assert idp_answer(lb, doomed, login).status_code == 200
-            # The ACS request is in flight on `doomed` (held on a lock inside its transaction) when it is killed.
-            with psycopg.connect(deployment.database_url) as blocker:
-                blocker.execute("LOCK TABLE auth_codes IN ACCESS EXCLUSIVE MODE")
-                outcome = _killed_while_waiting_on_a_lock(
-                    doomed, deployment.database_url, lambda: acs(lb, doomed, login)
-                )
-                blocker.rollback()
-            assert isinstance(outcome, httpx.TransportError), outcome
-            assert login.code is None
-
-            # The browser posts the same response again; the balancer sends it to the surviving instance.
-            response = acs(lb, survivor, login)
-            assert response.status_code == 302 and login.code, response.text
-            assert token(lb, survivor, login).status_code == 200
-            assert userinfo(lb, survivor, login).json()["email"] == "jane@example.com"
-            assert list(codes_per_login(deployment.database_url).values()) == [1]
+            yield doomed, survivor, lb
         finally:
             lb.close()
 
@@ -200,33 +206,25 @@ def test_instance_killed_during_the_token_request_the_code_is_redeemed_on_anothe
 ) -> None:
     """The redemption is sent and waiting in its transaction when the instance dies: the code must stay
     unredeemed (no COMMIT was ever sent), so the app's retry on another instance gets the tokens, once."""
-    env = deployment.env(ENTRYWAY_LOGIN_STEPS_IN_PLACE=in_place)
     url = deployment.database_url
-    with (
-        running_instance("doomed", env) as doomed,
-        running_instance("survivor", env) as survivor,
-    ):
-        lb = Balancer(deployment.app.env_url)
-        try:
-            login = Login(deployment.app)
-            for step, wanted in ((authorize, 302), (idp_answer, 200), (acs, 302)):
-                assert step(lb, doomed, login).status_code == wanted
-            assert login.code
-            # The code's row is locked: the request reads it, then its UPDATE waits on the lock, sent but unanswered.
-            with row_locked(url, "auth_codes", "code_hash", hash_code(login.code)):
-                outcome = _killed_while_waiting_on_a_lock(doomed, url, lambda: token(lb, doomed, login))
-            # The lock is gone: a redemption committed with its statement would now be stored for the dead instance.
-            assert isinstance(outcome, httpx.TransportError), outcome
+    with _doomed_and_survivor(deployment, in_place) as (doomed, survivor, lb):
+        login = Login(deployment.app)
+        for step, wanted in ((authorize, 302), (idp_answer, 200), (acs, 302)):
+            assert step(lb, doomed, login).status_code == wanted
+        assert login.code
+        # The code's row is locked: the request reads it, then its UPDATE waits on the lock, sent but unanswered.
+        with row_locked(url, "auth_codes", "code_hash", hash_code(login.code)):
+            outcome = _killed_while_waiting_on_a_lock(doomed, url, lambda: token(lb, doomed, login))
+        # The lock is gone: a redemption committed with its statement would now be stored for the dead instance.
+        assert isinstance(outcome, httpx.TransportError), outcome
 
-            response = token(lb, survivor, login)
-            assert response.status_code == 200, response.text
-            assert userinfo(lb, survivor, login).json()["email"] == "jane@example.com"
-            with psycopg.connect(url) as conn:
-                redeemed = conn.execute("SELECT issued_jti FROM auth_codes WHERE used_time IS NOT NULL").fetchall()
-                revoked = conn.execute("SELECT count(*) FROM revoked_tokens").fetchone()
-            assert redeemed == [(_jti(login.tokens["access_token"]),)] and revoked == (0,), (redeemed, revoked)
-        finally:
-            lb.close()
+        response = token(lb, survivor, login)
+        assert response.status_code == 200, response.text
+        assert userinfo(lb, survivor, login).json()["email"] == "jane@example.com"
+        with psycopg.connect(url) as conn:
+            redeemed = conn.execute("SELECT issued_jti FROM auth_codes WHERE used_time IS NOT NULL").fetchall()
+            revoked = conn.execute("SELECT count(*) FROM revoked_tokens").fetchone()
+        assert redeemed == [(_jti(login.tokens["access_token"]),)] and revoked == (0,), (redeemed, revoked)
 
 
 # --- one SAML response posted to two instances at once -------------------------------------------------------
