@@ -30,6 +30,7 @@ interop-deps:
 # The fault tests (tests/operations) stop and restart a PostgreSQL and a Redis of their own, never the shared
 # ones: they need Debian's server binaries (initdb/pg_ctl, redis-server), not running services.
 fault-deps:
+	@command -v ip >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null); } || echo "ip missing: install Debian's iproute2 (network partition tests)"
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null); } || echo "pg_ctl missing: install Debian's postgresql"
 	@command -v redis-server >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null); } || echo "redis-server missing: install Debian's redis-server"
 
