@@ -69,9 +69,12 @@ class SealCounts:
         with self._lock:
             count = self._pending.get(key_id, 0) + 1
             self._pending[key_id] = count
-            if self._writing or self._monotonic() < self._paused_until:
+            if self._writing:
                 return False
-            if count < self.flush_after and self._monotonic() - self._written_at < self.flush_seconds:
+            now = self._monotonic()
+            if now < self._paused_until:
+                return False
+            if count < self.flush_after and now - self._written_at < self.flush_seconds:
                 return False
             self._writing = True
             return True
