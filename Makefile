@@ -37,6 +37,8 @@ fault-deps:
 # The suite runs on SQLite and on PostgreSQL (ENTRYWAY_TEST_POSTGRES_URL, default the local `test` database).
 test: $(STAMP) interop-deps fault-deps
 	$(BIN)/ruff check src tests bench sdk
+	$(BIN)/ruff format --check src tests bench sdk
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 -q --durations=20 tests sdk/python/tests
 
 lint: $(STAMP)

@@ -22,11 +22,11 @@ from entryway.runtime import Runtime
 from entryway.services import auth_log
 from entryway.services.environments import Environment
 from entryway.services.logins import hash_code
-from entryway.store.after_commit import transaction
+from entryway.store.after_commit import Committing, transaction
 from entryway.store.hot_statements import HotStatement
 from entryway.store.insert_if_absent import insert_if_absent
 from entryway.store.tables import auth_codes, revoked_tokens
-from entryway.store.write_batch import WriteBatch, Writes
+from entryway.store.write_batch import CountedWrites, WriteBatch
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def revoke_token(conn: Connection, jti: str, expire_time: datetime, reason: str)
     conn.execute(insert_if_absent(conn, revoked_tokens, "jti", jti=jti, expire_time=expire_time, reason=reason))
 
 
-def revoke_after_reuse(rt: Runtime, conn: Connection, env: Environment, code: CodeGrant) -> None:
+def revoke_after_reuse(rt: Runtime, conn: Committing, env: Environment, code: CodeGrant) -> None:
     """A code came back after it was redeemed: revoke what it issued and record why in the auth log."""
     # Fetch again: when two requests race, the winner's issued_jti is visible only after its commit.
     row = conn.execute(select(auth_codes.c.issued_jti).where(auth_codes.c.code_hash == code.code_hash)).first()
@@ -142,7 +142,7 @@ def revoke_after_reuse(rt: Runtime, conn: Connection, env: Environment, code: Co
     )
 
 
-def record_exchanged(rt: Runtime, conn: Writes, grant: CodeGrant) -> None:
+def record_exchanged(rt: Runtime, conn: CountedWrites, grant: CodeGrant) -> None:
     """The login is complete: the app holds its tokens."""
     auth_log.record(
         rt,

@@ -30,7 +30,7 @@ from entryway.runtime import Runtime
 from entryway.store.batched_delete import delete_in_batches
 from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import auth_events
-from entryway.store.write_batch import Writes, insert_row
+from entryway.store.write_batch import CountedWrites, insert_row
 
 INITIATED = "INITIATED"
 PENDING = "PENDING"
@@ -82,7 +82,7 @@ def event_of(row: Any) -> AuthEvent:
 
 def record(
     rt: Runtime,
-    conn: Writes,
+    conn: CountedWrites,
     *,
     environment_id: str,
     status: str,

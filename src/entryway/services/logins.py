@@ -26,7 +26,7 @@ from entryway.services.login_routes import route_entries, route_for_domain, rout
 from entryway.store.after_commit import transaction
 from entryway.store.hot_statements import HotStatement
 from entryway.store.tables import auth_codes, auth_requests
-from entryway.store.write_batch import WriteBatch, Writes, insert_row
+from entryway.store.write_batch import CountedWrites, WriteBatch, insert_row
 from entryway.web.urls import with_query
 
 # The client_id of the auth requests the admin portal's "test connection" makes (portal/test_logins.py). It
@@ -152,7 +152,7 @@ def resolve_connection(rt: Runtime, env: Environment, selector: Selector) -> Sso
 
 def create_auth_request(
     rt: Runtime,
-    conn: Writes,
+    conn: CountedWrites,
     *,
     env: Environment,
     client_id: str,

@@ -5,9 +5,12 @@ fails (a dropped connection, an instance killed before PostgreSQL answered) woul
 `transaction(engine)` is `engine.begin()` that, once the COMMIT returned, runs what `after_commit(conn, ...)` was
 given on its connection, in that order; when the block raises or the COMMIT fails, it runs none of it.
 
-`after_commit` on a connection `transaction` did not open is a call site that forgot it. The test suite sets `strict`,
-so that such a call site raises and the test that reaches it fails. A server runs the effect at once instead (the
-old behaviour: a count that a rollback may yet contradict) and warns once: a metric must never fail a login.
+`after_commit` on a connection `transaction` did not open is a call site that forgot it. Two guards find one: the
+type, since `transaction` yields a `Committing` connection and only that (or a write batch) is accepted by
+`after_commit`, `write_batch.insert_row` with an effect and `auth_log.record`, so `mypy` (part of `make test`)
+fails; and at run time, for code that hides the type, `strict`, which the test suite sets, so that such a call
+raises and the test that reaches it fails. A server runs the effect at once instead (the old behaviour: a count
+that a rollback may yet contradict) and warns once: a metric must never fail a login.
 For the same reason an effect that raises is logged, not raised (`run_effect`): its transaction has committed.
 """
 
@@ -16,12 +19,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import NewType
 
 from sqlalchemy import Connection, Engine
 
 log = logging.getLogger("entryway.store")
 
 OnCommit = Callable[[], None]
+
+Committing = NewType("Committing", Connection)
+"""A connection inside a transaction that `transaction` opened: the only kind `after_commit` (and so every writer of
+a row with an effect, `write_batch.insert_row` and `auth_log.record`) accepts, so mypy finds a call site that
+would hand it a plain `engine.begin()` connection. At run time it is the connection itself."""
 
 strict = False  # tests/conftest.py sets it: a call site without `transaction` fails the test that reaches it
 _warned = False
@@ -32,13 +41,13 @@ _pending: dict[Connection, list[OnCommit]] = {}
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
+def transaction(engine: Engine) -> Iterator[Committing]:
     """`engine.begin()`; once its COMMIT has returned, run what `after_commit` was given on the connection."""
     effects: list[OnCommit] = []
     with engine.begin() as conn:
         _pending[conn] = effects
         try:
-            yield conn
+            yield Committing(conn)
         finally:
             del _pending[conn]
     for effect in effects:
@@ -57,7 +66,7 @@ def run_effect(effect: OnCommit) -> None:
         log.exception("an effect of a committed transaction failed (the transaction stands)")
 
 
-def after_commit(conn: Connection, effect: OnCommit) -> None:
+def after_commit(conn: Committing, effect: OnCommit) -> None:
     """Run `effect` once the transaction `conn` is in has committed; never if it rolls back."""
     effects = _pending.get(conn)
     if effects is not None:

@@ -41,11 +41,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from sqlalchemy import Connection, Engine, Insert, Select, Table, Update, bindparam, func, insert, literal, select
 
-from entryway.store.after_commit import OnCommit, after_commit, run_effect, transaction
+from entryway.store.after_commit import Committing, OnCommit, after_commit, run_effect, transaction
 from entryway.store.db import read_connection
 from entryway.store.hot_statements import HotStatement
 
@@ -105,7 +105,7 @@ class WriteBatch:
         with transaction(engine) as conn:
             return self.execute_in(conn)
 
-    def execute_in(self, conn: Connection) -> bool:
+    def execute_in(self, conn: Committing) -> bool:
         """Store the batch inside the caller's transaction (beside writes of the caller's own). The rows'
         `on_stored` run once that transaction has committed: the caller opens it with
         `store.after_commit.transaction(engine)`."""
@@ -159,7 +159,17 @@ class WriteBatch:
 Writes = Connection | WriteBatch
 """Where a service's inserts go: a connection inside the caller's transaction, or a batch the caller sends."""
 
+CountedWrites = Committing | WriteBatch
+"""Where a row with an effect (`on_stored`: a login counted) goes: a connection inside the transaction the caller
+opened with `store.after_commit.transaction`, so the effect waits for its COMMIT, or a batch."""
 
+
+@overload
+def insert_row(target: Writes, statement: HotStatement, values: Mapping[str, Any]) -> None: ...
+@overload
+def insert_row(
+    target: CountedWrites, statement: HotStatement, values: Mapping[str, Any], on_stored: OnCommit
+) -> None: ...
 def insert_row(
     target: Writes, statement: HotStatement, values: Mapping[str, Any], on_stored: OnCommit | None = None
 ) -> None:
@@ -170,7 +180,8 @@ def insert_row(
     else:
         statement.run(target, values)
         if on_stored is not None:
-            after_commit(target, on_stored)
+            # The overloads let only a Committing connection bring an effect; after_commit checks it again.
+            after_commit(Committing(target), on_stored)
 
 
 def _compose(
