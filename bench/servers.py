@@ -27,6 +27,7 @@ from entryway.runtime import Runtime
 from entryway.services.bootstrap import seed_development, simulator_urls
 from entryway.services.connections import sp_urls
 from entryway.store.migrate import upgrade
+from entryway.store.server_timeouts import unbounded_statements
 from entryway.store.tables import connections, domains, organizations
 
 JACKSON_DIR = Path(__file__).parent / "jackson"
@@ -191,6 +192,8 @@ def seed_organizations(rt: Runtime, env_id: str, env_url: str, template: dict[st
                      create_time=now, update_time=now)
             )  # fmt: skip
         with rt.engine.begin() as conn:
+            # A COPY of SEED_CHUNK organizations on a loaded machine may outlast the serving statement_timeout.
+            unbounded_statements(conn)
             for table, rows in ((organizations, orgs), (domains, doms), (connections, conns)):
                 bulk_insert(conn, table, rows)
         done = min(count, chunk_start + SEED_CHUNK)

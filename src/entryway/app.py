@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from entryway import __version__
@@ -191,6 +191,15 @@ def create_app(rt: Runtime) -> FastAPI:
     @app.exception_handler(PoolTimeout)
     def database_busy(request: Request, exc: PoolTimeout) -> Response:
         return database_unavailable(rt, request, exc)
+
+    @app.exception_handler(DBAPIError)
+    def database_ended_the_session(request: Request, exc: DBAPIError) -> Response:
+        # Another driver error SQLAlchemy took as a disconnect: PostgreSQL ending a session that sat idle in its
+        # transaction (idle_in_transaction_session_timeout, store/server_timeouts.py) is an InternalError. Any
+        # other is a defect: re-raised, the outermost layer answers 500 and logs its traceback.
+        if exc.connection_invalidated:
+            return database_unavailable(rt, request, exc)
+        raise exc
 
     @app.exception_handler(SealError)
     def secrets_locked(request: Request, exc: SealError) -> Response:

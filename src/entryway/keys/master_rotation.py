@@ -27,6 +27,7 @@ from sqlalchemy import func, select, update
 from entryway.keys.sealed_fields import SEALED_FIELDS, SealedField
 from entryway.keys.sealing import SealError, data_key_of, unwrap, wrap
 from entryway.runtime import Runtime
+from entryway.store.server_timeouts import unbounded_statements
 from entryway.store.tables import data_keys
 
 BATCH = 200
@@ -111,7 +112,9 @@ def _reseal_field(
     done = 0
     after: str | None = None
     with rt.engine.connect() as conn:
-        # Counted, not fetched: a table of kept upstream ID tokens can hold millions of rows.
+        # Counted, not fetched: a table of kept upstream ID tokens can hold millions of rows, and counting them may
+        # outlast the serving statement_timeout: lifted for this transaction.
+        unbounded_statements(conn)
         total = int(conn.execute(select(func.count()).select_from(sealed_field.table)).scalar_one())
     progress(stage, 0, total)
     while True:

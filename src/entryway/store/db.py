@@ -12,12 +12,15 @@ import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DisconnectionError
 
+from entryway.store import server_timeouts
+
 # Seconds to wait for a PostgreSQL connection before the request fails (503) and the next one tries again.
 CONNECT_TIMEOUT_SECONDS = 5
 # Seconds after which an open connection whose server stopped answering altogether (its host crashed, or is cut
 # off: no packet comes back, and no error either) is given up, and its request answered 503. Without a bound
 # TCP keeps retrying for about 15 minutes, and every request on such a connection waits that long. A server that
-# is merely slow still acknowledges, so a long query or a lock wait is not cut short.
+# is merely slow still acknowledges: a long query or a lock wait is cut short by the server's own timeouts
+# instead (store/server_timeouts.py).
 DEAD_PEER_SECONDS = 10
 # libpq's TCP settings for that: what is sent must be acknowledged within DEAD_PEER_SECONDS, and a connection
 # waiting for an answer (or idle in the pool) probes its peer after 5 s of silence, every 2 s, so a reply lost
@@ -84,6 +87,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         **kwargs.get("connect_args", {}),
     }
     engine = create_engine(url, **kwargs)
+    # Each new connection gets lock_timeout, statement_timeout and idle_in_transaction_session_timeout, unless
+    # the operator set them (the URL's options, the role, the database, postgresql.conf): one round trip when
+    # the connection is opened, none per checkout.
+    event.listen(engine, "connect", server_timeouts.apply_defaults())
     event.listen(engine, "checkout", _replace_if_closed_by_server)
     return engine
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -10,7 +12,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from entryway.store.migration_locks import waiting_out_locks
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+log = logging.getLogger("entryway.migrate")
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -20,8 +26,11 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(alembic_config(engine), revision)
+def upgrade(engine: Engine, revision: str = "head", progress: Callable[[str], None] = log.warning) -> None:
+    """Apply the migrations up to `revision`, trying again while a lock held elsewhere holds them up
+    (store/migration_locks.py); `progress` is told of each wait. Raises MigrationLocked if every attempt gave up."""
+    config = alembic_config(engine)
+    waiting_out_locks(lambda: command.upgrade(config, revision), progress)
 
 
 def current_revision(engine: Engine) -> str | None:

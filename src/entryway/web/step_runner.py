@@ -9,7 +9,8 @@ server CPU that way than run in place, and on SQLite its p99 was four to seven t
 
 In place, a worker process serves one step at a time, as a synchronous worker does, and throughput comes from
 worker processes. The price: while a step waits on the database (a lock held by a migration, an overloaded
-server), its whole worker waits, health checks and SIGTERM's refusal of new connections included. That is why
+server), its whole worker waits, health checks and SIGTERM's refusal of new connections included: a lock for
+lock_timeout (5 s) at most, a statement for statement_timeout (store/server_timeouts.py). That is why
 it is the operator's choice, for a database that answers in well under a millisecond (docs/deployment.md,
 "Login steps in place"), and not the default.
 

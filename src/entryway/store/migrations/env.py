@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from alembic import context
 
+from entryway.store.migration_locks import bound_waits
 from entryway.store.schema_history import record
 from entryway.store.tables import metadata
 
 engine = context.config.attributes["engine"]
 
+# One transaction for the whole run (transactional DDL on PostgreSQL): a run that fails, or gives up waiting for a
+# lock (store/migration_locks.py), leaves no partial schema and no alembic_version or schema_history row.
 with engine.begin() as connection:
+    bound_waits(connection)  # PostgreSQL: a lock waited for 2 s at most, statements unbounded
     context.configure(
         connection=connection,
         target_metadata=metadata,
