@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint format typecheck lock bench clean interop-deps fault-deps
+.PHONY: dev test lint format typecheck lock bench clean interop-deps fault-deps observability-deps
 
 $(STAMP): requirements.lock pyproject.toml sdk/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,14 @@ fault-deps:
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null); } || echo "pg_ctl missing: install Debian's postgresql"
 	@command -v redis-server >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null); } || echo "redis-server missing: install Debian's redis-server"
 
+# The alerting rules' tests (tests/observability/test_alert_rules.py) run promtool and a prometheus of their own:
+# Debian's prometheus package, not its service. Its node-exporter recommendation is left out, and where systemd
+# runs, the service its postinst enables and starts is stopped and disabled again.
+observability-deps:
+	@command -v promtool >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null && { systemctl disable --now prometheus >/dev/null 2>&1 || true; }); } || echo "promtool missing: install Debian's prometheus (apt-get install --no-install-recommends prometheus; no service needs to run)"
+
 # The suite runs on SQLite and on PostgreSQL (ENTRYWAY_TEST_POSTGRES_URL, default the local `test` database).
-test: $(STAMP) interop-deps fault-deps
+test: $(STAMP) interop-deps fault-deps observability-deps
 	$(BIN)/ruff check src tests bench sdk
 	$(BIN)/ruff format --check src tests bench sdk
 	$(BIN)/mypy
