@@ -159,3 +159,41 @@ def test_a_migration_that_never_gets_its_lock_gives_up_changing_nothing_and_lets
 )
 def test_the_progress_lines_name_the_table_the_statement_locks(statement: str | None, table: str | None) -> None:
     assert locked_table(statement) == table
+
+
+def test_a_run_that_deadlocked_is_tried_again(scratch_url: str) -> None:
+    """A deadlock aborts the run's one transaction, as a lock timeout does: nothing applied, so it is tried again
+    (a real deadlock: the run locks row a then wants b, while another session holds b and wants a)."""
+    with psycopg.connect(scratch_url, autocommit=True) as setup:
+        setup.execute("CREATE TABLE deadlock_probe (id int PRIMARY KEY)")
+        setup.execute("INSERT INTO deadlock_probe VALUES (1), (2)")
+    engine = make_engine(scratch_url)
+    other = psycopg.connect(scratch_url)
+    lines: list[str] = []
+    runs: list[int] = []
+
+    def run() -> str:
+        runs.append(1)
+        if len(runs) > 1:
+            return "done"
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE deadlock_probe SET id = id WHERE id = 1")
+            other.execute("UPDATE deadlock_probe SET id = id WHERE id = 2")
+            # The other session then waits for row 1, after this one started waiting for row 2: this one's
+            # deadlock check (deadlock_timeout after it began to wait) comes first, and it is the one aborted.
+            closer = threading.Timer(0.3, lambda: other.execute("UPDATE deadlock_probe SET id = id WHERE id = 1"))
+            closer.start()
+            try:
+                conn.exec_driver_sql("UPDATE deadlock_probe SET id = id WHERE id = 2")
+            finally:
+                closer.join()
+        return "not deadlocked"
+
+    try:
+        assert migration_locks.waiting_out_locks(run, lines.append) == "done"
+    finally:
+        other.close()
+        engine.dispose()
+    assert len(runs) == 2, lines
+    assert len(lines) == 1 and lines[0].startswith("waiting for a lock on deadlock_probe, held by another transaction:")
+    assert "attempt 1 of 10 deadlocked with it and was rolled back, nothing applied; trying again in 1 s" in lines[0]

@@ -104,6 +104,40 @@ def test_a_value_set_for_the_role_wins_over_the_default() -> None:
             admin.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
+def test_a_role_that_may_not_read_pg_settings_connects_without_the_bounds_and_is_warned_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A database whose owner revoked pg_settings from PUBLIC: the statement that sets the bounds is refused. The
+    connection is kept (the bounds make Entryway sturdier; their absence must not fail every request with it)."""
+    name, role = f"entryway_timeouts_revoked_{os.getpid()}", f"entryway_timeouts_revoked_{os.getpid()}"
+    database_url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        with psycopg.connect(database_url, autocommit=True) as owner:
+            owner.execute("REVOKE SELECT ON pg_catalog.pg_settings FROM PUBLIC")
+        url = database_url.replace("postgres@", f"{role}@", 1)
+        assert role in url
+        with caplog.at_level(logging.WARNING, logger="entryway.database"), _engine(url) as engine:
+            with engine.connect() as conn:
+                # Handed over idle: the refused statement left no transaction, failed or open, behind.
+                assert conn.connection.driver_connection.info.transaction_status == TransactionStatus.IDLE  # type: ignore[union-attr]
+                assert conn.execute(text("SELECT current_user")).scalar_one() == role
+                assert _shown(conn) == {name: "0" for name in SHOWN}  # PostgreSQL's own: nothing was set
+                conn.invalidate()  # the next checkout opens a second connection
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT 1")).scalar_one() == 1
+        warnings = [r.getMessage() for r in caplog.records if r.name == "entryway.database"]
+        assert len(warnings) == 1 and "InsufficientPrivilege" in warnings[0] and "ALTER ROLE" in warnings[0], warnings
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
 # --- (c) a request waiting on a lock -------------------------------------------------------------------------------
 
 

@@ -67,7 +67,8 @@ class Metrics:
         )
         self.database_unavailable = Counter(
             "entryway_database_unavailable",
-            "Requests answered 503 because the database could not be reached",
+            "Requests answered 503 because the database could not be reached, made a statement wait past its "
+            "lock_timeout or statement_timeout, or kept every pooled connection taken",
             registry=self.registry,
         )
 

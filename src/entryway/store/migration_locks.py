@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from psycopg.errors import LockNotAvailable
+from psycopg.errors import DeadlockDetected, LockNotAvailable
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
@@ -72,16 +72,22 @@ def waiting_out_locks(run: Callable[[], T], progress: Callable[[str], None]) -> 
         try:
             return run()
         except OperationalError as exc:
-            if not isinstance(exc.orig, LockNotAvailable):
+            # A deadlock aborts the run as a lock timeout does, with nothing applied: as safe to try again.
+            if not isinstance(exc.orig, (LockNotAvailable, DeadlockDetected)):
                 raise
             table = locked_table(exc.statement)
             what = f"a lock on {table}" if table else "a lock"
             if attempt == attempts:
                 raise MigrationLocked(_gave_up(what, table, attempts)) from exc
             pause = pause_before(attempt)
+            ended = (
+                f"gave up after {MIGRATION_LOCK_TIMEOUT_SECONDS} s"
+                if isinstance(exc.orig, LockNotAvailable)
+                else "deadlocked with it and was rolled back"
+            )
             progress(
-                f"waiting for {what}, held by another transaction: attempt {attempt} of {attempts} gave up after "
-                f"{MIGRATION_LOCK_TIMEOUT_SECONDS} s, nothing applied; trying again in {pause:.0f} s"
+                f"waiting for {what}, held by another transaction: attempt {attempt} of {attempts} {ended}, "
+                f"nothing applied; trying again in {pause:.0f} s"
             )
             time.sleep(pause)
     raise AssertionError("unreachable")  # the loop returns or raises

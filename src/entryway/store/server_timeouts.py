@@ -10,6 +10,12 @@ An operator's value wins: a setting is given Entryway's default only where Postg
 `ALTER DATABASE … SET` and postgresql.conf all take precedence. It costs one round trip per new connection, none
 per request: the pool reuses connections.
 
+Where the statement itself is refused (a role that may not read pg_settings, on a database whose owner revoked it
+from PUBLIC; a PostgreSQL-compatible server without the view), the connection is kept without the bounds and a
+warning says so once per engine: the bounds make Entryway sturdier, and their absence must not make every connection
+fail. The operator then sets them for the role (`ALTER ROLE … SET`). A failure of the connection or of the server
+(OperationalError: a disconnect, a timeout) still fails the connection.
+
 A statement cut short by them fails with LockNotAvailable (55P03) or QueryCanceled (57014), both OperationalError:
 its transaction is rolled back, nothing is stored, and the request is answered 503 with Retry-After
 (observability/outage.py). A connection the server ended for idling in a transaction raises
@@ -18,11 +24,15 @@ IdleInTransactionSessionTimeout (an InternalError), which SQLAlchemy takes as a 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import psycopg
 from psycopg.errors import LockNotAvailable, QueryCanceled
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
+
+log = logging.getLogger("entryway.database")
 
 # A login statement takes milliseconds and locks one row, or none, for as long. Five seconds covers any lock
 # another login or a background job legitimately holds, and is shorter than the 10 s a request may already wait
@@ -48,8 +58,8 @@ DEFAULTS: dict[str, str] = {
 # One statement sets every default the session still has from PostgreSQL itself (source 'default'), and only
 # those. is_local false: for the session, not for a transaction.
 _APPLY = (
-    "SELECT set_config(s.name, d.value, false) "
-    "FROM (VALUES {values}) AS d(name, value) JOIN pg_settings s ON s.name = d.name "
+    "SELECT pg_catalog.set_config(s.name, d.value, false) "
+    "FROM (VALUES {values}) AS d(name, value) JOIN pg_catalog.pg_settings s ON s.name = d.name "
     "WHERE s.source = 'default'"
 )
 
@@ -64,8 +74,10 @@ def session_defaults_statement(values: dict[str, str]) -> str:
 def apply_defaults(values: dict[str, str] = DEFAULTS) -> Any:
     """A "connect" listener for a PostgreSQL engine that gives each new connection `values`."""
     statement = session_defaults_statement(values)
+    warned = False
 
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        nonlocal warned
         # In autocommit, so the statement opens no transaction: psycopg would begin one otherwise, and a
         # session-level set_config inside a transaction later rolled back (as the pool does on every return) is
         # undone with it. Switching is a client-side flag on an idle connection: no round trip.
@@ -74,6 +86,17 @@ def apply_defaults(values: dict[str, str] = DEFAULTS) -> Any:
         try:
             with dbapi_conn.cursor() as cursor:
                 cursor.execute(statement)
+        except psycopg.Error as exc:
+            if isinstance(exc, psycopg.OperationalError) or dbapi_conn.broken:
+                raise  # the server or the connection failed: the request's 503
+            # Refused, on a connection still sound (in autocommit, idle again): serve without the bounds.
+            if not warned:
+                warned = True
+                log.warning(
+                    "lock_timeout, statement_timeout and idle_in_transaction_session_timeout not set on new "
+                    "connections (%s): set them for Entryway's role (ALTER ROLE ... SET lock_timeout = '5s', ...)",
+                    type(exc).__name__,
+                )
         finally:
             dbapi_conn.autocommit = was
 
