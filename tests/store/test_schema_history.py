@@ -13,7 +13,8 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from entryway.store.migrate import alembic_config, upgrade
 from entryway.store.schema_history import compatible_chain, previous_of
@@ -124,3 +125,30 @@ def _ends_with(expected: bool, chain: dict[str, tuple[str | None, bool]], curren
     if isinstance(answers[0], BaseException):
         raise answers[0]
     return answers[0] == expected
+
+
+def test_a_run_that_fails_part_way_leaves_nothing_and_can_be_run_again(engine: Engine) -> None:
+    """A run is one transaction on both backends: when its last migration fails, the ones before it are undone
+    too (on SQLite, whose driver commits each CREATE on its own unless the run begins a transaction, the
+    schema_history table of 0017 stayed behind, and every later run failed with 'table schema_history already
+    exists'). 0018 is made to fail by adding its column beforehand."""
+    config = alembic_config(engine)
+    command.downgrade(config, "0016_scheduled_jobs")
+    # A pooled SQLite connection may still hold the schema from before the downgrade, and SQLite checks an ALTER
+    # TABLE against that copy ('duplicate column name'): the test's own DDL goes on fresh connections.
+    engine.dispose()
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE data_keys ADD COLUMN sealed_count BIGINT"))
+        with pytest.raises(OperationalError if engine.dialect.name == "sqlite" else ProgrammingError):
+            upgrade(engine)
+        assert current_revision(engine) == "0016_scheduled_jobs"
+        with engine.connect() as conn:
+            assert not inspect(conn).has_table("schema_history")
+    finally:
+        with engine.begin() as conn:
+            if "sealed_count" in {c["name"] for c in inspect(conn).get_columns("data_keys")}:
+                conn.execute(text("ALTER TABLE data_keys DROP COLUMN sealed_count"))
+        upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    assert set(_history(engine)) >= {FIRST_RECORDED, "0018_sealed_counts"}

@@ -10,9 +10,15 @@ from entryway.store.tables import metadata
 
 engine = context.config.attributes["engine"]
 
-# One transaction for the whole run (transactional DDL on PostgreSQL): a run that fails, or gives up waiting for a
-# lock (store/migration_locks.py), leaves no partial schema and no alembic_version or schema_history row.
+# One transaction for the whole run (transactional DDL, on PostgreSQL and SQLite): a run that fails, or gives up
+# waiting for a lock (store/migration_locks.py), leaves no partial schema and no alembic_version or schema_history
+# row.
 with engine.begin() as connection:
+    if connection.dialect.name == "sqlite":
+        # pysqlite begins a transaction only before DML, so each CREATE or ALTER would commit on its own and a run
+        # that failed part-way would leave tables its retry then trips over. An explicit BEGIN makes the run one
+        # transaction (SQLite's DDL is transactional); the driver's commit or rollback ends it.
+        connection.exec_driver_sql("BEGIN")
     bound_waits(connection)  # PostgreSQL: a lock waited for 2 s at most, statements unbounded
     context.configure(
         connection=connection,
