@@ -36,9 +36,9 @@ fault-deps:
 
 # The alerting rules' tests (tests/observability/test_alert_rules.py) run promtool and a prometheus of their own:
 # Debian's prometheus package, not its service. Its node-exporter recommendation is left out, and where systemd
-# runs, the service its postinst enables and starts is stopped and disabled again.
+# runs, the service its postinst enables and starts is stopped and disabled again (elsewhere its init script stops it).
 observability-deps:
-	@command -v promtool >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null && { systemctl disable --now prometheus >/dev/null 2>&1 || true; }); } || echo "promtool missing: install Debian's prometheus (apt-get install --no-install-recommends prometheus; no service needs to run)"
+	@command -v promtool >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null && { systemctl disable --now prometheus >/dev/null 2>&1 || service prometheus stop >/dev/null 2>&1 || true; }); } || echo "promtool missing: install Debian's prometheus (apt-get install --no-install-recommends prometheus; no service needs to run)"
 
 # The suite runs on SQLite and on PostgreSQL (ENTRYWAY_TEST_POSTGRES_URL, default the local `test` database).
 test: $(STAMP) interop-deps fault-deps observability-deps
