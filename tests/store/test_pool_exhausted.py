@@ -87,7 +87,11 @@ def test_readiness_and_metrics_still_answer_in_their_own_shape(engine: Engine, t
     """The load balancer and Prometheus need their answers most while the pool is exhausted."""
     with _pool_exhausted(engine, tmp_path) as http:
         ready = http.get("/readyz")
+        refused = http.post("/oauth/token", data={"grant_type": "authorization_code", "code": "c"})
         metrics = http.get("/metrics")
     assert ready.status_code == 503
     assert ready.json() == {"status": "unavailable", "database": "busy", "migrations": "unknown", "secrets": "unknown"}
-    assert metrics.status_code == 200 and "entryway_database_unavailable" in metrics.text
+    assert refused.status_code == 503
+    assert metrics.status_code == 200
+    assert 'entryway_database_unavailable_total{reason="pool_exhausted"} 1.0' in metrics.text, metrics.text
+    assert 'entryway_database_unavailable_total{reason="unreachable"} 0.0' in metrics.text

@@ -34,6 +34,7 @@ from tests.conftest import make_settings
 from tests.oidc_provider.support import CALLBACK, ENV_URL, code_form, issue_code
 from tests.support.database_waits import row_locked
 from tests.support.databases import POSTGRES_ADMIN_URL
+from tests.support.outage_counts import unavailable_by_reason
 from tests.support.server import free_port, running_server
 
 SHOWN = {"lock_timeout": "5s", "statement_timeout": "30s", "idle_in_transaction_session_timeout": "1min"}
@@ -177,6 +178,7 @@ def test_a_token_request_waiting_on_a_locked_code_is_answered_503_and_its_retry_
             assert [(r.getMessage(), getattr(r, "reason", None)) for r in lines] == [
                 ("database busy: a statement waited past its timeout", "LockNotAvailable")
             ]
+            assert unavailable_by_reason(rt) == {"unreachable": 0, "timeout": 1, "pool_exhausted": 0}
 
             # The lock is gone: the app's retry, as is, gets the tokens.
             again = http.post("/oauth/token", data=code_form(seed, code))
@@ -244,6 +246,7 @@ def test_a_session_the_server_ended_for_idling_in_its_transaction_is_answered_50
         assert answer.headers["retry-after"] == "2"
         assert answer.json()["details"][0]["error_code"] == "UNAVAILABLE"
         assert "unavailable" in answer.json()["message"]
+        assert unavailable_by_reason(rt) == {"unreachable": 1, "timeout": 0, "pool_exhausted": 0}
         # The pool recovers by itself: the next request gets a live connection.
         assert http.get("/readyz").status_code == 200
 

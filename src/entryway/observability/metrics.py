@@ -22,6 +22,9 @@ _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
+# Why a request was answered 503 for the database (observability/outage.py): a closed set, for the label.
+DATABASE_UNAVAILABLE_REASONS: Final = ("unreachable", "timeout", "pool_exhausted")
+
 # The gauges read from the database at each scrape: with several workers, the value of the worker that answers
 # the scrape (the most recent) is the fleet's, not one series per worker.
 _SCRAPED: Final = "mostrecent"
@@ -67,10 +70,15 @@ class Metrics:
         )
         self.database_unavailable = Counter(
             "entryway_database_unavailable",
-            "Requests answered 503 because the database could not be reached, made a statement wait past its "
-            "lock_timeout or statement_timeout, or kept every pooled connection taken",
+            "Requests answered 503 for the database, by reason: unreachable (no connection), timeout (a statement "
+            "waited past lock_timeout or statement_timeout), pool_exhausted (every pooled connection taken)",
+            ["reason"],
             registry=self.registry,
         )
+        # Every reason's series from the start, at 0: increase() then counts a process's first 503 of a kind too,
+        # and an alert can name the reason.
+        for reason in DATABASE_UNAVAILABLE_REASONS:
+            self.database_unavailable.labels(reason)
 
         self.webhook_attempts = Counter(
             "entryway_webhook_attempts",

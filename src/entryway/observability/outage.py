@@ -41,17 +41,20 @@ def database_unavailable(rt: Runtime, request: Request, exc: DBAPIError | PoolTi
     path = redacted_target(request.url.path)
     message = MESSAGE
     if isinstance(exc, PoolTimeout):
+        kind = "pool_exhausted"
         log.error("database connections exhausted", extra={"reason": "PoolTimeout", "path": path})
     else:
         # The driver's class name says what happened (refused, reset, shutting down, LockNotAvailable,
         # QueryCanceled) without any query or value.
         reason = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
         if timed_out(exc):
+            kind = "timeout"
             message = BUSY_MESSAGE
             log.error("database busy: a statement waited past its timeout", extra={"reason": reason, "path": path})
         else:
+            kind = "unreachable"
             log.error("database unavailable", extra={"reason": reason, "path": path})
-    rt.metrics.database_unavailable.inc()
+    rt.metrics.database_unavailable.labels(kind).inc()
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
     hint = "Your sign-in was not lost: go back and submit again, or start the sign-in again from the app."
     # The page shows the default branding: the environment's is in the database, and asking for it would make
