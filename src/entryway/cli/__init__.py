@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from entryway.cli.api_clients import api_clients_group
 from entryway.cli.branding import branding_group
@@ -23,17 +24,25 @@ from entryway.cli.portal_links import portal_links_group
 from entryway.cli.redirect_uris import initiate_login_group, redirect_uris_group
 from entryway.cli.server import dev, migrate, serve
 from entryway.cli.webhooks import webhooks_group
+from entryway.keys.sealing import SealError
 from entryway.model.errors import ApiError
 
 
 class EntrywayGroup(click.Group):
-    """Turns a service's ApiError into the CLI's error: its message and each violated field, exit status 1."""
+    """Turns a service's ApiError into the CLI's error: its message and each violated field, exit status 1; and an
+    expected database failure (unreachable, not migrated, busy) or locked stored secrets into a message that says
+    what to do, never a traceback with the statement and its parameters. Anything else is a defect: raised."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ApiError as exc:
             fail_on_api_error(exc)
+        except (SQLAlchemyError, SealError) as exc:
+            message = ctx.obj.explain_failure(exc) if isinstance(ctx.obj, CliContext) else None
+            if message is None:
+                raise
+            raise click.ClickException(message) from exc
 
 
 @click.group(cls=EntrywayGroup)

@@ -8,8 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import click
+from sqlalchemy.exc import ArgumentError
 
+from entryway.cli import locked_secrets
+from entryway.cli.database_errors import CommandDatabase
 from entryway.config import ConfigError, Settings, load_settings
+from entryway.keys.sealing import SealError
 from entryway.model.environments import EnvironmentType
 from entryway.model.errors import ApiError
 from entryway.runtime import Runtime
@@ -20,6 +24,7 @@ from entryway.services.environments import Environment, find_environment, list_e
 class CliContext:
     generate_master_key: bool = False
     _runtime: Runtime | None = field(default=None, repr=False)
+    _database: CommandDatabase | None = field(default=None, repr=False)
 
     def settings(self) -> Settings:
         try:
@@ -29,8 +34,35 @@ class CliContext:
 
     def runtime(self) -> Runtime:
         if self._runtime is None:
-            self._runtime = Runtime.build(self.settings())
+            settings = self.settings()
+            try:
+                self._database = CommandDatabase(settings.database_url)
+            except (ArgumentError, ValueError, ImportError) as exc:  # the URL cannot name a database, or its driver
+                # A ValueError's text may quote any part of the URL (the port, as parsed): not shown.
+                why = "a part of it does not parse" if isinstance(exc, ValueError) else str(exc)
+                raise click.ClickException(
+                    f"ENTRYWAY_DATABASE_URL is not a database URL Entryway can use ({why}); set it to "
+                    "postgresql://USER:PASSWORD@HOST:PORT/DATABASE or sqlite:///PATH"
+                ) from exc
+            except OSError as exc:  # make_engine could not make the SQLite file's directory
+                raise click.ClickException(
+                    f"cannot create the directory of the SQLite database {settings.database_url}: {exc.strerror} "
+                    f"({exc.filename}); nothing was changed. Set ENTRYWAY_DATABASE_URL (or ENTRYWAY_DATA_DIR) to a "
+                    "place this user may write."
+                ) from exc
+            self._runtime = Runtime.build(settings, engine=self._database.engine)
         return self._runtime
+
+    def explain_failure(self, exc: BaseException) -> str | None:
+        """The message for a database failure or locked secrets (cli/database_errors.py, cli/locked_secrets.py), or
+        None for anything else: a defect, raised as it is."""
+        if self._database is None:
+            return None
+        if isinstance(exc, SealError):
+            if self._runtime is None:
+                return None
+            return locked_secrets.explain(exc, self._runtime.sealer, self._database.outcome)
+        return self._database.explain(exc)
 
     def close(self) -> None:
         """Release the database connections a command opened (the CLI may run many commands in one process), once
