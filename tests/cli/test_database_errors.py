@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from itertools import count
 from pathlib import Path
 
 import psycopg
@@ -39,14 +38,13 @@ from entryway.store.tables import metadata
 from tests.cli.conftest import Run
 from tests.conftest import TEST_MASTER_KEY
 from tests.support.database_waits import wait_for, waiting_on_lock
-from tests.support.databases import POSTGRES_ADMIN_URL, worker_name
+from tests.support.databases import POSTGRES_ADMIN_URL, scratch_postgres_database
 
 PASSWORD = "s3cretPW"
 KEY = base64.urlsafe_b64encode(TEST_MASTER_KEY).decode()
 # What SQLAlchemy's own text of a failed statement shows: the statement (its columns qualified by their table),
 # and its parameters.
 STATEMENT_TEXT = ("[SQL", "[parameters", "environments.id", "INSERT INTO", "FROM environments", "FROM data_keys")
-_scratch_numbers = count()
 
 
 def _free_port() -> int:
@@ -101,15 +99,8 @@ def quiet_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def empty_postgres(quiet_dir: Path) -> Iterator[str]:
     """A fresh, empty PostgreSQL database (never migrated), dropped afterwards."""
-    name = f"entryway_test_cli_db_errors_{worker_name()}_{os.getpid()}_{next(_scratch_numbers)}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres_database("cli_db_errors") as url:
+        yield url
 
 
 # --- cannot reach the database -------------------------------------------------------------------------------

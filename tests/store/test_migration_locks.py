@@ -6,7 +6,6 @@ scratch database migrated to the revision before 0018_sealed_counts (which alter
 from __future__ import annotations
 
 import base64
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ from entryway.store.schema_version import current_revision, head_revision
 from entryway.store.tables import schema_history
 from tests.conftest import TEST_MASTER_KEY
 from tests.support.database_waits import wait_for, waiting_on_lock
-from tests.support.databases import POSTGRES_ADMIN_URL, worker_name
+from tests.support.databases import scratch_postgres_database
 
 BEFORE = "0017_schema_history"
 ALTERED = "data_keys"  # the table 0018_sealed_counts alters
@@ -35,21 +34,13 @@ ALTERED = "data_keys"  # the table 0018_sealed_counts alters
 @pytest.fixture
 def scratch_url() -> Iterator[str]:
     """A fresh database at BEFORE, dropped afterwards."""
-    name = f"entryway_test_migration_locks_{worker_name()}_{os.getpid()}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    engine = make_engine(url)
-    try:
-        upgrade(engine, BEFORE)
-    finally:
-        engine.dispose()
-    try:
+    with scratch_postgres_database("migration_locks") as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine, BEFORE)
+        finally:
+            engine.dispose()
         yield url
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _migrate(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Result:

@@ -6,7 +6,10 @@ workers never see each other's rows. Tables are emptied between tests (cheaper t
 
 from __future__ import annotations
 
+import itertools
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -32,6 +35,23 @@ def postgres_database_name() -> str:
 def drop_postgres_database(name: str) -> None:
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+_scratch_numbers = itertools.count()
+
+
+@contextmanager
+def scratch_postgres_database(label: str) -> Iterator[str]:
+    """The URL of a fresh, empty PostgreSQL database of its own for the block (named for the test, the worker and
+    the process, so concurrent runs never share one), dropped afterwards."""
+    name = f"entryway_test_{label}_{worker_name()}_{os.getpid()}_{next(_scratch_numbers)}"
+    drop_postgres_database(name)
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        drop_postgres_database(name)
 
 
 def postgres_url_for_worker() -> str:
