@@ -34,6 +34,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from entryway.store.db import make_engine
+from entryway.store.migration_locks import LONG_TRANSACTIONS_QUERY
 from entryway.store.schema_version import head_revision, known_revisions, revision_of
 from entryway.store.server_timeouts import timed_out
 
@@ -42,11 +43,6 @@ from entryway.store.server_timeouts import timed_out
 _SQLITE_SCHEMA_MISSING = ("no such table:", "no such column:", "has no column named")
 # libpq's connection parameters that hold a secret, should the URL's query give them.
 _SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
-# Printed for the operator to run in psql, never run here.
-_LONG_TRANSACTIONS = (
-    "SELECT pid, usename, application_name, state, xact_start, query FROM pg_stat_activity "
-    "WHERE xact_start < now() - interval '1 minute' ORDER BY xact_start"
-)
 
 
 class CommandDatabase:
@@ -138,7 +134,7 @@ class CommandDatabase:
         else:
             find = (
                 "Try again in a moment. If it keeps happening, find the transaction that holds it (a long-running "
-                f"query, or a session left idle in its transaction) with `{_LONG_TRANSACTIONS}`, let it finish or "
+                f"query, or a session left idle in its transaction) with `{LONG_TRANSACTIONS_QUERY}`, let it finish or "
                 "end it (SELECT pg_terminate_backend(pid))."
             )
         return f"the database {self.shown} is busy: {cause}; {self.outcome}.\n  {find}"

@@ -93,13 +93,17 @@ def waiting_out_locks(run: Callable[[], T], progress: Callable[[str], None]) -> 
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
+# Queries printed for the operator to run in psql (here and by the CLI's busy message), never run by Entryway:
+# the sessions that may hold what a statement waits for.
+_SESSIONS = "SELECT pid, usename, application_name, state, xact_start, query FROM pg_stat_activity"
+LONG_TRANSACTIONS_QUERY = f"{_SESSIONS} WHERE xact_start < now() - interval '1 minute' ORDER BY xact_start"
+
+
 def _gave_up(what: str, table: str | None, attempts: int) -> str:
-    # Printed for the operator to run in psql, never run here.
-    columns = "SELECT pid, usename, application_name, state, xact_start, query FROM pg_stat_activity"
     holders = (
-        f"{columns} WHERE pid IN (SELECT pid FROM pg_locks WHERE relation = '{table}'::regclass)"  # noqa: S608
+        f"{_SESSIONS} WHERE pid IN (SELECT pid FROM pg_locks WHERE relation = '{table}'::regclass)"  # noqa: S608
         if table
-        else f"{columns} WHERE xact_start < now() - interval '1 minute' ORDER BY xact_start"
+        else LONG_TRANSACTIONS_QUERY
     )
     return (
         f"not migrated: waiting for {what} gave up {attempts} times ({MIGRATION_LOCK_TIMEOUT_SECONDS} s each); "
