@@ -26,6 +26,7 @@ from entryway.cli.server import dev, migrate, serve
 from entryway.cli.webhooks import webhooks_group
 from entryway.keys.sealing import SealError
 from entryway.model.errors import ApiError
+from entryway.store.migration_locks import MigrationLocked
 
 
 class EntrywayGroup(click.Group):
@@ -38,6 +39,8 @@ class EntrywayGroup(click.Group):
             return super().invoke(ctx)
         except ApiError as exc:
             fail_on_api_error(exc)
+        except MigrationLocked as exc:  # `migrate` or `dev` gave up waiting for a lock: its message says what to do
+            raise click.ClickException(str(exc)) from exc
         except (SQLAlchemyError, SealError) as exc:
             message = ctx.obj.explain_failure(exc) if isinstance(ctx.obj, CliContext) else None
             if message is None:

@@ -13,7 +13,6 @@ from entryway.cli.supervisor import run_workers
 from entryway.observability import json_logs, worker_metrics
 from entryway.services.bootstrap import seed_development
 from entryway.store.migrate import upgrade
-from entryway.store.migration_locks import MigrationLocked
 from entryway.store.migration_plan import describe, plan
 
 
@@ -36,10 +35,7 @@ def migrate(obj: CliContext, plan_only: bool) -> None:
         return
     if not upcoming.known:
         raise click.ClickException(f"not migrated: this release does not know revision {upcoming.current}")
-    try:
-        upgrade(rt.engine, progress=click.echo)  # each wait on a lock held elsewhere is told
-    except MigrationLocked as exc:
-        raise click.ClickException(str(exc)) from exc
+    upgrade(rt.engine, progress=click.echo)  # each wait on a lock held elsewhere is told
     click.echo("database is at the newest migration")
 
 
@@ -59,10 +55,7 @@ def dev(obj: CliContext, host: str, port: int, callback_url: str | None, new_sec
     """Migrate, seed a development environment with the IdP simulator, print the .env lines, and serve."""
     obj.generate_master_key = True
     rt = obj.runtime()
-    try:
-        upgrade(rt.engine, progress=click.echo)
-    except MigrationLocked as exc:
-        raise click.ClickException(str(exc)) from exc
+    upgrade(rt.engine, progress=click.echo)
     url = rt.settings.public_url
     callback = callback_url or rt.settings.dev_callback_url
     seed = seed_development(rt, url, callback, new_secret=new_secret)
