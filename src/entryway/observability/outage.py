@@ -18,10 +18,10 @@ from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from entryway.observability.database_failures import failure_kind
 from entryway.observability.json_logs import redacted_target
 from entryway.runtime import Runtime
 from entryway.services.branding import DEFAULT_BRANDING, Branding
-from entryway.store.server_timeouts import timed_out
 from entryway.web.error_answers import caller_shaped_error
 
 log = logging.getLogger("entryway.database")
@@ -40,19 +40,18 @@ def database_unavailable(rt: Runtime, request: Request, exc: DBAPIError | PoolTi
     done."""
     path = redacted_target(request.url.path)
     message = MESSAGE
+    # The app's handlers pass only the database's conditions (an OperationalError, a pool timeout, a disconnect).
+    kind = failure_kind(exc) or "unreachable"
     if isinstance(exc, PoolTimeout):
-        kind = "pool_exhausted"
         log.error("database connections exhausted", extra={"reason": "PoolTimeout", "path": path})
     else:
         # The driver's class name says what happened (refused, reset, shutting down, LockNotAvailable,
         # QueryCanceled) without any query or value.
         reason = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
-        if timed_out(exc):
-            kind = "timeout"
+        if kind == "timeout":
             message = BUSY_MESSAGE
             log.error("database busy: a statement waited past its timeout", extra={"reason": reason, "path": path})
         else:
-            kind = "unreachable"
             log.error("database unavailable", extra={"reason": reason, "path": path})
     rt.metrics.database_unavailable.labels(kind).inc()
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}

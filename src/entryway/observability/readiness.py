@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from entryway.observability.database_failures import failure_kind
 from entryway.runtime import Runtime
 from entryway.store.schema_history import newer_revisions_compatible
 from entryway.store.schema_version import known_revisions, revision_of
-from entryway.store.server_timeouts import timed_out
 
 OK = 200
 UNAVAILABLE = 503
@@ -50,14 +50,14 @@ def readiness(rt: Runtime, head: str | None, known: frozenset[str] | None = None
             return UNAVAILABLE, _body("unavailable", "ok", migrations, "unknown")
         # e.g. started without the master key the data keys are wrapped by now
         secrets = "ok" if rt.sealer.unlockable() else "locked"
-    except PoolTimeout:  # every connection of this process taken: it answers, but slowly, so no new traffic
-        return UNAVAILABLE, _body("unavailable", "busy", "unknown", "unknown")
-    except DBAPIError as exc:
-        if timed_out(exc):  # the check waited past lock_timeout or statement_timeout: it answers, but slowly
-            return UNAVAILABLE, _body("unavailable", "busy", "unknown", "unknown")
-        if isinstance(exc, OperationalError) or exc.connection_invalidated:
-            return UNAVAILABLE, _body("unavailable", "unreachable", "unknown", "unknown")
-        raise
+    except (DBAPIError, PoolTimeout) as exc:
+        kind = failure_kind(exc)
+        if kind is None:
+            raise
+        # Every pooled connection taken, or the check waited past lock_timeout or statement_timeout: the database
+        # answers, but slowly, so no new traffic.
+        database = "unreachable" if kind == "unreachable" else "busy"
+        return UNAVAILABLE, _body("unavailable", database, "unknown", "unknown")
     if secrets != "ok":
         return UNAVAILABLE, _body("unavailable", "ok", migrations, secrets)
     return OK, _body("ok", "ok", migrations, "ok")
