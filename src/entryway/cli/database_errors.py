@@ -33,10 +33,10 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from entryway.observability.database_failures import failure_kind
 from entryway.store.db import make_engine
 from entryway.store.migration_locks import LONG_TRANSACTIONS_QUERY
 from entryway.store.schema_version import head_revision, known_revisions, revision_of
-from entryway.store.server_timeouts import timed_out
 
 # SQLite's wording for a statement naming a table or column its schema lacks (all SQLITE_ERROR, like a syntax
 # error: the message is all that tells them apart).
@@ -116,7 +116,7 @@ class CommandDatabase:
 
     @staticmethod
     def _busy(exc: SQLAlchemyError) -> bool:
-        if isinstance(exc, PoolTimeout) or timed_out(exc):
+        if failure_kind(exc) in ("timeout", "pool_exhausted"):
             return True
         orig = exc.orig if isinstance(exc, DBAPIError) else None
         # SQLITE_BUSY: another connection holds the write lock past busy_timeout ("database is locked").
